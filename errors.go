@@ -1,0 +1,217 @@
+package kryptos
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+)
+
+// Error is a failed API call: the API answered with an error envelope
+// ({"success": false, "error": ..., "code": ...}), a 2xx with success false,
+// a status without an envelope (a bare 401, a proxy's HTML page), or a body
+// that could not be read or decoded.
+//
+// Use errors.As to reach it, and errors.Is with the sentinels below to match
+// its code:
+//
+//	var apiErr *kryptos.Error
+//	if errors.As(err, &apiErr) { log.Println(apiErr.StatusCode, apiErr.Code, apiErr.RequestID) }
+//	if errors.Is(err, kryptos.ErrTokenExpired) { /* create a new link token */ }
+type Error struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Code is the API's error code, such as "GRANT_NOT_FOUND", exactly as
+	// sent, including codes this package does not know. It is empty when the
+	// answer had none.
+	Code string
+	// Message is the API's human-readable message, or a description of an
+	// answer that was not the API's JSON. Token-like values are masked.
+	Message string
+	// RequestID is the X-Request-Id header of the answer, for support.
+	RequestID string
+	// RetryAfter is how long the server asked to wait (Retry-After or
+	// retry_after), when it did.
+	RetryAfter time.Duration
+
+	cause error
+}
+
+// Error returns a one-line description without any secret.
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "API error %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request " + e.RequestID + ")")
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause of a body that could not be read or decoded, such
+// as ErrResponseTooLarge.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Is reports whether target is a sentinel that matches e's status or code.
+func (e *Error) Is(target error) bool {
+	s, ok := target.(*sentinel)
+	if !ok {
+		return false
+	}
+	if s.status != 0 && e.StatusCode == s.status {
+		return true
+	}
+	return s.code != "" && strings.EqualFold(e.Code, s.code)
+}
+
+// sentinel is an error value that an *Error matches through errors.Is when
+// its status or its code is the sentinel's.
+type sentinel struct {
+	code   string
+	status int
+	text   string
+}
+
+func (s *sentinel) Error() string { return "kryptos: " + s.text }
+
+func codeSentinel(code string) error { return &sentinel{code: code, text: code} }
+
+// Sentinels for the API's documented error codes. Each matches an *Error
+// whose Code is the one in its name, through errors.Is.
+var (
+	ErrInvalidClient              = codeSentinel("INVALID_CLIENT")
+	ErrInvalidToken               = codeSentinel("INVALID_TOKEN")
+	ErrTokenExpired               = codeSentinel("TOKEN_EXPIRED")
+	ErrTokenAlreadyUsed           = codeSentinel("TOKEN_ALREADY_USED")
+	ErrInvalidScope               = codeSentinel("INVALID_SCOPE")
+	ErrInsufficientScope          = codeSentinel("insufficient_scope")
+	ErrInvalidGrant               = codeSentinel("INVALID_GRANT")
+	ErrInsufficientPermissions    = codeSentinel("INSUFFICIENT_PERMISSIONS")
+	ErrWorkspaceNotFound          = codeSentinel("WORKSPACE_NOT_FOUND")
+	ErrGrantNotFound              = codeSentinel("GRANT_NOT_FOUND")
+	ErrAccessDenied               = codeSentinel("ACCESS_DENIED")
+	ErrNotAnonUser                = codeSentinel("NOT_ANON_USER")
+	ErrIntegrationNotFound        = codeSentinel("INTEGRATION_NOT_FOUND")
+	ErrCSVSourceMissing           = codeSentinel("CSV_SOURCE_MISSING")
+	ErrCSVResyncLatestUnsupported = codeSentinel("CSV_RESYNC_LATEST_UNSUPPORTED")
+	ErrCSVResyncUnsupported       = codeSentinel("CSV_RESYNC_UNSUPPORTED")
+	ErrSyncDisabled               = codeSentinel("SYNC_DISABLED")
+	ErrSandboxProviderNotAllowed  = codeSentinel("SANDBOX_PROVIDER_NOT_ALLOWED")
+	ErrSandboxAddressNotAllowed   = codeSentinel("SANDBOX_ADDRESS_NOT_ALLOWED")
+	ErrValidation                 = codeSentinel("VALIDATION_ERROR")
+	ErrNotFound                   = codeSentinel("NOT_FOUND")
+	ErrInternal                   = codeSentinel("INTERNAL_ERROR")
+	ErrExternalService            = codeSentinel("EXTERNAL_SERVICE_ERROR")
+	ErrOTPNotRequested            = codeSentinel("OTP_NOT_REQUESTED")
+	ErrEmailMismatch              = codeSentinel("EMAIL_MISMATCH")
+	ErrInvalidOTP                 = codeSentinel("INVALID_OTP")
+)
+
+// ErrRateLimited matches any answer with status 429 or code
+// RATE_LIMIT_EXCEEDED. Its *Error carries the server's RetryAfter.
+var ErrRateLimited error = &sentinel{code: "RATE_LIMIT_EXCEEDED", status: 429, text: "rate limited"}
+
+// ErrUnauthorized matches any answer with status 401, with or without an
+// envelope: the client credentials, or the token sent, were refused.
+var ErrUnauthorized error = &sentinel{status: 401, text: "unauthorized"}
+
+// ErrInvalidParams matches every argument rejected before a request is sent.
+// The error is a *ParamError that names the field.
+var ErrInvalidParams = errors.New("kryptos: invalid parameters")
+
+// ErrOutcomeUnknown matches the failure of a call that has an effect the API
+// performs only once (exchanging a public token, queueing a resync) when the
+// request may have reached the server before the failure: a timeout, a reset
+// connection, a 5xx, a success whose body was lost, or a TOKEN_ALREADY_USED
+// that answered a repeated attempt. The effect may or may not have happened;
+// the call is not repeated automatically, and repeating it by hand may fail
+// or do it twice. The error also wraps the underlying cause.
+var ErrOutcomeUnknown = errors.New("kryptos: outcome unknown")
+
+// ErrResponseTooLarge is wrapped by the *Error of an answer whose body is
+// larger than the cap set with WithMaxResponseBytes.
+var ErrResponseTooLarge = httpcore.ErrBodyTooLarge
+
+// ErrAttemptTimeout is wrapped by the error of a call whose last attempt ran
+// longer than the WithTimeout bound.
+var ErrAttemptTimeout = httpcore.ErrAttemptTimeout
+
+// ErrMalformedResponse is wrapped by the error of a successful answer that
+// lacks a field the operation cannot do without, such as a link token.
+var ErrMalformedResponse = errors.New("kryptos: malformed response")
+
+// ParamError is an argument rejected before any request was sent. It matches
+// ErrInvalidParams. It never repeats the rejected value, which may be secret.
+type ParamError struct {
+	// Field names the argument, as in "clientSecret" or "params.Mode".
+	Field string
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+// Error names the field and the problem.
+func (e *ParamError) Error() string { return "invalid " + e.Field + ": " + e.Problem }
+
+// Unwrap returns ErrInvalidParams.
+func (e *ParamError) Unwrap() error { return ErrInvalidParams }
+
+// outcomeError is the failure of a one-time operation that may have taken
+// effect. It matches both ErrOutcomeUnknown and its cause.
+type outcomeError struct {
+	advice string
+	cause  error
+}
+
+func (e *outcomeError) Error() string {
+	return "outcome unknown: " + e.advice + ": " + e.cause.Error()
+}
+
+func (e *outcomeError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.cause} }
+
+// opError turns what the HTTP core returned into the errors this package
+// documents, prefixed with the operation's name. advice is what to tell the
+// caller when the outcome is unknown.
+func opError(op Operation, err error, advice string) error {
+	var (
+		failure   *httpcore.Failure
+		transport *httpcore.TransportError
+		ambiguous bool
+	)
+	switch {
+	case errors.As(err, &failure):
+		ambiguous = failure.Ambiguous
+		err = &Error{
+			StatusCode: failure.StatusCode,
+			Code:       failure.Code,
+			Message:    maskTokens(failure.Message),
+			RequestID:  failure.RequestID,
+			RetryAfter: failure.RetryAfter,
+			cause:      failure.Err,
+		}
+	case errors.As(err, &transport):
+		ambiguous = transport.Ambiguous
+	}
+	if ambiguous {
+		err = &outcomeError{advice: advice, cause: err}
+	}
+	return fmt.Errorf("kryptos: %s: %w", op, err)
+}
+
+// tokenPattern matches the API's token formats, so that a server message that
+// echoes one does not carry it into logs.
+var tokenPattern = regexp.MustCompile(`\b(cat|crt|public|link)_[A-Za-z0-9._~+/=-]+`)
+
+func maskTokens(s string) string {
+	return tokenPattern.ReplaceAllString(s, "${1}_"+redactedMark)
+}

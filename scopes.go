@@ -1,0 +1,167 @@
+package kryptos
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Scope is one permission a user grants to the client, such as
+// "transactions:read".
+type Scope string
+
+// Core scopes.
+const (
+	// ScopeOpenID is required in every link token request.
+	ScopeOpenID        Scope = "openid"
+	ScopeProfile       Scope = "profile"
+	ScopeEmail         Scope = "email"
+	ScopeOfflineAccess Scope = "offline_access"
+)
+
+// Resource scopes: read and write for each kind of data.
+const (
+	ScopePortfoliosRead    Scope = "portfolios:read"
+	ScopePortfoliosWrite   Scope = "portfolios:write"
+	ScopeTransactionsRead  Scope = "transactions:read"
+	ScopeTransactionsWrite Scope = "transactions:write"
+	ScopeBalancesRead      Scope = "balances:read"
+	ScopeBalancesWrite     Scope = "balances:write"
+	ScopeIntegrationsRead  Scope = "integrations:read"
+	ScopeIntegrationsWrite Scope = "integrations:write"
+	ScopeDeFiRead          Scope = "defi:read"
+	ScopeDeFiWrite         Scope = "defi:write"
+	ScopeNFTRead           Scope = "nft:read"
+	ScopeNFTWrite          Scope = "nft:write"
+	ScopeTaxRead           Scope = "tax:read"
+	ScopeTaxWrite          Scope = "tax:write"
+	ScopeAccountingRead    Scope = "accounting:read"
+	ScopeAccountingWrite   Scope = "accounting:write"
+	ScopeReportsRead       Scope = "reports:read"
+	ScopeReportsWrite      Scope = "reports:write"
+	ScopeWorkspaceRead     Scope = "workspace:read"
+	ScopeWorkspaceWrite    Scope = "workspace:write"
+	ScopeUsersRead         Scope = "users:read"
+	ScopeUsersWrite        Scope = "users:write"
+)
+
+// knownScopes holds every documented scope. It is never modified.
+var knownScopes = func() map[Scope]bool {
+	m := make(map[Scope]bool)
+	for _, s := range []Scope{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess} {
+		m[s] = true
+	}
+	for _, r := range []string{"portfolios", "transactions", "balances", "integrations", "defi", "nft", "tax", "accounting", "reports", "workspace", "users"} {
+		m[Scope(r+":read")], m[Scope(r+":write")] = true, true
+	}
+	return m
+}()
+
+// Known reports whether s is a scope the API documents.
+func (s Scope) Known() bool { return knownScopes[s] }
+
+// Scopes is a set of scopes. It travels as one space-separated string, in
+// JSON as on the wire: "openid profile portfolios:read".
+type Scopes []Scope
+
+// DefaultScopes returns the scopes a new client is given by default:
+// openid profile offline_access email portfolios:read transactions:read
+// integrations:read tax:read accounting:read reports:read workspace:read
+// users:read.
+func DefaultScopes() Scopes {
+	return Scopes{
+		ScopeOpenID, ScopeProfile, ScopeOfflineAccess, ScopeEmail,
+		ScopePortfoliosRead, ScopeTransactionsRead, ScopeIntegrationsRead, ScopeTaxRead,
+		ScopeAccountingRead, ScopeReportsRead, ScopeWorkspaceRead, ScopeUsersRead,
+	}
+}
+
+// ParseScopes parses a space-separated list of scopes, such as one read from
+// configuration. Every scope must be a documented one; a repeated scope is
+// kept once. It fails with a *ParamError that names the first unknown scope.
+func ParseScopes(s string) (Scopes, error) {
+	fields := strings.Fields(s)
+	out := make(Scopes, 0, len(fields))
+	for _, f := range fields {
+		sc := Scope(f)
+		if !sc.Known() {
+			return nil, fmt.Errorf("kryptos: %w", &ParamError{"scopes", fmt.Sprintf("unknown scope %q", f)})
+		}
+		if !out.Has(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
+}
+
+// Has reports whether s contains scope.
+func (s Scopes) Has(scope Scope) bool {
+	for _, x := range s {
+		if x == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// String joins the scopes with spaces, as the API expects them.
+func (s Scopes) String() string {
+	var b strings.Builder
+	for i, x := range s {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(string(x))
+	}
+	return b.String()
+}
+
+// validate checks scopes a caller is about to send: at least openid, every
+// one documented and well-formed.
+func (s Scopes) validate(field string) error {
+	for _, x := range s {
+		if x == "" || strings.ContainsFunc(string(x), func(r rune) bool { return r <= ' ' }) {
+			return &ParamError{field, "scopes must be single words without spaces"}
+		}
+		if !x.Known() {
+			return &ParamError{field, fmt.Sprintf("unknown scope %q", string(x))}
+		}
+	}
+	if !s.Has(ScopeOpenID) {
+		return &ParamError{field, "must include openid"}
+	}
+	return nil
+}
+
+// MarshalJSON encodes the scopes as one space-separated string.
+func (s Scopes) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// UnmarshalJSON decodes a space-separated string, or an array of strings, or
+// null. Scopes the package does not know are kept: the API may add some.
+func (s *Scopes) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var text string
+	if err := json.Unmarshal(b, &text); err == nil {
+		fields := strings.Fields(text)
+		out := make(Scopes, len(fields))
+		for i, f := range fields {
+			out[i] = Scope(f)
+		}
+		*s = out
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("kryptos: scopes must be a string or an array of strings: %w", err)
+	}
+	out := make(Scopes, 0, len(list))
+	for _, f := range list {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, Scope(f))
+		}
+	}
+	*s = out
+	return nil
+}
