@@ -147,9 +147,10 @@ var ErrResponseTooLarge = httpcore.ErrBodyTooLarge
 // longer than the WithTimeout bound.
 var ErrAttemptTimeout = httpcore.ErrAttemptTimeout
 
-// ErrMalformedResponse is wrapped by the error of a successful answer that
-// lacks a field the operation cannot do without, such as a link token.
-var ErrMalformedResponse = errors.New("kryptos: malformed response")
+// ErrMalformedResponse is wrapped by the error of a successful answer that is
+// not valid JSON, or lacks a field the operation cannot do without, such as
+// a link token.
+var ErrMalformedResponse = httpcore.ErrMalformed
 
 // ParamError is an argument rejected before any request was sent. It matches
 // ErrInvalidParams. It never repeats the rejected value, which may be secret.

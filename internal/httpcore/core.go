@@ -218,5 +218,9 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // timeout.
 var ErrAttemptTimeout = errors.New("attempt timed out")
 
+// ErrMalformed is the cause of a successful answer that is not the JSON the
+// operation expects.
+var ErrMalformed = errors.New("malformed response")
+
 // ErrBodyTooLarge is the cause of a response body over the size cap.
 var ErrBodyTooLarge = errors.New("response body too large")

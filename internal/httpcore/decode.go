@@ -48,7 +48,7 @@ func (c *Core) decode(st *attemptState, resp *http.Response, out any) error {
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
 		if ok {
-			f.Err = fmt.Errorf("malformed response body: %w", err)
+			f.Err = fmt.Errorf("%w: %w", ErrMalformed, err)
 			f.Message = f.Err.Error()
 			f.Ambiguous = oneShot
 			return f
@@ -64,8 +64,8 @@ func (c *Core) decode(st *attemptState, resp *http.Response, out any) error {
 	if f.Message == "" {
 		f.Message = statusText(resp.StatusCode)
 	}
-	f.Ambiguous = oneShot && (resp.StatusCode >= 500 ||
-		(st.call.ConsumedCode != "" && f.Code == st.call.ConsumedCode && st.attempts > 1))
+	f.Ambiguous = (oneShot && resp.StatusCode >= 500) ||
+		(st.call.ConsumedCode != "" && f.Code == st.call.ConsumedCode && st.attempts > 1)
 	return f
 }
 

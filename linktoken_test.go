@@ -1,0 +1,176 @@
+package kryptos
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The answers documented in shared/seeds, verbatim.
+const (
+	seedLinkTokenFresh = `{
+  "success": true,
+  "data": {
+    "link_token": "link_abc123xyz789",
+    "expires_at": "2024-01-28T10:30:00Z"
+  }
+}`
+	seedLinkTokenResumed = `{
+  "success": true,
+  "data": {
+    "link_token": "link_abc123xyz789",
+    "expires_at": "2024-01-28T10:30:00Z",
+    "user_id": "uuid-user-123",
+    "workspace_id": "uuid-workspace-456",
+    "has_existing_grant": true
+  }
+}`
+	seedLinkTokenElided = `{
+  "success": true,
+  "data": {
+    "link_token": "link_xxx...",
+    "expires_at": "...",
+    "user_id": "user123",
+    "workspace_id": "ws123",
+    "has_existing_grant": true
+  }
+}`
+)
+
+func TestCreateLinkTokenSendsTheDocumentedRequest(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t, WithUserAgent("acme-backend/2.0"))
+	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenFresh))
+
+	lt, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
+	require.NoError(t, err)
+
+	req := api.rec.last(t)
+	assert.Equal(t, http.MethodPost, req.Method)
+	assert.Equal(t, "/link-token", req.Path)
+	assert.Equal(t, testClientID, req.Header.Get("X-Client-Id"))
+	assert.Equal(t, testClientSecret, req.Header.Get("X-Client-Secret"))
+	assert.Equal(t, "application/json", req.Header.Get("Content-Type"))
+	assert.Equal(t, "application/json", req.Header.Get("Accept"))
+	assert.Equal(t, "kryptos-go/"+Version+" acme-backend/2.0", req.Header.Get("User-Agent"))
+	// Nil scopes send the documented default set, as one string; no other
+	// field is sent.
+	assert.JSONEq(t, `{"scopes":"openid profile offline_access email portfolios:read transactions:read integrations:read tax:read accounting:read reports:read workspace:read users:read"}`, req.Body)
+
+	assert.Equal(t, &LinkToken{Token: "link_abc123xyz789", ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}, lt)
+}
+
+func TestCreateLinkTokenSendsEveryOptionalField(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenResumed))
+
+	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{
+		Scopes:      Scopes{ScopeOpenID, ScopePortfoliosRead},
+		AccessToken: testAccessToken,
+		RedirectURI: "https://yourapp.com/callback",
+		State:       "st4te",
+		Metadata:    map[string]string{"user_id": "u-1"},
+	})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"scopes":"openid portfolios:read","access_token":"`+testAccessToken+`",
+		"redirect_uri":"https://yourapp.com/callback","state":"st4te","metadata":{"user_id":"u-1"}}`, api.rec.last(t).Body)
+}
+
+func TestCreateLinkTokenDecodesEveryDocumentedAnswer(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		body string
+		want LinkToken
+	}{
+		{"fresh session", seedLinkTokenFresh, LinkToken{
+			Token: "link_abc123xyz789", ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}},
+		{"session resumed with access_token", seedLinkTokenResumed, LinkToken{
+			Token: "link_abc123xyz789", ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC),
+			UserID: "uuid-user-123", WorkspaceID: "uuid-workspace-456", HasExistingGrant: true}},
+		{"the docs' elided sample", seedLinkTokenElided, LinkToken{
+			Token: "link_xxx...", UserID: "user123", WorkspaceID: "ws123", HasExistingGrant: true}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newMockAPI(t)
+			api.on(http.MethodPost, "/link-token", reply(200, tc.body))
+			lt, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{AccessToken: testAccessToken})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, *lt)
+		})
+	}
+}
+
+func TestCreateLinkTokenRejectsBadParamsBeforeSending(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		params LinkTokenParams
+		field  string
+	}{
+		{"unknown scope", LinkTokenParams{Scopes: Scopes{ScopeOpenID, "wallets:read"}}, "params.Scopes"},
+		{"scope with a space", LinkTokenParams{Scopes: Scopes{"openid profile"}}, "params.Scopes"},
+		{"empty scope", LinkTokenParams{Scopes: Scopes{ScopeOpenID, ""}}, "params.Scopes"},
+		{"no openid", LinkTokenParams{Scopes: Scopes{ScopeProfile}}, "params.Scopes"},
+		{"empty scope set", LinkTokenParams{Scopes: Scopes{}}, "params.Scopes"},
+		{"public token as access token", LinkTokenParams{AccessToken: testPublicToken}, "params.AccessToken"},
+		{"access token with CRLF", LinkTokenParams{AccessToken: "cat_x\r\nX-Evil: 1"}, "params.AccessToken"},
+		{"prefix only", LinkTokenParams{AccessToken: "cat_"}, "params.AccessToken"},
+		{"relative redirect", LinkTokenParams{RedirectURI: "/callback"}, "params.RedirectURI"},
+		{"unparsable redirect", LinkTokenParams{RedirectURI: "http://[::1"}, "params.RedirectURI"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			api := newMockAPI(t)
+			_, err := api.client.CreateLinkToken(context.Background(), tc.params)
+			require.ErrorIs(t, err, ErrInvalidParams)
+			var pe *ParamError
+			require.ErrorAs(t, err, &pe)
+			assert.Equal(t, tc.field, pe.Field)
+			assert.Equal(t, 0, api.rec.count(), "nothing may be sent")
+		})
+	}
+}
+
+func TestCreateLinkTokenReportsAMissingToken(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on(http.MethodPost, "/link-token", reply(200, `{"success":true,"data":{}}`))
+	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
+	require.ErrorIs(t, err, ErrMalformedResponse)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a link token has no effect to be unsure of")
+}
+
+func TestCreateLinkTokenReturnsTheAPIError(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on(http.MethodPost, "/link-token", fail(400, "INVALID_SCOPE", "Requested scope not allowed"))
+	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
+	require.ErrorIs(t, err, ErrInvalidScope)
+	assert.EqualError(t, err, "kryptos: CreateLinkToken: API error 400 INVALID_SCOPE: Requested scope not allowed")
+	assert.Equal(t, 1, api.rec.count(), "a 400 is not retried")
+}
+
+func TestLinkTokenValuesPrintRedacted(t *testing.T) {
+	t.Parallel()
+	lt := LinkToken{Token: testLinkToken, UserID: "u1", HasExistingGrant: true}
+	p := LinkTokenParams{AccessToken: testAccessToken, State: "s"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		for _, v := range []any{lt, &lt, p, &p} {
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, "never_printed", "%s of %T", verb, v)
+			assert.Contains(t, out, redactedMark, "%s of %T", verb, v)
+		}
+	}
+	assert.Contains(t, fmt.Sprintf("%#v", lt), `kryptos.LinkToken{Token:"link_[redacted]"`)
+	assert.Contains(t, fmt.Sprintf("%+v", p), "State:s")
+}
