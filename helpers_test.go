@@ -132,14 +132,6 @@ var (
 	errReset   = &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 )
 
-// jsonBody decodes a recorded request body.
-func jsonBody(t *testing.T, r recorded) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(r.Body), &m), "request body %q", r.Body)
-	return m
-}
-
 // errorIs and errorAs are errors.Is and errors.As for assertions that must
 // hold either way.
 func errorIs(err, target error) bool { return errors.Is(err, target) }
