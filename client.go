@@ -12,6 +12,10 @@ import (
 // DefaultBaseURL is the base URL of the Kryptos Connect backend API.
 const DefaultBaseURL = "https://connect-api.kryptos.io"
 
+// DefaultDataAPIBaseURL is the base URL of the Kryptos data API, which
+// serves a user's data to the holder of their access token.
+const DefaultDataAPIBaseURL = "https://api-v2.kryptos.io"
+
 // Version is this module's version, sent in the User-Agent header.
 const Version = "0.1.0"
 
@@ -23,9 +27,13 @@ const Version = "0.1.0"
 // A Client prints as its client ID and base URL; the client secret is never
 // printed or logged.
 type Client struct {
-	clientID string
-	baseURL  string
-	core     *httpcore.Core
+	clientID    string
+	baseURL     string
+	dataBaseURL string
+	// credentials are the headers of every Connect backend call; the data
+	// API gets the user's bearer token instead, never the client secret.
+	credentials http.Header
+	core        *httpcore.Core
 }
 
 // NewClient returns a Client for the credentials of a client created in the
@@ -75,16 +83,16 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		userAgent += " " + s.appInfo
 	}
 	return &Client{
-		clientID: clientID,
-		baseURL:  s.baseURL,
+		clientID:    clientID,
+		baseURL:     s.baseURL,
+		dataBaseURL: s.dataBaseURL,
+		credentials: http.Header{"X-Client-Id": {clientID}, "X-Client-Secret": {clientSecret}},
 		core: httpcore.New(httpcore.Config{
 			BaseURL:    s.baseURL,
 			HTTPClient: hc,
 			Header: http.Header{
-				"X-Client-Id":     {clientID},
-				"X-Client-Secret": {clientSecret},
-				"User-Agent":      {userAgent},
-				"Accept":          {"application/json"},
+				"User-Agent": {userAgent},
+				"Accept":     {"application/json"},
 			},
 			Logger:         s.logger,
 			Throttle:       wait,
@@ -100,8 +108,11 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 // ClientID returns the client ID the Client sends.
 func (c *Client) ClientID() string { return c.clientID }
 
-// BaseURL returns the base URL the Client calls.
+// BaseURL returns the base URL of the Connect backend API the Client calls.
 func (c *Client) BaseURL() string { return c.baseURL }
+
+// DataAPIBaseURL returns the base URL of the data API the Client calls.
+func (c *Client) DataAPIBaseURL() string { return c.dataBaseURL }
 
 // call is one operation as the endpoint files describe it.
 type call struct {
@@ -110,6 +121,10 @@ type call struct {
 	method string
 	path   string
 	body   any
+	// bearer, when set, makes this a data API call authorized by the user's
+	// access token; otherwise it is a Connect call with the client's
+	// credentials.
+	bearer string
 	// consumedCode and advice: see httpcore.Call.ConsumedCode and opError.
 	consumedCode string
 	advice       string
@@ -117,14 +132,20 @@ type call struct {
 
 // do performs a call and decodes its data into out.
 func (c *Client) do(ctx context.Context, cl call, out any) error {
-	err := c.core.Do(ctx, &httpcore.Call{
+	hc := &httpcore.Call{
 		Op:           string(cl.op),
 		Policy:       cl.policy,
 		Method:       cl.method,
 		Path:         cl.path,
+		Header:       c.credentials,
 		Body:         cl.body,
 		ConsumedCode: cl.consumedCode,
-	}, out)
+	}
+	if cl.bearer != "" {
+		hc.BaseURL = c.dataBaseURL
+		hc.Header = http.Header{"Authorization": {"Bearer " + cl.bearer}}
+	}
+	err := c.core.Do(ctx, hc, out)
 	if err != nil {
 		return opError(cl.op, err, cl.advice)
 	}

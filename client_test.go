@@ -61,6 +61,7 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"empty app info", WithUserAgent(" "), "appInfo"},
 		{"app info with CRLF", WithUserAgent("app\r\nX-Evil: 1"), "appInfo"},
 		{"zero body cap", WithMaxResponseBytes(0), "maxResponseBytes"},
+		{"plain http data API", WithDataAPIBaseURL("http://api-v2.kryptos.io"), "dataAPIBaseURL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +94,7 @@ func TestWithBaseURLAcceptsHTTPSAndLoopback(t *testing.T) {
 	c, err := NewClient("id", "secret", nil)
 	require.NoError(t, err, "a nil option is skipped")
 	assert.Equal(t, DefaultBaseURL, c.BaseURL())
+	assert.Equal(t, DefaultDataAPIBaseURL, c.DataAPIBaseURL())
 	assert.Equal(t, "id", c.ClientID())
 }
 

@@ -15,15 +15,16 @@ type Option func(*settings) error
 
 // settings is what the options set; NewClient turns it into a Client.
 type settings struct {
-	baseURL    string
-	httpClient *http.Client
-	retry      RetryPolicy
-	limiter    Limiter
-	limiterSet bool
-	logger     *slog.Logger
-	appInfo    string
-	timeout    time.Duration
-	maxBody    int64
+	baseURL     string
+	dataBaseURL string
+	httpClient  *http.Client
+	retry       RetryPolicy
+	limiter     Limiter
+	limiterSet  bool
+	logger      *slog.Logger
+	appInfo     string
+	timeout     time.Duration
+	maxBody     int64
 }
 
 // Defaults of a Client's settings.
@@ -37,10 +38,11 @@ const (
 
 func defaultSettings() settings {
 	return settings{
-		baseURL: DefaultBaseURL,
-		retry:   DefaultRetryPolicy(),
-		logger:  slog.New(slog.DiscardHandler),
-		maxBody: DefaultMaxResponseBytes,
+		baseURL:     DefaultBaseURL,
+		dataBaseURL: DefaultDataAPIBaseURL,
+		retry:       DefaultRetryPolicy(),
+		logger:      slog.New(slog.DiscardHandler),
+		maxBody:     DefaultMaxResponseBytes,
 	}
 }
 
@@ -70,28 +72,42 @@ func DefaultRetryPolicy() RetryPolicy {
 // http for tests and the sandbox. A path prefix is kept; a query, fragment or
 // user info is refused.
 func WithBaseURL(rawURL string) Option {
-	return func(s *settings) error {
-		const field = "baseURL"
-		u, err := url.Parse(strings.TrimSpace(rawURL))
-		switch {
-		case err != nil || rawURL == "":
-			return &ParamError{field, "is not a URL; want one like " + DefaultBaseURL}
-		case u.User != nil:
-			return &ParamError{field, "must not contain user info; credentials go to NewClient"}
-		case u.Host == "" || !u.IsAbs():
-			return &ParamError{field, "must be absolute, like " + DefaultBaseURL}
-		case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-			return &ParamError{field, "must not have a query or fragment"}
-		case u.Scheme == "https":
-		case u.Scheme == "http" && isLoopback(u.Hostname()):
-		case u.Scheme == "http":
-			return &ParamError{field, "must use https; plain http is allowed only for loopback hosts"}
-		default:
-			return &ParamError{field, "must use https"}
-		}
-		s.baseURL = strings.TrimRight(u.String(), "/")
-		return nil
+	return func(s *settings) (err error) {
+		s.baseURL, err = parseBaseURL("baseURL", rawURL, DefaultBaseURL)
+		return err
 	}
+}
+
+// WithDataAPIBaseURL sets the base URL of the data API (default
+// DefaultDataAPIBaseURL), under the same rules as WithBaseURL. The sandbox
+// in kryptostest serves both APIs at one URL.
+func WithDataAPIBaseURL(rawURL string) Option {
+	return func(s *settings) (err error) {
+		s.dataBaseURL, err = parseBaseURL("dataAPIBaseURL", rawURL, DefaultDataAPIBaseURL)
+		return err
+	}
+}
+
+// parseBaseURL checks a base URL and returns it without a trailing slash.
+func parseBaseURL(field, rawURL, example string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	switch {
+	case err != nil || rawURL == "":
+		return "", &ParamError{field, "is not a URL; want one like " + example}
+	case u.User != nil:
+		return "", &ParamError{field, "must not contain user info; credentials go to NewClient"}
+	case u.Host == "" || !u.IsAbs():
+		return "", &ParamError{field, "must be absolute, like " + example}
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", &ParamError{field, "must not have a query or fragment"}
+	case u.Scheme == "https":
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http":
+		return "", &ParamError{field, "must use https; plain http is allowed only for loopback hosts"}
+	default:
+		return "", &ParamError{field, "must use https"}
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }
 
 func isLoopback(host string) bool {

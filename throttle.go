@@ -21,6 +21,8 @@ const (
 	OpRevokeGrant            Operation = "RevokeGrant"
 	OpResyncIntegration      Operation = "ResyncIntegration"
 	OpUpdateTransactionLimit Operation = "UpdateTransactionLimit"
+	OpListIntegrations       Operation = "ListIntegrations"
+	OpGetSyncJob             Operation = "GetSyncJob"
 )
 
 // Limiter throttles a Client on its side, so that it stays within the API's
@@ -44,12 +46,15 @@ type Quota struct {
 }
 
 // DefaultQuotas returns the documented per-client limits of the operations
-// that have one: 10 link tokens and 5 exchanges a minute. Other operations
-// are not throttled.
+// that have one: 10 link tokens and 5 exchanges a minute, and 1000 data API
+// calls an hour, split evenly between ListIntegrations and GetSyncJob so
+// that together they stay within it. Other operations are not throttled.
 func DefaultQuotas() map[Operation]Quota {
 	return map[Operation]Quota{
 		OpCreateLinkToken:     {Requests: 10, Per: time.Minute},
 		OpExchangePublicToken: {Requests: 5, Per: time.Minute},
+		OpListIntegrations:    {Requests: 500, Per: time.Hour},
+		OpGetSyncJob:          {Requests: 500, Per: time.Hour},
 	}
 }
 

@@ -19,6 +19,8 @@ func TestDefaultQuotasAreTheDocumentedOnes(t *testing.T) {
 	assert.Equal(t, map[Operation]Quota{
 		OpCreateLinkToken:     {Requests: 10, Per: time.Minute},
 		OpExchangePublicToken: {Requests: 5, Per: time.Minute},
+		OpListIntegrations:    {Requests: 500, Per: time.Hour},
+		OpGetSyncJob:          {Requests: 500, Per: time.Hour},
 	}, DefaultQuotas())
 }
 

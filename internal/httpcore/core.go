@@ -48,8 +48,13 @@ type Call struct {
 	Op     string
 	Policy Policy
 	Method string
+	// BaseURL, when set, replaces Config.BaseURL for this call.
+	BaseURL string
 	// Path is the already-escaped path below the base URL, starting with "/".
 	Path string
+	// Header is sent with this call, after Config.Header. It must not be
+	// modified afterwards.
+	Header http.Header
 	// Body, when not nil, is sent as JSON.
 	Body any
 	// ConsumedCode is an error code that, when it answers a repeated attempt,
@@ -142,11 +147,18 @@ func (c *Core) Do(ctx context.Context, call *Call, out any) error {
 		body = raw
 	}
 	st := &attemptState{call: call}
-	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, stateKey{}, st), call.Method, c.baseURL+call.Path, body)
+	base := c.baseURL
+	if call.BaseURL != "" {
+		base = call.BaseURL
+	}
+	req, err := retryablehttp.NewRequestWithContext(context.WithValue(ctx, stateKey{}, st), call.Method, base+call.Path, body)
 	if err != nil {
 		return fmt.Errorf("building request: %w", err)
 	}
 	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	for k, v := range call.Header {
 		req.Header[k] = v
 	}
 	if body != nil {
