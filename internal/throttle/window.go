@@ -104,3 +104,20 @@ func (w *Window) release(at time.Time) {
 		}
 	}
 }
+
+// Allow admits a request now if the window has room, without waiting. When
+// it has none, it reports how long until the oldest request in the window
+// leaves it. It is how a server enforces the same quota a client keeps to.
+func (w *Window) Allow() (ok bool, retryAfter time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.clock.Now()
+	w.forget(now)
+	if n := len(w.admitted); n >= w.limit {
+		if slot := w.admitted[n-w.limit].Add(w.period); slot.After(now) {
+			return false, slot.Sub(now)
+		}
+	}
+	w.admitted = append(w.admitted, now)
+	return true, 0
+}

@@ -197,3 +197,22 @@ func TestRealClockSleepEndsWithTheContext(t *testing.T) {
 	assert.Less(t, time.Since(start), time.Second)
 	require.NoError(t, RealClock{}.Sleep(context.Background(), time.Millisecond))
 }
+
+func TestAllowRejectsInsteadOfWaiting(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	w := NewWindow(2, time.Minute, clock)
+	ok, _ := w.Allow()
+	require.True(t, ok)
+	clock.Advance(10 * time.Second)
+	ok, _ = w.Allow()
+	require.True(t, ok)
+	ok, wait := w.Allow()
+	require.False(t, ok)
+	assert.Equal(t, 50*time.Second, wait, "until the first request leaves the window")
+	clock.Advance(wait)
+	ok, _ = w.Allow()
+	assert.True(t, ok)
+	ok, _ = w.Allow()
+	assert.False(t, ok, "a rejected request is not counted, the admitted ones are")
+}

@@ -1,0 +1,115 @@
+package kryptostest
+
+import (
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// Option configures a sandbox.
+type Option func(*config)
+
+type config struct {
+	clock         Clock
+	clientID      string
+	clientSecret  string
+	allowedScopes kryptos.Scopes
+	limits        RateLimits
+	sandboxMode   bool
+	csvNoResync   bool
+	queuedFor     time.Duration
+	syncingFor    time.Duration
+	workspaceID   string
+	workspaceName string
+	wsLimit       *int64
+	wsLimiter     *bool
+}
+
+func defaultConfig() config {
+	return config{
+		clock:         realClock{},
+		clientID:      "sandbox_client_" + randomHex(8),
+		clientSecret:  "sandbox_secret_" + randomHex(16),
+		allowedScopes: allScopes(),
+		limits:        DefaultRateLimits(),
+		sandboxMode:   true,
+		queuedFor:     100 * time.Millisecond,
+		syncingFor:    400 * time.Millisecond,
+		workspaceID:   "uuid-workspace-sandbox",
+		workspaceName: "Sandbox Workspace",
+	}
+}
+
+// RateLimits are the per-client quotas the sandbox enforces, as the API
+// documents them. A Quota with zero Requests is not enforced.
+type RateLimits struct {
+	LinkToken kryptos.Quota
+	Exchange  kryptos.Quota
+	// DataAPI is shared by every data API call of the client's users.
+	DataAPI kryptos.Quota
+}
+
+// DefaultRateLimits returns the documented limits: 10 link tokens and 5
+// exchanges a minute, and 1000 data API calls an hour.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		LinkToken: kryptos.Quota{Requests: 10, Per: time.Minute},
+		Exchange:  kryptos.Quota{Requests: 5, Per: time.Minute},
+		DataAPI:   kryptos.Quota{Requests: 1000, Per: time.Hour},
+	}
+}
+
+// WithClock sets the sandbox's time source, such as a FakeClock.
+func WithClock(c Clock) Option { return func(cfg *config) { cfg.clock = c } }
+
+// WithCredentials registers the client with these credentials instead of
+// random ones.
+func WithCredentials(clientID, clientSecret string) Option {
+	return func(cfg *config) { cfg.clientID, cfg.clientSecret = clientID, clientSecret }
+}
+
+// WithAllowedScopes limits the scopes the client may request (by default
+// every documented scope); others are refused with INVALID_SCOPE.
+func WithAllowedScopes(scopes kryptos.Scopes) Option {
+	return func(cfg *config) { cfg.allowedScopes = append(kryptos.Scopes(nil), scopes...) }
+}
+
+// WithRateLimits replaces DefaultRateLimits.
+func WithRateLimits(l RateLimits) Option { return func(cfg *config) { cfg.limits = l } }
+
+// WithSandboxMode sets whether the client is in sandbox mode (the default
+// for new clients): only Ethereum and Solana, and only their test
+// addresses, may be connected.
+func WithSandboxMode(on bool) Option { return func(cfg *config) { cfg.sandboxMode = on } }
+
+// WithCSVResyncUnsupported makes the sandbox answer every CSV resync with
+// 409 CSV_RESYNC_UNSUPPORTED, as newer API versions do. By default it
+// follows the older rule: from_start only.
+func WithCSVResyncUnsupported() Option { return func(cfg *config) { cfg.csvNoResync = true } }
+
+// WithSyncTimings sets how long a sync job stays queued and then syncing
+// before it completes (by default 100 ms and 400 ms).
+func WithSyncTimings(queued, syncing time.Duration) Option {
+	return func(cfg *config) { cfg.queuedFor, cfg.syncingFor = queued, syncing }
+}
+
+// WithWorkspace sets the workspace the client belongs to.
+func WithWorkspace(id, name string) Option {
+	return func(cfg *config) { cfg.workspaceID, cfg.workspaceName = id, name }
+}
+
+// WithWorkspaceTransactionLimit sets the workspace default of Guest users'
+// transaction limit, which applies when a user has no override of their
+// own; nil leaves a field to the platform default (100,000, limiter on).
+func WithWorkspaceTransactionLimit(limit *int64, enableLimiter *bool) Option {
+	return func(cfg *config) { cfg.wsLimit, cfg.wsLimiter = limit, enableLimiter }
+}
+
+func allScopes() kryptos.Scopes {
+	names := "openid profile email offline_access"
+	for _, r := range []string{"portfolios", "transactions", "balances", "integrations", "defi", "nft", "tax", "accounting", "reports", "workspace", "users"} {
+		names += " " + r + ":read " + r + ":write"
+	}
+	s, _ := kryptos.ParseScopes(names)
+	return s
+}

@@ -1,0 +1,197 @@
+// Package kryptostest runs a faithful, stateful fake of the Kryptos Connect
+// API on loopback, the way net/http/httptest runs a server: for your tests,
+// for examples, and for local development with no network and no
+// credentials.
+//
+//	srv := kryptostest.NewServer()
+//	defer srv.Close()
+//	client := srv.Client() // a *kryptos.Client pointed at the sandbox
+//	lt, _ := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+//	public, _ := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
+//		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
+//	grant, _ := client.ExchangePublicToken(ctx, public)
+//
+// It implements every Connect backend endpoint with the API's semantics,
+// not canned replies: client credentials and scopes are checked, link and
+// public tokens expire after 30 minutes and public tokens work once, revoking
+// a grant invalidates its tokens at once, transaction limits apply to Guest
+// users only, resyncs follow the rules per integration type and queue jobs
+// that progress over time, sandbox-mode rules limit wallets to the test
+// addresses, and each client's rate limits are enforced with 429 and
+// retry_after. The data API's integration list and sync status are served
+// at the same URL.
+//
+// CompleteLink plays the user's part in the widget. Fault injection (FailNext,
+// InjectRandomFaults) makes the sandbox fail the way networks and proxies do,
+// and Stats counts what it did, so tests can assert that nothing happened
+// twice.
+package kryptostest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// Token lifetimes, as documented.
+const (
+	LinkTokenTTL   = 30 * time.Minute
+	PublicTokenTTL = 30 * time.Minute
+	AccessTokenTTL = 473040000 * time.Second // 15 years
+)
+
+// The only addresses a client in sandbox mode may connect.
+const (
+	EthereumTestAddress = "0x47c2e31e9ce22437bcf6313d2b9e98245a7bfcfa"
+	SolanaTestAddress   = "2r8Hm938GzCQ2gXTP2deDarkn52ezYf1UUaEzMpkwrk1"
+)
+
+// SandboxOTP is the one-time code every email receives in the sandbox's
+// widget endpoints.
+const SandboxOTP = "123456"
+
+// PlatformTransactionLimit is the limit of a Guest user when neither the
+// user nor the workspace sets one.
+const PlatformTransactionLimit = 100000
+
+// Server is a running sandbox. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the base URL of both the Connect API and the data API, such as
+	// http://127.0.0.1:54321.
+	URL string
+	// ClientID and ClientSecret are the credentials of the client the
+	// sandbox registers at start.
+	ClientID     string
+	ClientSecret string
+
+	http   *httptest.Server
+	cfg    config
+	faults faultTable
+
+	mu    sync.Mutex
+	state state
+	stats Stats
+}
+
+// NewServer starts a sandbox on a loopback port. Close it when done.
+func NewServer(opts ...Option) *Server {
+	s := newServer(opts...)
+	s.http = httptest.NewServer(s.handler())
+	s.URL = s.http.URL
+	return s
+}
+
+// Listen starts a sandbox on addr, such as "127.0.0.1:8088", instead of a
+// random port: for cmd/kryptos-sandbox and for frontends that need a fixed
+// URL.
+func Listen(addr string, opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("kryptostest: %w", err)
+	}
+	s := newServer(opts...)
+	s.http = httptest.NewUnstartedServer(s.handler())
+	_ = s.http.Listener.Close()
+	s.http.Listener = ln
+	s.http.Start()
+	s.URL = s.http.URL
+	return s, nil
+}
+
+func newServer(opts ...Option) *Server {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{ClientID: cfg.clientID, ClientSecret: cfg.clientSecret, cfg: cfg}
+	s.state = newState(cfg)
+	s.faults.init(cfg.clock)
+	return s
+}
+
+// Close shuts the sandbox down and waits for its requests to finish.
+func (s *Server) Close() { s.http.Close() }
+
+// Client returns a *kryptos.Client for the sandbox's client, pointed at
+// both of its APIs. opts are applied after those; an invalid option panics,
+// as this is meant for tests.
+func (s *Server) Client(opts ...kryptos.Option) *kryptos.Client {
+	base := []kryptos.Option{kryptos.WithBaseURL(s.URL), kryptos.WithDataAPIBaseURL(s.URL)}
+	c, err := kryptos.NewClient(s.ClientID, s.ClientSecret, append(base, opts...)...)
+	if err != nil {
+		panic(fmt.Sprintf("kryptostest: Client: %v", err))
+	}
+	return c
+}
+
+// handler routes the sandbox's endpoints; unknown ones get 404 NOT_FOUND.
+func (s *Server) handler() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, h func(http.ResponseWriter, *http.Request)) {
+		mux.Handle(pattern, s.instrument(pattern, http.HandlerFunc(h)))
+	}
+	route("POST /link-token", s.createLinkToken)
+	route("POST /token/exchange", s.exchange)
+	route("POST /link-token/check-session", s.checkSession)
+	route("POST /token/revoke", s.revoke)
+	route("GET /token/grants", s.listGrants)
+	route("POST /developer/integrations/{walletId}/resync", s.resync)
+	route("PATCH /developer/grants/{grantId}/transaction-limit", s.updateLimit)
+	route("GET /v1/integrations", s.listIntegrations)
+	route("GET /v1/sync/{jobId}", s.syncJob)
+	route("POST /widget/otp/request", s.widgetRequestOTP)
+	route("POST /widget/otp/verify", s.widgetVerifyOTP)
+	route("POST /widget/complete", s.widgetComplete)
+	route("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+// apiError is an error answer: it becomes the API's error envelope, and a
+// *kryptos.Error for CompleteLink's Go callers.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) toKryptos() error {
+	return &kryptos.Error{StatusCode: e.status, Code: e.code, Message: e.message}
+}
+
+func errorf(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeData(w http.ResponseWriter, status int, data any) {
+	writeJSON(w, status, map[string]any{"success": true, "data": data})
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{"success": false, "error": message, "code": code})
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError) { writeError(w, e.status, e.code, e.message) }
+
+// decodeBody reads a JSON request body into v.
+func decodeBody(r *http.Request, v any) *apiError {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 1<<20))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return errorf(http.StatusBadRequest, "VALIDATION_ERROR", "the body must be a JSON object: %v", err)
+	}
+	return nil
+}
