@@ -1,0 +1,231 @@
+// Command quickstart walks the whole Kryptos Connect flow and prints each
+// step: link token, the user's widget step, token exchange, session check,
+// grants, a returning user's link token, a resync polled to completion, a
+// Guest user's transaction limit, and revocation.
+//
+// With no environment it runs against the embedded sandbox (kryptostest), so
+// it needs no network and no credentials:
+//
+//	go run ./examples/quickstart
+//
+// With KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET (and optionally
+// KRYPTOS_BASE_URL and KRYPTOS_DATA_API_BASE_URL) it calls that API instead,
+// and asks on stdin for the public token your frontend's widget produced.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/kryptostest"
+)
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := run(ctx, os.Getenv, os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+// backend is the API the quickstart talks to, and how the widget step is
+// done against it.
+type backend struct {
+	client *kryptos.Client
+	// widget turns a link token into the public token the user's widget
+	// produces.
+	widget func(linkToken string) (string, error)
+	// poll is the longest interval at which a sync job is checked; polling
+	// starts at 50 ms and doubles up to it.
+	poll  time.Duration
+	close func()
+}
+
+func run(ctx context.Context, getenv func(string) string, in io.Reader, out io.Writer) error {
+	b, err := connect(getenv, in, out)
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	return walk(ctx, b, out)
+}
+
+// connect chooses the embedded sandbox, or the API that the environment
+// names.
+func connect(getenv func(string) string, in io.Reader, out io.Writer) (*backend, error) {
+	id, secret := getenv("KRYPTOS_CLIENT_ID"), getenv("KRYPTOS_CLIENT_SECRET")
+	if id == "" && secret == "" {
+		srv := kryptostest.NewServer()
+		fmt.Fprintf(out, "Using the embedded Kryptos sandbox at %s.\n(Set KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET to call the real API.)\n\n", srv.URL)
+		return &backend{
+			client: srv.Client(kryptos.WithUserAgent("kryptos-quickstart")),
+			widget: func(linkToken string) (string, error) {
+				fmt.Fprintln(out, "   (sandbox) The user continues as a Guest and connects the Ethereum test wallet.")
+				return srv.CompleteLink(linkToken, kryptostest.LinkUser{
+					Guest:   true,
+					Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress, Alias: "Main wallet"}},
+				})
+			},
+			poll:  100 * time.Millisecond,
+			close: srv.Close,
+		}, nil
+	}
+
+	opts := []kryptos.Option{kryptos.WithUserAgent("kryptos-quickstart")}
+	if base := getenv("KRYPTOS_BASE_URL"); base != "" {
+		opts = append(opts, kryptos.WithBaseURL(base), kryptos.WithDataAPIBaseURL(base))
+	}
+	if data := getenv("KRYPTOS_DATA_API_BASE_URL"); data != "" {
+		opts = append(opts, kryptos.WithDataAPIBaseURL(data))
+	}
+	client, err := kryptos.NewClient(id, secret, opts...)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "Using the Kryptos API at %s as client %s.\n\n", client.BaseURL(), client.ClientID())
+	lines := bufio.NewScanner(in)
+	return &backend{
+		client: client,
+		widget: func(linkToken string) (string, error) {
+			// The developer needs the token itself to open the widget.
+			fmt.Fprintf(out, "   Open the Kryptos widget in your frontend with this link token:\n   %s\n", linkToken)
+			fmt.Fprint(out, "   Then paste the public_token that onSuccess received: ")
+			if !lines.Scan() {
+				return "", errors.New("no public token on stdin")
+			}
+			return strings.TrimSpace(lines.Text()), nil
+		},
+		poll:  2 * time.Second,
+		close: func() {},
+	}, nil
+}
+
+// walk runs the flow, printing each step.
+func walk(ctx context.Context, b *backend, out io.Writer) error {
+	c := b.client
+	step := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+
+	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: kryptos.DefaultScopes()})
+	if err != nil {
+		return err
+	}
+	step("1. Created a link token for a new user (expires %s); the frontend gets isAuthorized=%t.", lt.ExpiresAt.Format(time.RFC3339), lt.HasExistingGrant)
+
+	public, err := b.widget(lt.Token)
+	if err != nil {
+		return err
+	}
+	step("2. The widget returned a public token.")
+
+	grant, err := c.ExchangePublicToken(ctx, public)
+	if err != nil {
+		return err
+	}
+	step("3. Exchanged it once for an access token and grant %s (%s, valid %s). Store both.", grant.GrantID, grant.TokenType, lifetime(grant.ExpiresIn))
+
+	session, err := c.CheckSession(ctx, grant.AccessToken)
+	if err != nil {
+		return err
+	}
+	step("4. Session valid=%t for user %s in workspace %q, %d scopes granted.", session.Valid, session.UserID, session.WorkspaceName, len(session.GrantedScopes))
+
+	grants, err := c.ListGrants(ctx)
+	if err != nil {
+		return err
+	}
+	step("5. The client has %d active grant(s).", len(grants))
+
+	again, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: grant.AccessToken})
+	if err != nil {
+		return err
+	}
+	step("6. A returning user's link token: has_existing_grant=%t, so the widget skips sign-in (isAuthorized=%t).", again.HasExistingGrant, again.HasExistingGrant)
+
+	if err := resync(ctx, b, grant.AccessToken, session.UserID, step); err != nil {
+		return err
+	}
+
+	limit, err := c.UpdateTransactionLimit(ctx, grant.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](10000)})
+	switch {
+	case errors.Is(err, kryptos.ErrNotAnonUser):
+		step("8. Transaction limits apply to Guest users only; this user signed in, so there is none to set.")
+	case err != nil:
+		return err
+	default:
+		queued := 0
+		if limit.Resync != nil {
+			queued = len(limit.Resync.Triggered)
+		}
+		step("8. Set the Guest user's transaction limit to %d; %d integration(s) re-import from the start.", *limit.TransactionLimit, queued)
+	}
+
+	if err := c.RevokeGrant(ctx, grant.GrantID); err != nil {
+		return err
+	}
+	after, err := c.CheckSession(ctx, grant.AccessToken)
+	if err != nil {
+		return err
+	}
+	if after.Valid {
+		return errors.New("the session is still valid after revocation")
+	}
+	step("9. Revoked the grant; the stored token no longer works (reason %q).", after.Reason)
+	step("Done.")
+	return nil
+}
+
+// resync queues a resync of the user's first integration and polls it until
+// it finishes.
+func resync(ctx context.Context, b *backend, accessToken, userID string, step func(string, ...any)) error {
+	integrations, err := b.client.ListIntegrations(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	if len(integrations) == 0 {
+		step("7. The user connected no integration, so there is nothing to resync.")
+		return nil
+	}
+	wallet := integrations[0]
+	job, err := b.client.ResyncIntegration(ctx, wallet.WalletID, kryptos.ResyncParams{UserID: userID, Mode: kryptos.ResyncLatest})
+	if err != nil {
+		return err
+	}
+	step("7. Queued a resync of %s %s (job %s, %s).", wallet.ProviderPublicName, wallet.WalletID, job.JobID, job.Status)
+	last := kryptos.SyncStatus(job.Status)
+	for wait := 50 * time.Millisecond; !last.Done(); wait = min(2*wait, b.poll) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		st, err := b.client.GetSyncJob(ctx, accessToken, job.JobID)
+		if err != nil {
+			return err
+		}
+		if st.Status != last {
+			step("   job %s: %s", job.JobID, st.Status)
+			last = st.Status
+		}
+	}
+	if !last.Succeeded() {
+		return fmt.Errorf("resync ended %s", last)
+	}
+	return nil
+}
+
+// lifetime prints a token lifetime the way people say it.
+func lifetime(d time.Duration) string {
+	const year = 365 * 24 * time.Hour
+	if d >= year {
+		return fmt.Sprintf("%d years", d/year)
+	}
+	return d.String()
+}
