@@ -48,7 +48,9 @@ func TestTheProgramServesTheAPIAndPrintsItsCredentials(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", addr, "-client-id", "cid", "-client-secret", "csecret"}, &out) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", addr, "-client-id", "cid", "-client-secret", "csecret"}, &out)
+	}()
 
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
 	assert.Contains(t, out.String(), "KRYPTOS_CLIENT_ID=cid")
