@@ -190,8 +190,9 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	pt.used = true
 	g := &grant{
 		id: "cgrant_" + randomHex(12), clientID: clientID, userID: pt.userID, scopes: pt.scopes,
-		createdAt: now, expiresAt: now.Add(AccessTokenTTL),
+		createdAt: now, expiresAt: now.Add(AccessTokenTTL), seq: s.state.grantSeq,
 	}
+	s.state.grantSeq++
 	s.state.grants[g.id] = g
 	token := "cat_" + randomHex(24)
 	s.state.accessTokens[token] = &accessToken{grantID: g.id, expiresAt: now.Add(AccessTokenTTL)}
@@ -291,7 +292,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 		if !active[i].createdAt.Equal(active[j].createdAt) {
 			return active[i].createdAt.Before(active[j].createdAt)
 		}
-		return active[i].id < active[j].id
+		return active[i].seq < active[j].seq
 	})
 	list := make([]map[string]any, len(active))
 	for i, g := range active {

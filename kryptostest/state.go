@@ -20,6 +20,7 @@ type state struct {
 	accessTokens map[string]*accessToken
 	jobs         map[string]*job
 	windows      map[string]*throttle.Window // rate-limit windows by client and class
+	grantSeq     int
 }
 
 func newState(cfg config) state {
@@ -81,7 +82,9 @@ type integration struct {
 }
 
 type grant struct {
-	id        string
+	id string
+	// seq orders grants by creation when their times are equal.
+	seq       int
 	clientID  string
 	userID    string
 	scopes    kryptos.Scopes
