@@ -22,8 +22,9 @@ type LinkUser struct {
 // Wallet is an integration to connect in the widget.
 type Wallet struct {
 	// Provider is "ethereum" or "solana" for a wallet, an exchange such as
-	// "binance", or "csv" for a file import. In sandbox mode only ethereum
-	// and solana are allowed, with the test addresses.
+	// "binance", or "csv" for a file import. In sandbox mode the only chains
+	// are ethereum and solana, with their test addresses, and no exchange;
+	// CSV imports, which reach no provider, are allowed.
 	Provider string `json:"provider"`
 	// Address is the wallet's public address, the exchange account or the
 	// file name.
@@ -144,6 +145,7 @@ func (s *Server) checkWallet(wl Wallet) *apiError {
 		return nil
 	}
 	switch strings.ToLower(wl.Provider) {
+	case "csv":
 	case "ethereum":
 		if !strings.EqualFold(wl.Address, EthereumTestAddress) {
 			return errorf(http.StatusBadRequest, "SANDBOX_ADDRESS_NOT_ALLOWED", "sandbox mode allows only the Ethereum test address %s", EthereumTestAddress)
