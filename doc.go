@@ -68,8 +68,17 @@
 // logs (WithLogger), which carry operations, paths, statuses and durations
 // only.
 //
+// # Data API
+//
+// ListIntegrations and GetSyncJob read a user's data with their access token
+// alone, from the data API (DefaultDataAPIBaseURL, see WithDataAPIBaseURL):
+// the wallet ids that ResyncIntegration takes, and the progress of the job
+// it queued. The client secret is never sent there.
+//
 // # Testing
 //
-// Point a Client at a test server with WithBaseURL (http is accepted for
-// loopback hosts) and WithRetryPolicy with short waits.
+// Package kryptostest runs a stateful fake of both APIs on loopback, the way
+// net/http/httptest runs a server; its Server.Client returns a Client
+// pointed at it, and Server.CompleteLink plays the user's part in the
+// widget. cmd/kryptos-sandbox serves the same fake as a program.
 package kryptos

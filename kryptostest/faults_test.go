@@ -133,4 +133,3 @@ func TestRandomFaultsAreSeededAndStop(t *testing.T) {
 	assert.Equal(t, first, count(42), "the same seed gives the same run")
 	assert.InDelta(t, 60, first, 25)
 }
-
