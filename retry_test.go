@@ -55,8 +55,11 @@ func TestServerRequestedWaitsAreHonoured(t *testing.T) {
 	}{
 		{"Retry-After in seconds", status(503, "Retry-After", "0.15"), 150 * time.Millisecond},
 		{"retry_after in seconds", status(429, "retry_after", "0.15"), 150 * time.Millisecond},
-		// An HTTP date has whole seconds: 1.6 s ahead is at least 0.6 s ahead.
-		{"retry_after as an HTTP date", status(429, "retry_after", time.Now().Add(1600*time.Millisecond).UTC().Format(http.TimeFormat)), 500 * time.Millisecond},
+		// The date is made when the server answers; it has whole seconds, so
+		// 1.6 s ahead is at least 0.6 s ahead.
+		{"retry_after as an HTTP date", func(w http.ResponseWriter, r *http.Request) {
+			status(429, "retry_after", time.Now().Add(1600*time.Millisecond).UTC().Format(http.TimeFormat))(w, r)
+		}, 500 * time.Millisecond},
 		{"both: the longer wins", status(429, "Retry-After", "0.01", "retry_after", "0.2"), 200 * time.Millisecond},
 	}
 	for _, tc := range cases {
