@@ -64,8 +64,10 @@ func DefaultQuotas() map[Operation]Quota {
 // It never sends more than Requests in any window of length Per, the way the
 // server counts, yet sends a burst of Requests at once. (A token bucket such
 // as golang.org/x/time/rate with the same rate and burst would send up to
-// twice the quota within one window.) Waiters are served in arrival order,
-// and one that gives up frees its place.
+// twice the quota within one window.) Its windows are 1% longer than Per, and
+// at least 50 ms longer, so that uneven network delays cannot crowd the
+// requests of two windows into one at the server. Waiters are served in
+// arrival order, and one that gives up frees its place.
 func NewQuotaLimiter(quotas map[Operation]Quota) (Limiter, error) {
 	return newQuotaLimiter(quotas, throttle.RealClock{})
 }
@@ -76,9 +78,17 @@ func newQuotaLimiter(quotas map[Operation]Quota, clock throttle.Clock) (*quotaLi
 		if q.Requests <= 0 || q.Per <= 0 {
 			return nil, fmt.Errorf("kryptos: NewQuotaLimiter: %w", &ParamError{"quotas[" + string(op) + "]", "needs positive Requests and Per"})
 		}
-		l.windows[op] = throttle.NewWindow(q.Requests, q.Per, clock)
+		l.windows[op] = throttle.NewWindow(q.Requests, q.Per+quotaMargin(q.Per), clock)
 	}
 	return l, nil
+}
+
+// quotaMargin is added to the window of each quota. The limiter counts a
+// request when it leaves; the server, when it arrives. A request that travels
+// faster than the one a window earlier (which perhaps opened the connection)
+// would otherwise arrive inside the server's window and draw a 429.
+func quotaMargin(per time.Duration) time.Duration {
+	return max(per/100, 50*time.Millisecond)
 }
 
 type quotaLimiter struct {

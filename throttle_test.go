@@ -58,15 +58,15 @@ func TestDefaultQuotaHoldsAtTheServer(t *testing.T) {
 	require.True(t, clock.WaitForSleepers(calls-10, 5*time.Second))
 	assert.Equal(t, 10, api.rec.count())
 
-	clock.Advance(59 * time.Second)
+	clock.Advance(time.Minute)
 	time.Sleep(20 * time.Millisecond)
-	assert.Equal(t, 10, api.rec.count(), "nothing more inside the first minute")
+	assert.Equal(t, 10, api.rec.count(), "nothing more inside the first minute, nor its 600 ms margin")
 
-	clock.Advance(time.Second)
+	clock.Advance(600 * time.Millisecond)
 	require.True(t, clock.WaitForSleepers(calls-20, 5*time.Second))
 	waitFor(t, func() bool { return api.rec.count() == 20 })
 
-	clock.Advance(time.Minute)
+	clock.Advance(time.Minute + 600*time.Millisecond)
 	wg.Wait()
 	assert.Equal(t, calls, api.rec.count())
 }
@@ -111,6 +111,13 @@ func TestALimiterErrorIsReturnedWithoutRetrying(t *testing.T) {
 	_, err := api.client.ListGrants(context.Background())
 	require.ErrorIs(t, err, boom)
 	assert.Equal(t, 0, api.rec.count())
+}
+
+func TestQuotaMargin(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 600*time.Millisecond, quotaMargin(time.Minute))
+	assert.Equal(t, 36*time.Second, quotaMargin(time.Hour))
+	assert.Equal(t, 50*time.Millisecond, quotaMargin(time.Second), "at least 50 ms, for network jitter")
 }
 
 func TestOperationsWithoutAQuotaAreNotThrottled(t *testing.T) {

@@ -21,17 +21,29 @@ type credentials struct {
 	ClientSecret string `json:"client_secret"`
 }
 
-// authenticate returns the ID of the client whose credentials r carries.
-// The caller holds s.mu.
-func (s *Server) authenticate(r *http.Request, body credentials) (string, *apiError) {
+// withClient starts a Connect backend request: it decodes the JSON body into
+// req (unless req is nil), takes s.mu and authenticates the client by the
+// X-Client-Id and X-Client-Secret headers, or by body, the credentials older
+// API versions took in the body. On success it returns the client's ID with
+// s.mu held, for the caller to release; otherwise it has answered the error.
+func (s *Server) withClient(w http.ResponseWriter, r *http.Request, req any, body *credentials) (string, bool) {
+	if req != nil {
+		if e := decodeBody(r, req); e != nil {
+			writeAPIError(w, e)
+			return "", false
+		}
+	}
 	id, secret := r.Header.Get("X-Client-Id"), r.Header.Get("X-Client-Secret")
-	if id == "" && secret == "" {
+	if id == "" && secret == "" && body != nil {
 		id, secret = body.ClientID, body.ClientSecret
 	}
+	s.mu.Lock()
 	if want, ok := s.state.clients[id]; !ok || id == "" || secret != want {
-		return "", errorf(http.StatusUnauthorized, "INVALID_CLIENT", "Invalid client credentials")
+		s.mu.Unlock()
+		writeError(w, http.StatusUnauthorized, "INVALID_CLIENT", "Invalid client credentials")
+		return "", false
 	}
-	return id, nil
+	return id, true
 }
 
 // Rate-limit classes.
@@ -93,17 +105,11 @@ func (s *Server) createLinkToken(w http.ResponseWriter, r *http.Request) {
 		State       string         `json:"state"`
 		Metadata    map[string]any `json:"metadata"`
 	}
-	if e := decodeBody(r, &req); e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, &req, &req.credentials)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, req.credentials)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
 	if !s.admit(w, clientID, classLinkToken) {
 		return
 	}
@@ -157,17 +163,11 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 		credentials
 		PublicToken string `json:"public_token"`
 	}
-	if e := decodeBody(r, &req); e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, &req, &req.credentials)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, req.credentials)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
 	if !s.admit(w, clientID, classExchange) {
 		return
 	}
@@ -213,17 +213,11 @@ func (s *Server) checkSession(w http.ResponseWriter, r *http.Request) {
 		credentials
 		AccessToken string `json:"access_token"`
 	}
-	if e := decodeBody(r, &req); e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, &req, &req.credentials)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, req.credentials)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
 	if req.AccessToken == "" {
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", "access_token is required")
 		return
@@ -252,17 +246,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 		credentials
 		GrantID string `json:"grant_id"`
 	}
-	if e := decodeBody(r, &req); e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, &req, &req.credentials)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, req.credentials)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
 	g := s.state.grants[req.GrantID]
 	if g == nil || g.clientID != clientID || !g.active(s.cfg.clock.Now()) {
 		writeError(w, http.StatusNotFound, "GRANT_NOT_FOUND", "No grant found with this ID")
@@ -274,13 +262,11 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 
 // GET /token/grants
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, credentials{})
-	if e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, nil, nil)
+	if !ok {
 		return
 	}
+	defer s.mu.Unlock()
 	now := s.cfg.clock.Now()
 	var active []*grant
 	for _, g := range s.state.grants {
@@ -311,17 +297,11 @@ func (s *Server) resync(w http.ResponseWriter, r *http.Request) {
 		UserID string `json:"user_id"`
 		Mode   string `json:"mode"`
 	}
-	if e := decodeBody(r, &req); e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, &req, &req.credentials)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, req.credentials)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
 	mode := kryptos.ResyncMode(req.Mode)
 	if mode != kryptos.ResyncLatest && mode != kryptos.ResyncFromStart {
 		writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", `mode must be "latest" or "from_start"`)
@@ -389,17 +369,11 @@ func (s *Server) updateLimit(w http.ResponseWriter, r *http.Request) {
 		TransactionLimit *json.Number `json:"transactionLimit"`
 		EnableLimiter    *bool        `json:"enableLimiter"`
 	}
-	if e := decodeBody(r, &req); e != nil {
-		writeAPIError(w, e)
+	clientID, ok := s.withClient(w, r, &req, &req.credentials)
+	if !ok {
 		return
 	}
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	clientID, e := s.authenticate(r, req.credentials)
-	if e != nil {
-		writeAPIError(w, e)
-		return
-	}
 	var limit *int64
 	switch {
 	case req.TransactionLimit == nil && req.EnableLimiter == nil:
