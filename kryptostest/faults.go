@@ -89,14 +89,15 @@ type faultTable struct {
 	random []Fault
 }
 
-func (t *faultTable) init(Clock) { t.queued = map[string][]Fault{} }
-
 // FailNext applies f to the next n requests whose URL path is path (such as
 // "/token/exchange"), or to the next n requests of any path when path is "".
 // Faults queued for one path are used in the order they were queued.
 func (s *Server) FailNext(path string, n int, f Fault) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
+	if s.faults.queued == nil {
+		s.faults.queued = map[string][]Fault{}
+	}
 	for range n {
 		s.faults.queued[path] = append(s.faults.queued[path], f)
 	}

@@ -111,7 +111,6 @@ func newServer(opts ...Option) *Server {
 	}
 	s := &Server{ClientID: cfg.clientID, ClientSecret: cfg.clientSecret, cfg: cfg}
 	s.state = newState(cfg)
-	s.faults.init(cfg.clock)
 	return s
 }
 
@@ -121,6 +120,11 @@ func (s *Server) Close() { s.http.Close() }
 // Client returns a *kryptos.Client for the sandbox's client, pointed at
 // both of its APIs. opts are applied after those; an invalid option panics,
 // as this is meant for tests.
+//
+// The client keeps the SDK's default quotas, as the sandbox enforces the
+// documented ones: a test that creates more than 10 link tokens or 5
+// exchanges waits for the next minute. To go faster, start the sandbox
+// WithRateLimits(RateLimits{}) and pass kryptos.WithLimiter(nil).
 func (s *Server) Client(opts ...kryptos.Option) *kryptos.Client {
 	base := []kryptos.Option{kryptos.WithBaseURL(s.URL), kryptos.WithDataAPIBaseURL(s.URL)}
 	c, err := kryptos.NewClient(s.ClientID, s.ClientSecret, append(base, opts...)...)
