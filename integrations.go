@@ -104,13 +104,17 @@ func (c *Client) ListIntegrations(ctx context.Context, accessToken string) ([]In
 	}
 	out := make([]Integration, len(list))
 	for i, in := range list {
-		out[i] = Integration{
-			WalletID: in.WalletID, Provider: in.Provider, ProviderPublicName: in.ProviderPublicName,
-			PublicAddress: in.PublicAddress, Alias: in.Alias, Type: in.Type, Category: in.Category,
-			Status: in.Status, ErrorMessage: in.ErrorMessage, IsContract: in.IsContract, LogoURL: in.LogoURL,
-			TotalTransactions: in.TotalTransactions,
-			AddedOn:           time.Time(in.AddedOn), LastSyncedAt: time.Time(in.LastSyncedAt),
-		}
+		out[i] = in.integration()
 	}
 	return out, nil
+}
+
+func (in integrationJSON) integration() Integration {
+	return Integration{
+		WalletID: in.WalletID, Provider: in.Provider, ProviderPublicName: in.ProviderPublicName,
+		PublicAddress: in.PublicAddress, Alias: in.Alias, Type: in.Type, Category: in.Category,
+		Status: in.Status, ErrorMessage: in.ErrorMessage, IsContract: in.IsContract, LogoURL: in.LogoURL,
+		TotalTransactions: in.TotalTransactions,
+		AddedOn:           time.Time(in.AddedOn), LastSyncedAt: time.Time(in.LastSyncedAt),
+	}
 }
