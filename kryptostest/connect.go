@@ -347,7 +347,7 @@ func (s *Server) resyncRule(in *integration, mode kryptos.ResyncMode) *apiError 
 }
 
 func (s *Server) queueJob(u *user, in *integration, mode kryptos.ResyncMode, now time.Time) *job {
-	j := &job{id: "sync_" + randomHex(10), userID: u.id, walletID: in.walletID, kind: in.kind, mode: mode, createdAt: now}
+	j := &job{id: "sync_" + randomHex(10), userID: u.id, walletID: in.walletID, kind: in.kind, mode: mode, createdAt: now, fails: in.failSync}
 	s.state.jobs[j.id] = j
 	in.lastJob = j
 	return j

@@ -58,24 +58,30 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 
 // integrationJSON is an integration in the data API's (and webhooks') shape.
 func (s *Server) integrationJSON(in *integration, now time.Time) map[string]any {
-	status, lastSynced := kryptos.IntegrationCompleted, in.addedOn
+	status, lastSynced, errorMessage := kryptos.IntegrationCompleted, in.addedOn, ""
 	if j := in.lastJob; j != nil {
 		switch j.status(&s.cfg, now) {
 		case kryptos.SyncQueued:
 			status = kryptos.IntegrationQueued
 		case kryptos.SyncSyncing:
 			status = kryptos.IntegrationSyncing
+		case kryptos.SyncFailed:
+			status, errorMessage = kryptos.IntegrationFailed, "sandbox: the provider did not answer"
 		default:
 			lastSynced = j.updatedAt(&s.cfg, now)
 		}
 	}
-	return map[string]any{
+	out := map[string]any{
 		"walletId": in.walletID, "provider": in.provider, "providerPublicName": publicName(in.provider),
 		"publicAddress": in.address, "alias": in.alias, "type": in.kind, "category": category(in.kind),
 		"status": status, "isContract": false, "logoUrl": "https://sandbox.invalid/logos/" + in.provider + ".png",
 		"totalTransactions": 0, "addedOn": in.addedOn.UTC().Format(time.RFC3339),
 		"lastSyncedAt": lastSynced.UTC().Format(time.RFC3339),
 	}
+	if errorMessage != "" {
+		out["errorMessage"] = errorMessage
+	}
+	return out
 }
 
 func publicName(provider string) string {

@@ -77,6 +77,7 @@ type Server struct {
 	mu    sync.Mutex
 	state state
 	stats Stats
+	hooks *webhookSink // nil until RegisterWebhook
 }
 
 // NewServer starts a sandbox on a loopback port. Close it when done.
@@ -114,8 +115,18 @@ func newServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the sandbox down and waits for its requests to finish.
-func (s *Server) Close() { s.http.Close() }
+// Close shuts the sandbox down and waits for its requests and webhook
+// deliveries to finish.
+func (s *Server) Close() {
+	s.mu.Lock()
+	hooks := s.hooks
+	s.hooks = nil
+	s.mu.Unlock()
+	if hooks != nil {
+		hooks.close()
+	}
+	s.http.Close()
+}
 
 // Client returns a *kryptos.Client for the sandbox's client, pointed at
 // both of its APIs. opts are applied after those; an invalid option panics,

@@ -71,12 +71,14 @@ type user struct {
 
 type integration struct {
 	walletID      string
+	userID        string
 	provider      string
 	address       string
 	alias         string
 	kind          string // wallet, exchange or csv
 	syncDisabled  bool
 	sourceMissing bool
+	failSync      bool
 	addedOn       time.Time
 	lastJob       *job
 }
@@ -105,6 +107,10 @@ type job struct {
 	kind      string
 	mode      kryptos.ResyncMode
 	createdAt time.Time
+	// fails makes the job end failed instead of completed.
+	fails bool
+	// notified is the last status announced by webhook.
+	notified kryptos.SyncStatus
 }
 
 // activeGrant returns the grant of clientID for userID that still works.
@@ -144,6 +150,8 @@ func (j *job) status(cfg *config, now time.Time) kryptos.SyncStatus {
 		return kryptos.SyncQueued
 	case elapsed < cfg.queuedFor+cfg.syncingFor:
 		return kryptos.SyncSyncing
+	case j.fails:
+		return kryptos.SyncFailed
 	}
 	return kryptos.SyncCompleted
 }

@@ -3,6 +3,8 @@ package kryptostest
 import (
 	"net/http"
 	"strings"
+
+	"github.com/kryptos-connect/kryptos-go"
 )
 
 // LinkUser is what a user does in the widget: sign in or continue as a
@@ -35,6 +37,9 @@ type Wallet struct {
 	// SourceMissing, for a CSV, makes its resync fail with
 	// CSV_SOURCE_MISSING, as when the uploaded file is gone.
 	SourceMissing bool `json:"source_missing,omitempty"`
+	// FailSync makes every sync of it end failed, as when the provider is
+	// down.
+	FailSync bool `json:"fail_sync,omitempty"`
 }
 
 // CompleteLink does, for the given link token, what the user does in the
@@ -103,11 +108,13 @@ func (s *Server) completeLink(lt *linkToken, lu LinkUser) (string, *apiError) {
 		}
 	}
 	for _, wl := range lu.Wallets {
-		u.integrations = append(u.integrations, &integration{
-			walletID: "wallet-" + randomHex(8), provider: strings.ToLower(wl.Provider), address: wl.Address,
+		in := &integration{
+			walletID: "wallet-" + randomHex(8), userID: u.id, provider: strings.ToLower(wl.Provider), address: wl.Address,
 			alias: wl.Alias, kind: kindOf(wl.Provider), syncDisabled: wl.SyncDisabled, sourceMissing: wl.SourceMissing,
-			addedOn: now,
-		})
+			failSync: wl.FailSync, addedOn: now,
+		}
+		u.integrations = append(u.integrations, in)
+		s.announce(kryptos.EventIntegrationCreated, u.id, s.integrationJSON(in, now))
 	}
 	if lt.userID != "" {
 		return "", nil // a returning user: nothing to exchange
