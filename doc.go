@@ -75,6 +75,13 @@
 // the wallet ids that ResyncIntegration takes, and the progress of the job
 // it queued. The client secret is never sent there.
 //
+// # Webhooks
+//
+// NewWebhookHandler receives Kryptos webhooks: it verifies signatures
+// (VerifyWebhookSignature), decodes deliveries (ParseWebhook), hands each
+// delivery to your function once, and answers so that Kryptos retries only
+// what failed.
+//
 // # Testing
 //
 // Package kryptostest runs a stateful fake of both APIs on loopback, the way

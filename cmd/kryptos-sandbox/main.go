@@ -35,6 +35,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	clientSecret := fs.String("client-secret", "sandbox_secret", "client secret to register")
 	liveMode := fs.Bool("live-mode", false, "allow any provider and address, as a client out of sandbox mode")
 	noLimits := fs.Bool("no-rate-limits", false, "do not enforce the per-client rate limits")
+	webhookURL := fs.String("webhook-url", "", "deliver signed webhooks to this URL")
+	webhookSecret := fs.String("webhook-secret", "whsec_sandbox", "secret that signs the webhooks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +53,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	if *webhookURL != "" {
+		srv.RegisterWebhook(*webhookURL, *webhookSecret)
+		fmt.Fprintf(out, "Delivering webhooks to %s, signed with %s\n", *webhookURL, *webhookSecret)
+	}
 
 	fmt.Fprintf(out, `Kryptos Connect sandbox listening on %s
   Connect API and data API: %s

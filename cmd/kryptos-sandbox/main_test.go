@@ -49,11 +49,13 @@ func TestTheProgramServesTheAPIAndPrintsItsCredentials(t *testing.T) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", addr, "-client-id", "cid", "-client-secret", "csecret"}, &out)
+		done <- run(ctx, []string{"-addr", addr, "-client-id", "cid", "-client-secret", "csecret",
+			"-webhook-url", "http://127.0.0.1:1/hooks", "-live-mode", "-no-rate-limits"}, &out)
 	}()
 
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
 	assert.Contains(t, out.String(), "KRYPTOS_CLIENT_ID=cid")
+	assert.Contains(t, out.String(), "Delivering webhooks to http://127.0.0.1:1/hooks")
 	assert.Contains(t, out.String(), "KRYPTOS_BASE_URL=http://"+addr)
 
 	// A non-Go caller: create a link token with curl-like requests.
