@@ -1,0 +1,39 @@
+package kryptos
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzParseScopes checks that parsing accepts only documented scopes, keeps
+// each once, and round-trips through String.
+func FuzzParseScopes(f *testing.F) {
+	for _, seed := range []string{"openid", "openid profile portfolios:read", "  openid\topenid\n", "",
+		"wallets:read", "openid profile offline_access email portfolios:read transactions:read integrations:read tax:read accounting:read reports:read workspace:read users:read",
+		"OPENID", "openid\x00profile", "\u00a0openid"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		scopes, err := ParseScopes(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidParams) {
+				t.Fatalf("error %v does not match ErrInvalidParams", err)
+			}
+			return
+		}
+		seen := map[Scope]bool{}
+		for _, sc := range scopes {
+			if !sc.Known() {
+				t.Fatalf("accepted unknown scope %q", sc)
+			}
+			if seen[sc] {
+				t.Fatalf("kept %q twice", sc)
+			}
+			seen[sc] = true
+		}
+		again, err := ParseScopes(scopes.String())
+		if err != nil || again.String() != scopes.String() {
+			t.Fatalf("round trip of %q gave %q, %v", scopes.String(), again.String(), err)
+		}
+	})
+}
