@@ -2,6 +2,7 @@ package kryptostest
 
 import (
 	"bytes"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -153,6 +154,13 @@ func (s *Server) instrument(route string, next http.Handler) http.Handler {
 
 func applyFault(w http.ResponseWriter, r *http.Request, f Fault, next http.Handler) {
 	if f.Delay > 0 {
+		// Read the body first: only then does the server notice a client
+		// that gives up during the delay, and drop its request unprocessed.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:
