@@ -78,17 +78,9 @@ func newQuotaLimiter(quotas map[Operation]Quota, clock throttle.Clock) (*quotaLi
 		if q.Requests <= 0 || q.Per <= 0 {
 			return nil, fmt.Errorf("kryptos: NewQuotaLimiter: %w", &ParamError{"quotas[" + string(op) + "]", "needs positive Requests and Per"})
 		}
-		l.windows[op] = throttle.NewWindow(q.Requests, q.Per+quotaMargin(q.Per), clock)
+		l.windows[op] = throttle.QuotaWindow(q.Requests, q.Per, clock)
 	}
 	return l, nil
-}
-
-// quotaMargin is added to the window of each quota. The limiter counts a
-// request when it leaves; the server, when it arrives. A request that travels
-// faster than the one a window earlier (which perhaps opened the connection)
-// would otherwise arrive inside the server's window and draw a 429.
-func quotaMargin(per time.Duration) time.Duration {
-	return max(per/100, 50*time.Millisecond)
 }
 
 type quotaLimiter struct {

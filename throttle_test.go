@@ -113,13 +113,6 @@ func TestALimiterErrorIsReturnedWithoutRetrying(t *testing.T) {
 	assert.Equal(t, 0, api.rec.count())
 }
 
-func TestQuotaMargin(t *testing.T) {
-	t.Parallel()
-	assert.Equal(t, 600*time.Millisecond, quotaMargin(time.Minute))
-	assert.Equal(t, 36*time.Second, quotaMargin(time.Hour))
-	assert.Equal(t, 50*time.Millisecond, quotaMargin(time.Second), "at least 50 ms, for network jitter")
-}
-
 func TestOperationsWithoutAQuotaAreNotThrottled(t *testing.T) {
 	t.Parallel()
 	limiter, err := NewQuotaLimiter(DefaultQuotas())

@@ -40,6 +40,21 @@ func NewWindow(limit int, period time.Duration, clock Clock) *Window {
 	return &Window{limit: limit, period: period, clock: clock, admitted: make([]time.Time, 0, limit)}
 }
 
+// QuotaWindow returns the Window a client uses to keep to a server's quota
+// of limit requests per period. Its period is 1% longer, and at least 50 ms
+// longer: the client counts a request when it leaves, the server when it
+// arrives, and a request that travels faster than the one a period earlier
+// (which perhaps opened the connection) would otherwise arrive inside the
+// server's window.
+func QuotaWindow(limit int, period time.Duration, clock Clock) *Window {
+	return NewWindow(limit, period+QuotaMargin(period), clock)
+}
+
+// QuotaMargin is how much longer than period a QuotaWindow's period is.
+func QuotaMargin(period time.Duration) time.Duration {
+	return max(period/100, 50*time.Millisecond)
+}
+
 // Wait blocks until the request may be sent or ctx ends. A caller that gives
 // up returns its reserved slot, so it does not count against the quota.
 func (w *Window) Wait(ctx context.Context) error {

@@ -216,3 +216,12 @@ func TestAllowRejectsInsteadOfWaiting(t *testing.T) {
 	ok, _ = w.Allow()
 	assert.False(t, ok, "a rejected request is not counted, the admitted ones are")
 }
+
+func TestQuotaMargin(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, 600*time.Millisecond, QuotaMargin(time.Minute))
+	assert.Equal(t, 36*time.Second, QuotaMargin(time.Hour))
+	assert.Equal(t, 50*time.Millisecond, QuotaMargin(time.Second), "at least 50 ms, for network jitter")
+	w := QuotaWindow(3, time.Minute, RealClock{})
+	assert.Equal(t, time.Minute+600*time.Millisecond, w.period)
+}
