@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -131,11 +130,8 @@ func (c *Client) CreateLinkToken(ctx context.Context, p LinkTokenParams) (*LinkT
 type lenientTime time.Time
 
 func (t *lenientTime) UnmarshalJSON(b []byte) error {
-	var s string
-	if json.Unmarshal(b, &s) != nil {
-		return nil
-	}
-	if parsed, err := time.Parse(time.RFC3339Nano, s); err == nil {
+	var parsed time.Time
+	if parsed.UnmarshalJSON(b) == nil { // RFC 3339, parsed from the bytes
 		*t = lenientTime(parsed)
 	}
 	return nil

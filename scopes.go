@@ -1,6 +1,7 @@
 package kryptos
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -133,8 +134,38 @@ func (s Scopes) validate(field string) error {
 	return nil
 }
 
+// splitScopes splits a space-separated list into scopes that share its
+// memory, allocating only the slice.
+func splitScopes(text string) Scopes {
+	out := make(Scopes, 0, strings.Count(text, " ")+1)
+	for f := range strings.FieldsSeq(text) {
+		out = append(out, Scope(f))
+	}
+	return out
+}
+
 // MarshalJSON encodes the scopes as one space-separated string.
-func (s Scopes) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+func (s Scopes) MarshalJSON() ([]byte, error) {
+	// Documented scopes need no escaping: quote them in one allocation.
+	n := 2
+	for _, x := range s {
+		n += len(x) + 1
+		for i := 0; i < len(x); i++ {
+			if c := x[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+				return json.Marshal(s.String())
+			}
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '"')
+	for i, x := range s {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, x...)
+	}
+	return append(b, '"'), nil
+}
 
 // UnmarshalJSON decodes a space-separated string, or an array of strings, or
 // null. Scopes the package does not know are kept: the API may add some.
@@ -142,14 +173,16 @@ func (s *Scopes) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
+	// The common case, a plain string without escapes, is split in place:
+	// one string for the whole list, and scopes that share it. ListGrants
+	// decodes one list per grant.
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], "\\\"") {
+		*s = splitScopes(string(b[1 : len(b)-1]))
+		return nil
+	}
 	var text string
 	if err := json.Unmarshal(b, &text); err == nil {
-		fields := strings.Fields(text)
-		out := make(Scopes, len(fields))
-		for i, f := range fields {
-			out[i] = Scope(f)
-		}
-		*s = out
+		*s = splitScopes(text)
 		return nil
 	}
 	var list []string

@@ -61,6 +61,13 @@ func TestScopesJSON(t *testing.T) {
 	}{Scopes{ScopeOpenID, ScopeEmail}})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"s":"openid email"}`, string(b))
+	for _, odd := range []Scopes{{`a"b`}, {`back\slash`}, {"ünï"}, {}, nil} {
+		b, err := json.Marshal(odd)
+		require.NoError(t, err)
+		var back Scopes
+		require.NoError(t, json.Unmarshal(b, &back), string(b))
+		assert.Equal(t, odd.String(), back.String(), "round trip of %q", odd)
+	}
 
 	cases := map[string]Scopes{
 		`"openid  email future:scope"`:      {ScopeOpenID, ScopeEmail, "future:scope"},
@@ -68,6 +75,7 @@ func TestScopesJSON(t *testing.T) {
 		`""`:                                {},
 		`null`:                              nil,
 		`"transactions:read balances:read"`: {ScopeTransactionsRead, ScopeBalancesRead},
+		`"openid\u0020email\t\"x\""`:        {ScopeOpenID, ScopeEmail, `"x"`},
 	}
 	for in, want := range cases {
 		var s Scopes

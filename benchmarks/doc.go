@@ -1,0 +1,4 @@
+// Package benchmarks measures the SDK against a hand-written net/http
+// baseline and against the API's quotas. It holds only benchmarks; see
+// BENCHMARKS.md for the command, the goals and the numbers.
+package benchmarks

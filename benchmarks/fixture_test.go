@@ -1,0 +1,230 @@
+package benchmarks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+)
+
+const (
+	clientID     = "client_bench"
+	clientSecret = "secret_bench"
+	accessToken  = "cat_bench_token"
+)
+
+// The answers the benchmark server sends: the documented samples.
+const (
+	sessionAnswer = `{"success":true,"data":{"has_valid_session":true,"user_id":"uuid-user-123","workspace_id":"uuid-workspace-456",` +
+		`"workspace_name":"My Workspace","granted_scopes":"openid profile offline_access email portfolios:read transactions:read integrations:read ` +
+		`tax:read accounting:read reports:read workspace:read users:read","grant_id":"cgrant_abc123"}}`
+	linkTokenAnswer = `{"success":true,"data":{"link_token":"link_abc123xyz789","expires_at":"2024-01-28T10:30:00Z"}}`
+)
+
+// grantsAnswer is a ListGrants answer with n grants.
+func grantsAnswer(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"success":true,"data":{"grants":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"grant_id":"cgrant_%024d","workspace_id":"uuid-workspace-123","scopes":"transactions:read balances:read","created_at":"2024-01-15T10:00:00Z","expires_at":"2039-01-15T10:00:00Z"}`, i)
+	}
+	fmt.Fprintf(&b, `],"count":%d}}`, n)
+	return b.Bytes()
+}
+
+// server is a loopback API that answers with fixed bodies and counts the
+// connections it saw opened.
+type server struct {
+	*httptest.Server
+	opened atomic.Int64
+}
+
+func newServer(tb testing.TB, grants []byte) *server {
+	tb.Helper()
+	s := &server{}
+	mux := http.NewServeMux()
+	answer := func(body []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			_, _ = w.Write(body)
+		}
+	}
+	mux.Handle("POST /link-token/check-session", answer([]byte(sessionAnswer)))
+	mux.Handle("POST /link-token", answer([]byte(linkTokenAnswer)))
+	mux.Handle("GET /token/grants", answer(grants))
+	s.Server = httptest.NewUnstartedServer(mux)
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.opened.Add(1)
+		}
+	}
+	s.Start()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// sdk returns a Client of the server, without client-side throttling, which
+// is measured on its own.
+func (s *server) sdk(tb testing.TB, opts ...kryptos.Option) *kryptos.Client {
+	tb.Helper()
+	c, err := kryptos.NewClient(clientID, clientSecret, append([]kryptos.Option{kryptos.WithBaseURL(s.URL), kryptos.WithLimiter(nil)}, opts...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// baseline is the hand-written client the SDK replaces: net/http and
+// encoding/json, the same headers and body, the answer decoded into an
+// equivalent struct, the body drained and closed. It uses the same pooled
+// transport settings as the SDK's default, so both reuse connections alike.
+type baseline struct {
+	hc   *http.Client
+	base string
+}
+
+func (s *server) baseline() *baseline {
+	return &baseline{hc: &http.Client{Transport: httpcore.PooledTransport(), Timeout: 30 * time.Second}, base: s.URL}
+}
+
+type sessionData struct {
+	HasValidSession bool   `json:"has_valid_session"`
+	Reason          string `json:"reason"`
+	UserID          string `json:"user_id"`
+	WorkspaceID     string `json:"workspace_id"`
+	WorkspaceName   string `json:"workspace_name"`
+	GrantedScopes   string `json:"granted_scopes"`
+	GrantID         string `json:"grant_id"`
+}
+
+type linkTokenData struct {
+	LinkToken        string    `json:"link_token"`
+	ExpiresAt        time.Time `json:"expires_at"`
+	UserID           string    `json:"user_id"`
+	WorkspaceID      string    `json:"workspace_id"`
+	HasExistingGrant bool      `json:"has_existing_grant"`
+}
+
+type grantData struct {
+	GrantID     string    `json:"grant_id"`
+	WorkspaceID string    `json:"workspace_id"`
+	Scopes      string    `json:"scopes"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+type grantsData struct {
+	Grants []grantData `json:"grants"`
+	Count  int         `json:"count"`
+}
+
+// envelope is the API's answer shape, for the baseline.
+type envelope[T any] struct {
+	Success bool   `json:"success"`
+	Data    T      `json:"data"`
+	Error   string `json:"error"`
+	Code    string `json:"code"`
+}
+
+func (b *baseline) call(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Client-Id", clientID)
+	req.Header.Set("X-Client-Secret", clientSecret)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "baseline/1.0")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+func (b *baseline) checkSession(ctx context.Context) error {
+	var env envelope[sessionData]
+	if err := b.call(ctx, http.MethodPost, "/link-token/check-session", map[string]string{"access_token": accessToken}, &env); err != nil {
+		return err
+	}
+	if !env.Success || !env.Data.HasValidSession {
+		return fmt.Errorf("unexpected answer %+v", env)
+	}
+	return nil
+}
+
+func (b *baseline) createLinkToken(ctx context.Context) error {
+	var env envelope[linkTokenData]
+	if err := b.call(ctx, http.MethodPost, "/link-token", map[string]string{"scopes": kryptos.DefaultScopes().String()}, &env); err != nil {
+		return err
+	}
+	if !env.Success || env.Data.LinkToken == "" {
+		return fmt.Errorf("unexpected answer %+v", env)
+	}
+	return nil
+}
+
+func (b *baseline) listGrants(ctx context.Context) ([]grantData, error) {
+	var env envelope[grantsData]
+	if err := b.call(ctx, http.MethodGet, "/token/grants", nil, &env); err != nil {
+		return nil, err
+	}
+	return env.Data.Grants, nil
+}
+
+// calls are the three operations measured, by each implementation.
+var calls = []struct {
+	name     string
+	sdk      func(context.Context, *kryptos.Client) error
+	baseline func(*baseline, context.Context) error
+}{
+	{"CheckSession",
+		func(ctx context.Context, c *kryptos.Client) error {
+			_, err := c.CheckSession(ctx, accessToken)
+			return err
+		},
+		(*baseline).checkSession},
+	{"CreateLinkToken",
+		func(ctx context.Context, c *kryptos.Client) error {
+			_, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+			return err
+		},
+		(*baseline).createLinkToken},
+	{"ListGrants",
+		func(ctx context.Context, c *kryptos.Client) error { _, err := c.ListGrants(ctx); return err },
+		func(b *baseline, ctx context.Context) error { _, err := b.listGrants(ctx); return err }},
+}
