@@ -101,9 +101,10 @@ func (w *Window) forget(now time.Time) {
 	for i < len(w.admitted) && !w.admitted[i].After(cutoff) {
 		i++
 	}
-	if i > 0 {
-		w.admitted = w.admitted[:copy(w.admitted, w.admitted[i:])]
-	}
+	// Reslicing drops the front without copying the rest; append moves
+	// the log to a fresh array when it runs out of room at the back, so the
+	// cost stays constant per request.
+	w.admitted = w.admitted[i:]
 }
 
 // release gives back the reservation at, made by a caller that stopped
