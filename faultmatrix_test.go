@@ -85,25 +85,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	srv := kryptostest.NewServer(kryptostest.WithRateLimits(kryptostest.RateLimits{}))
 	t.Cleanup(srv.Close)
 	c := srv.Client(kryptos.WithLimiter(nil))
-	link := func() string {
-		lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-		require.NoError(t, err)
-		public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
-			Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-		require.NoError(t, err)
-		return public
-	}
-	grant, err := c.ExchangePublicToken(ctx, link())
-	require.NoError(t, err)
-	s, err := c.CheckSession(ctx, grant.AccessToken)
-	require.NoError(t, err)
-	ints, err := c.ListIntegrations(ctx, grant.AccessToken)
-	require.NoError(t, err)
-	return &fixture{srv: srv, grant: grant, userID: s.UserID, walletID: ints[0].WalletID, publicToken: link()}
+	g := connectGuest(t, srv, c)
+	return &fixture{srv: srv, grant: g.grant, userID: g.userID, walletID: g.walletID, publicToken: linkGuest(t, srv, c)}
 }
 
 // matrixOp is one of the seven operations, with the route it calls.

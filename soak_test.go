@@ -80,24 +80,10 @@ func TestSoakUnderRandomFaults(t *testing.T) {
 	setup := srv.Client(kryptos.WithLimiter(limiter))
 	workers := make([]*soakWorker, soakWorkers)
 	for i := range workers {
-		w := &soakWorker{}
-		link := func() string {
-			lt, err := setup.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-			require.NoError(t, err)
-			public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
-				Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-			require.NoError(t, err)
-			return public
-		}
-		g, err := setup.ExchangePublicToken(ctx, link())
-		require.NoError(t, err)
-		s, err := setup.CheckSession(ctx, g.AccessToken)
-		require.NoError(t, err)
-		ints, err := setup.ListIntegrations(ctx, g.AccessToken)
-		require.NoError(t, err)
-		w.grant, w.userID, w.wallet = g, s.UserID, ints[0].WalletID
+		g := connectGuest(t, srv, setup)
+		w := &soakWorker{grant: g.grant, userID: g.userID, wallet: g.walletID}
 		for range 4 {
-			w.publics = append(w.publics, link())
+			w.publics = append(w.publics, linkGuest(t, srv, setup))
 		}
 		workers[i] = w
 	}
