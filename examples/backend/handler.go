@@ -37,13 +37,8 @@ func (h *Handler) Routes() http.Handler {
 }
 
 func (h *Handler) createLinkToken(w http.ResponseWriter, r *http.Request) {
-	user, ok := h.user(w, r)
+	_, conn, _, ok := h.connection(w, r)
 	if !ok {
-		return
-	}
-	conn, _, err := h.Store.Get(r.Context(), user)
-	if err != nil {
-		h.fail(w, "reading the token store", err)
 		return
 	}
 	// A stored token lets a returning user skip sign-in. If it expired or
@@ -82,13 +77,8 @@ func (h *Handler) exchangeToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
-	user, ok := h.user(w, r)
+	_, conn, found, ok := h.connection(w, r)
 	if !ok {
-		return
-	}
-	conn, found, err := h.Store.Get(r.Context(), user)
-	if err != nil {
-		h.fail(w, "reading the token store", err)
 		return
 	}
 	if !found {
@@ -108,13 +98,8 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
-	user, ok := h.user(w, r)
+	user, conn, found, ok := h.connection(w, r)
 	if !ok {
-		return
-	}
-	conn, found, err := h.Store.Get(r.Context(), user)
-	if err != nil {
-		h.fail(w, "reading the token store", err)
 		return
 	}
 	if found {
@@ -129,6 +114,20 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"success": true})
+}
+
+// connection returns the signed-in user and their stored connection, if any;
+// when it returns false it has answered the request already.
+func (h *Handler) connection(w http.ResponseWriter, r *http.Request) (user string, conn Connection, found, ok bool) {
+	if user, ok = h.user(w, r); !ok {
+		return "", Connection{}, false, false
+	}
+	conn, found, err := h.Store.Get(r.Context(), user)
+	if err != nil {
+		h.fail(w, "reading the token store", err)
+		return "", Connection{}, false, false
+	}
+	return user, conn, found, true
 }
 
 func (h *Handler) user(w http.ResponseWriter, r *http.Request) (string, bool) {
