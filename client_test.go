@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,33 +28,41 @@ func TestNewClientRejectsBadCredentials(t *testing.T) {
 		{"id", " secret", "clientSecret"},
 		{"id", "sec\x00ret", "clientSecret"},
 		{"id", "\xff\xfe", "clientSecret"},
+		{"id", strings.Repeat("s", 1<<20), "clientSecret"},
 	}
 	for _, tc := range cases {
 		c, err := NewClient(tc.id, tc.secret)
 		assert.Nil(t, c)
 		var pe *ParamError
-		require.ErrorAs(t, err, &pe, "%q/%q", tc.id, tc.secret)
+		require.ErrorAs(t, err, &pe, "%q/%.20q", tc.id, tc.secret)
 		assert.Equal(t, tc.field, pe.Field)
 		assert.ErrorIs(t, err, ErrInvalidParams)
 		assert.NotContains(t, err.Error(), "secret\n")
 	}
 }
 
+// TestNewClientRejectsBadOptions: every option value that could fail later
+// fails at construction instead, with a *ParamError naming it.
 func TestNewClientRejectsBadOptions(t *testing.T) {
 	t.Parallel()
+	local := "http://127.0.0.1:8088"
 	cases := []struct {
 		name  string
 		opt   Option
 		field string
 	}{
-		{"plain http to a remote host", WithBaseURL("http://connect-api.kryptos.io"), "baseURL"},
-		{"ftp", WithBaseURL("ftp://127.0.0.1"), "baseURL"},
-		{"relative", WithBaseURL("connect-api.kryptos.io"), "baseURL"},
-		{"empty", WithBaseURL(""), "baseURL"},
-		{"unparsable", WithBaseURL("https://[::1"), "baseURL"},
-		{"credentials in the URL", WithBaseURL("https://id:secret@connect-api.kryptos.io"), "baseURL"},
-		{"query", WithBaseURL("https://connect-api.kryptos.io/?x=1"), "baseURL"},
-		{"fragment", WithBaseURL("https://connect-api.kryptos.io/#x"), "baseURL"},
+		{"plain http to a remote host", WithSandbox("http://connect-api.kryptos.io"), "Endpoints.Connect"},
+		{"ftp", WithSandbox("ftp://127.0.0.1"), "Endpoints.Connect"},
+		{"relative", WithSandbox("connect-api.kryptos.io"), "Endpoints.Connect"},
+		{"empty", WithSandbox(""), "Endpoints.Connect"},
+		{"unparsable", WithSandbox("https://[::1"), "Endpoints.Connect"},
+		{"credentials in the URL", WithSandbox("https://id:secret@connect-api.kryptos.io"), "Endpoints.Connect"},
+		{"query", WithSandbox("https://connect-api.kryptos.io/?x=1"), "Endpoints.Connect"},
+		{"fragment", WithSandbox("https://connect-api.kryptos.io/#x"), "Endpoints.Connect"},
+		{"plain http data API", WithEndpoints(Endpoints{Connect: DefaultConnectURL, Data: "http://api-v2.kryptos.io"}), "Endpoints.Data"},
+		{"no data API", WithEndpoints(Endpoints{Connect: DefaultConnectURL}), "Endpoints.Data"},
+		{"sandbox Connect, production data", WithEndpoints(Endpoints{Connect: local, Data: DefaultDataURL}), "Endpoints"},
+		{"production Connect, sandbox data", WithEndpoints(Endpoints{Connect: DefaultConnectURL, Data: local}), "Endpoints"},
 		{"nil http client", WithHTTPClient(nil), "httpClient"},
 		{"negative retries", WithRetryPolicy(RetryPolicy{MaxRetries: -1}), "RetryPolicy.MaxRetries"},
 		{"absurd retries", WithRetryPolicy(RetryPolicy{MaxRetries: 1000}), "RetryPolicy.MaxRetries"},
@@ -61,7 +72,8 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"empty app info", WithUserAgent(" "), "appInfo"},
 		{"app info with CRLF", WithUserAgent("app\r\nX-Evil: 1"), "appInfo"},
 		{"zero body cap", WithMaxResponseBytes(0), "maxResponseBytes"},
-		{"plain http data API", WithDataAPIBaseURL("http://api-v2.kryptos.io"), "dataAPIBaseURL"},
+		{"nil limiter", WithLimiter(nil), "limiter"},
+		{"negative quota wait", WithMaxQuotaWait(-time.Second), "maxQuotaWait"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +87,7 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 	}
 }
 
-func TestWithBaseURLAcceptsHTTPSAndLoopback(t *testing.T) {
+func TestEndpointsAcceptHTTPSAndLoopback(t *testing.T) {
 	t.Parallel()
 	for raw, want := range map[string]string{
 		"https://connect-api.kryptos.io":         "https://connect-api.kryptos.io",
@@ -87,15 +99,36 @@ func TestWithBaseURLAcceptsHTTPSAndLoopback(t *testing.T) {
 		" https://connect-api.kryptos.io/ ":      "https://connect-api.kryptos.io",
 		"HTTPS://connect-api.kryptos.io/prefix/": "https://connect-api.kryptos.io/prefix",
 	} {
-		c, err := NewClient("id", "secret", WithBaseURL(raw))
+		c, err := NewClient("id", "secret", WithSandbox(raw))
 		require.NoError(t, err, raw)
-		assert.Equal(t, want, c.BaseURL(), raw)
+		assert.Equal(t, Endpoints{Connect: want, Data: want}, c.Endpoints(), raw)
 	}
 	c, err := NewClient("id", "secret", nil)
 	require.NoError(t, err, "a nil option is skipped")
-	assert.Equal(t, DefaultBaseURL, c.BaseURL())
-	assert.Equal(t, DefaultDataAPIBaseURL, c.DataAPIBaseURL())
+	assert.Equal(t, ProductionEndpoints(), c.Endpoints())
 	assert.Equal(t, "id", c.ClientID())
+
+	staging := Endpoints{Connect: "https://connect.staging.example", Data: "https://data.staging.example/api"}
+	c, err = NewClient("id", "secret", WithEndpoints(staging))
+	require.NoError(t, err, "two non-loopback hosts of your choosing are fine")
+	assert.Equal(t, staging, c.Endpoints())
+}
+
+// TestASandboxClientSendsNothingToProduction: WithSandbox points both APIs
+// at the sandbox, so a user's token never leaves the machine.
+func TestASandboxClientSendsNothingToProduction(t *testing.T) {
+	t.Parallel()
+	var hosts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hosts = append(hosts, r.Host)
+		_, _ = w.Write([]byte(`{"success":true,"data":[]}`))
+	}))
+	defer srv.Close()
+	c, err := NewClient("id", "secret", WithSandbox(srv.URL))
+	require.NoError(t, err)
+	_, err = c.User(AccessToken(testAccessToken)).ListIntegrations(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{strings.TrimPrefix(srv.URL, "http://")}, hosts)
 }
 
 func TestClientKeepsTheCallersTransport(t *testing.T) {
@@ -107,7 +140,7 @@ func TestClientKeepsTheCallersTransport(t *testing.T) {
 	defer srv.Close()
 	traced := &headerTransport{name: "X-Traced", value: "yes"}
 	hc := &http.Client{Transport: traced}
-	c, err := NewClient("id", "secret", WithBaseURL(srv.URL), WithHTTPClient(hc))
+	c, err := NewClient("id", "secret", WithSandbox(srv.URL), WithHTTPClient(hc))
 	require.NoError(t, err)
 	_, err = c.ListGrants(context.Background())
 	require.NoError(t, err)
@@ -129,6 +162,43 @@ func (h *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+// TestMockingWorksWithHTTPMockActivate replaces http.DefaultTransport for the
+// whole process, as httpmock.Activate does (and as a tracing wrapper of the
+// default transport would), so it does not run in parallel. NewClient must
+// not panic, and the Client must send through the replacement, whether it
+// was installed before or after the Client was built.
+func TestMockingWorksWithHTTPMockActivate(t *testing.T) {
+	before, err := NewClient("id", "secret")
+	require.NoError(t, err)
+
+	httpmock.Activate()
+	defer httpmock.DeactivateAndReset()
+	httpmock.RegisterResponder(http.MethodGet, DefaultConnectURL+"/token/grants", reply(200, seedGrants))
+	after, err := NewClient("id", "secret")
+	require.NoError(t, err)
+	viaHTTPClient, err := NewClient("id", "secret", WithHTTPClient(&http.Client{Timeout: time.Second}))
+	require.NoError(t, err)
+
+	for _, c := range []*Client{before, after, viaHTTPClient} {
+		grants, err := c.ListGrants(context.Background())
+		require.NoError(t, err)
+		assert.Len(t, grants, 1)
+	}
+	assert.Equal(t, 3, httpmock.GetTotalCallCount())
+}
+
+func TestMockingWorksWithAMockTransport(t *testing.T) {
+	t.Parallel()
+	mock := httpmock.NewMockTransport()
+	mock.RegisterResponder(http.MethodGet, DefaultConnectURL+"/token/grants", reply(200, seedGrants))
+	c, err := NewClient("id", "secret", WithHTTPClient(&http.Client{Transport: mock}))
+	require.NoError(t, err)
+	grants, err := c.ListGrants(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, grants, 1)
+	assert.Equal(t, 1, mock.GetTotalCallCount())
+}
+
 // TestClientRefusesRedirects proves the client secret cannot be carried to
 // another host by a redirect: net/http strips Authorization on such a
 // redirect, but not a custom X-Client-Secret header.
@@ -144,7 +214,7 @@ func TestClientRefusesRedirects(t *testing.T) {
 	}))
 	defer api.Close()
 
-	c, err := NewClient("id", testClientSecret, WithBaseURL(api.URL))
+	c, err := NewClient("id", testClientSecret, WithSandbox(api.URL))
 	require.NoError(t, err)
 	_, err = c.ListGrants(context.Background())
 	var apiErr *Error
@@ -164,15 +234,22 @@ func TestHTTPClientTimeoutBoundsEachAttempt(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c, err := NewClient("id", "secret", WithBaseURL(srv.URL),
+	c, err := NewClient("id", "secret", WithSandbox(srv.URL),
 		WithHTTPClient(&http.Client{Timeout: 30 * time.Millisecond}),
 		WithRetryPolicy(RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
 	require.NoError(t, err)
 	start := time.Now()
 	_, err = c.ListGrants(context.Background())
 	require.ErrorIs(t, err, ErrAttemptTimeout)
-	assert.Contains(t, err.Error(), "no answer after 2 attempt(s)")
+	assert.Contains(t, err.Error(), "no answer after 2 attempt(s): attempt timed out after 30ms")
 	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestANilLoggerKeepsTheDefault(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t, WithLogger(nil))
+	api.on(http.MethodGet, "/token/grants", fail(429, "", "slow"))
+	assert.NotPanics(t, func() { _, _ = api.client.ListGrants(context.Background()) }, "a 429 is logged")
 }
 
 func TestClientPrintsWithoutItsSecret(t *testing.T) {
@@ -184,9 +261,10 @@ func TestClientPrintsWithoutItsSecret(t *testing.T) {
 		assert.NotContains(t, out, "SECRET", verb)
 		assert.Contains(t, out, testClientID, verb)
 	}
-	assert.Equal(t, `kryptos.Client{ClientID:"client_test_123", BaseURL:"https://connect-api.kryptos.io"}`, fmt.Sprint(c))
+	assert.Equal(t, `kryptos.Client{ClientID:"client_test_123", Connect:"https://connect-api.kryptos.io", Data:"https://api-v2.kryptos.io"}`, fmt.Sprint(c))
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("made", "client", c)
-	assert.Contains(t, buf.String(), "client.client_id=client_test_123 client.base_url=https://connect-api.kryptos.io")
+	assert.Contains(t, buf.String(), "client.client_id=client_test_123 client.connect=https://connect-api.kryptos.io")
 	assert.NotContains(t, buf.String(), "SECRET")
+	slog.New(slog.NewJSONHandler(io.Discard, nil)).Info("made", "client", *c) // a copy, not a pointer: must not panic
 }

@@ -17,7 +17,7 @@
 //	grant, err := client.ExchangePublicToken(ctx, publicToken)
 //	// -> store grant.AccessToken and grant.GrantID for the user
 //	// 3. Later: is the token still good? What grants exist?
-//	session, err := client.CheckSession(ctx, grant.AccessToken)
+//	session, err := client.CheckSession(ctx, grant.AccessToken.Reveal())
 //	grants, err := client.ListGrants(ctx)
 //	// 4. Operate: resync an integration, cap a Guest user's imports, disconnect.
 //	job, err := client.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: session.UserID, Mode: kryptos.ResyncLatest})

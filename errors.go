@@ -4,16 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
 // Error is a failed API call: the API answered with an error envelope
-// ({"success": false, "error": ..., "code": ...}), a 2xx with success false,
-// a status without an envelope (a bare 401, a proxy's HTML page), or a body
-// that could not be read or decoded.
+// ({"success": false, "error": ..., "code": ...} or the data API's other
+// shapes), a 2xx with success false, a status without an envelope (a bare
+// 401, a proxy's HTML page), a body that could not be read or decoded, or a
+// success that lacks what the operation returns.
 //
 // Use errors.As to reach it, and errors.Is with the sentinels below to match
 // its code:
@@ -29,7 +32,9 @@ type Error struct {
 	// answer had none.
 	Code string
 	// Message is the API's human-readable message, or a description of an
-	// answer that was not the API's JSON. Token-like values are masked.
+	// answer that was not the API's JSON. It is one line: control characters
+	// are escaped. Secrets the server echoed, and token-like values, are
+	// masked.
 	Message string
 	// RequestID is the X-Request-Id header of the answer, for support.
 	RequestID string
@@ -60,7 +65,8 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the cause of a body that could not be read or decoded, such
-// as ErrResponseTooLarge.
+// as ErrResponseTooLarge or ErrMalformedResponse, or the context error that
+// ended the call while it waited to repeat this answer.
 func (e *Error) Unwrap() error { return e.cause }
 
 // Is reports whether target is a sentinel that matches e's status or code.
@@ -88,14 +94,13 @@ func (s *sentinel) Error() string { return "kryptos: " + s.text }
 func codeSentinel(code string) error { return &sentinel{code: code, text: code} }
 
 // Sentinels for the API's documented error codes. Each matches an *Error
-// whose Code is the one in its name, through errors.Is.
+// whose Code is the one in its name (in any case), through errors.Is.
 var (
 	ErrInvalidClient              = codeSentinel("INVALID_CLIENT")
 	ErrInvalidToken               = codeSentinel("INVALID_TOKEN")
 	ErrTokenExpired               = codeSentinel("TOKEN_EXPIRED")
 	ErrTokenAlreadyUsed           = codeSentinel("TOKEN_ALREADY_USED")
 	ErrInvalidScope               = codeSentinel("INVALID_SCOPE")
-	ErrInsufficientScope          = codeSentinel("insufficient_scope")
 	ErrInvalidGrant               = codeSentinel("INVALID_GRANT")
 	ErrInsufficientPermissions    = codeSentinel("INSUFFICIENT_PERMISSIONS")
 	ErrWorkspaceNotFound          = codeSentinel("WORKSPACE_NOT_FOUND")
@@ -118,6 +123,18 @@ var (
 	ErrInvalidOTP                 = codeSentinel("INVALID_OTP")
 )
 
+// Sentinels for the data API's OAuth-style error codes.
+var (
+	// ErrInsufficientScope is a grant without the scope the call needs: the
+	// user must consent again with more scopes.
+	ErrInsufficientScope = codeSentinel("insufficient_scope")
+	// ErrForbidden is a credential bound to another workspace than the one
+	// asked for, or a user who is not a member of it.
+	ErrForbidden = codeSentinel("forbidden")
+	// ErrBadRequest is a call that needs a workspace ID it was not given.
+	ErrBadRequest = codeSentinel("bad_request")
+)
+
 // ErrRateLimited matches any answer with status 429 or code
 // RATE_LIMIT_EXCEEDED. Its *Error carries the server's RetryAfter.
 var ErrRateLimited error = &sentinel{code: "RATE_LIMIT_EXCEEDED", status: 429, text: "rate limited"}
@@ -132,11 +149,13 @@ var ErrInvalidParams = errors.New("kryptos: invalid parameters")
 
 // ErrOutcomeUnknown matches the failure of a call that has an effect the API
 // performs only once (exchanging a public token, queueing a resync) when the
-// request may have reached the server before the failure: a timeout, a reset
-// connection, a 5xx, a success whose body was lost, or a TOKEN_ALREADY_USED
-// that answered a repeated attempt. The effect may or may not have happened;
-// the call is not repeated automatically, and repeating it by hand may fail
-// or do it twice. The error also wraps the underlying cause.
+// request may have been processed: a timeout or reset after it was sent, a
+// 5xx, or a success whose body was lost or lacked its result; and the
+// failure of a revoke whose retry found the grant gone. The effect may or
+// may not have happened; the call is not repeated automatically, and
+// repeating it by hand may fail or do it twice. The error also wraps the
+// underlying cause. A call that was never sent (ctx ended, or the
+// client-side quota refused it) never matches it.
 var ErrOutcomeUnknown = errors.New("kryptos: outcome unknown")
 
 // ErrResponseTooLarge is wrapped by the *Error of an answer whose body is
@@ -147,9 +166,9 @@ var ErrResponseTooLarge = httpcore.ErrBodyTooLarge
 // longer than the WithTimeout bound.
 var ErrAttemptTimeout = httpcore.ErrAttemptTimeout
 
-// ErrMalformedResponse is wrapped by the error of a successful answer that is
-// not valid JSON, or lacks a field the operation cannot do without, such as
-// a link token.
+// ErrMalformedResponse is wrapped by the error of a successful answer that
+// is not valid JSON, is cut short, or lacks a field the operation cannot do
+// without, such as a link token.
 var ErrMalformedResponse = httpcore.ErrMalformed
 
 // ParamError is an argument rejected before any request was sent. It matches
@@ -181,9 +200,9 @@ func (e *outcomeError) Error() string {
 func (e *outcomeError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.cause} }
 
 // opError turns what the HTTP core returned into the errors this package
-// documents, prefixed with the operation's name. advice is what to tell the
-// caller when the outcome is unknown.
-func opError(op Operation, err error, advice string) error {
+// documents. scrub lists the secrets the call carried, which a server might
+// echo back in its message.
+func opError(op *operation, err error, scrub []string) error {
 	var (
 		failure   *httpcore.Failure
 		transport *httpcore.TransportError
@@ -192,27 +211,62 @@ func opError(op Operation, err error, advice string) error {
 	switch {
 	case errors.As(err, &failure):
 		ambiguous = failure.Ambiguous
+		cause := failure.Err
+		if errors.Is(cause, httpcore.ErrBodyCut) && failure.StatusCode >= 200 && failure.StatusCode < 300 {
+			cause = fmt.Errorf("%w: %w", ErrMalformedResponse, cause)
+		}
 		err = &Error{
 			StatusCode: failure.StatusCode,
-			Code:       failure.Code,
-			Message:    maskTokens(failure.Message),
-			RequestID:  failure.RequestID,
+			Code:       oneLine(failure.Code),
+			Message:    oneLine(maskSecrets(failure.Message, scrub)),
+			RequestID:  oneLine(failure.RequestID),
 			RetryAfter: failure.RetryAfter,
-			cause:      failure.Err,
+			cause:      cause,
 		}
 	case errors.As(err, &transport):
 		ambiguous = transport.Ambiguous
 	}
+	return wrapOp(op, err, ambiguous)
+}
+
+// wrapOp prefixes err with the operation's name, and makes it match
+// ErrOutcomeUnknown when the operation's effect may have happened.
+func wrapOp(op *operation, err error, ambiguous bool) error {
 	if ambiguous {
-		err = &outcomeError{advice: advice, cause: err}
+		err = &outcomeError{advice: op.advice, cause: err}
 	}
-	return fmt.Errorf("kryptos: %s: %w", op, err)
+	return fmt.Errorf("kryptos: %s: %w", op.name, err)
 }
 
 // tokenPattern matches the API's token formats, so that a server message that
 // echoes one does not carry it into logs.
 var tokenPattern = regexp.MustCompile(`\b(cat|crt|public|link)_[A-Za-z0-9._~+/=-]+`)
 
-func maskTokens(s string) string {
+// maskSecrets hides the given secrets, and anything shaped like a token, in
+// a server's message.
+func maskSecrets(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, redactedMark)
+		}
+	}
 	return tokenPattern.ReplaceAllString(s, "${1}_"+redactedMark)
+}
+
+// oneLine escapes control characters, CR and LF among them, so that a
+// server's text cannot break a log line or forge another.
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -36,7 +36,7 @@ func Example() {
 	}
 	fmt.Println("token type:", grant.TokenType)
 	fmt.Println("grant:", grant.GrantID != "")
-	fmt.Println("printed redacted:", strings.HasPrefix(fmt.Sprint(grant), "{cat_[redacted]"))
+	fmt.Println("printed redacted:", strings.HasPrefix(fmt.Sprint(grant), "&{cat_[redacted]"))
 	// Output:
 	// token type: Bearer
 	// grant: true
@@ -52,11 +52,11 @@ func ExampleClient_CreateLinkToken() {
 	// For a returning user, pass the access token you stored: the widget
 	// then skips sign-in, and the frontend's isAuthorized is true.
 	storedAccessToken := "" // none yet: a new user
-	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: storedAccessToken})
+	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: kryptos.NewSecret(storedAccessToken)})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf(`{"link_token": %t, "isAuthorized": %t}`+"\n", lt.Token != "", lt.HasExistingGrant)
+	fmt.Printf(`{"link_token": %t, "isAuthorized": %t}`+"\n", !lt.Token.IsZero(), lt.HasExistingGrant)
 	// Output: {"link_token": true, "isAuthorized": false}
 }
 
@@ -78,7 +78,7 @@ func ExampleClient_ExchangePublicToken() {
 	case err != nil:
 		log.Fatal(err)
 	default:
-		fmt.Println("store for the user:", grant.AccessToken != "", grant.GrantID != "")
+		fmt.Println("store for the user:", !grant.AccessToken.IsZero(), grant.GrantID != "")
 	}
 	// Output: store for the user: true true
 }
@@ -108,9 +108,9 @@ func ExampleClient_ResyncIntegration() {
 	public, _ := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
 		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
 	grant, _ := client.ExchangePublicToken(ctx, public)
-	session, _ := client.CheckSession(ctx, grant.AccessToken)
+	session, _ := client.CheckSession(ctx, grant.AccessToken.Reveal())
 
-	integrations, err := client.ListIntegrations(ctx, grant.AccessToken)
+	integrations, err := client.User(grant.Credential()).ListIntegrations(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -175,6 +175,45 @@ func ExampleNewClient() {
 	_, err = kryptos.NewClient("my-client-id", "secret\r\n")
 	fmt.Println(err)
 	// Output:
-	// kryptos.Client{ClientID:"my-client-id", BaseURL:"https://connect-api.kryptos.io"}
+	// kryptos.Client{ClientID:"my-client-id", Connect:"https://connect-api.kryptos.io", Data:"https://api-v2.kryptos.io"}
 	// kryptos: NewClient: invalid clientSecret: must not contain spaces or control characters such as CR or LF
+}
+
+func ExampleClient_User() {
+	ctx := context.Background()
+	srv := kryptostest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	lt, _ := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+	public, _ := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
+		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
+	grant, _ := client.ExchangePublicToken(ctx, public)
+
+	// Data calls are made as one user, with that user's credential: the
+	// access token stored after the exchange, an OAuth token source, or an
+	// API key where the data API accepts one.
+	user := client.User(grant.Credential())
+	integrations, err := user.ListIntegrations(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(integrations), integrations[0].Provider)
+	fmt.Println(user) // the token is never printed
+	// Output:
+	// 1 ethereum
+	// kryptos.UserClient{kryptos.AccessToken(cat_[redacted])}
+}
+
+func ExampleCaptureResponse() {
+	ctx := context.Background()
+	srv := kryptostest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+
+	var resp kryptos.Response
+	if _, err := client.ListGrants(ctx, kryptos.CaptureResponse(&resp)); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(resp.StatusCode, resp.Attempts)
+	// Output: 200 1
 }

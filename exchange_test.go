@@ -50,7 +50,7 @@ func TestExchangePublicTokenSendsTheDocumentedRequest(t *testing.T) {
 	assert.Equal(t, testClientSecret, req.Header.Get("X-Client-Secret"))
 	assert.JSONEq(t, `{"public_token":"`+testPublicToken+`"}`, req.Body)
 	assert.Equal(t, AccessGrant{
-		AccessToken: "cat_abc123xyz789", GrantID: "cgrant_abc123xyz789", TokenType: "Bearer",
+		AccessToken: NewSecret("cat_abc123xyz789"), GrantID: "cgrant_abc123xyz789", TokenType: "Bearer",
 		ExpiresIn: 473040000 * time.Second, Scopes: DefaultScopes(), WorkspaceID: "uuid-workspace-123",
 	}, *grant)
 	assert.Equal(t, 15*365*24*time.Hour, grant.ExpiresIn)
@@ -62,7 +62,7 @@ func TestExchangePublicTokenDecodesTheOlderAnswer(t *testing.T) {
 	api.on(http.MethodPost, "/token/exchange", reply(200, seedExchangeOlder))
 	grant, err := api.client.ExchangePublicToken(context.Background(), testPublicToken)
 	require.NoError(t, err)
-	assert.Equal(t, "crt_abc123xyz789", grant.RefreshToken)
+	assert.Equal(t, "crt_abc123xyz789", grant.RefreshToken.Reveal())
 	assert.Equal(t, 24*time.Hour, grant.ExpiresIn)
 	assert.Empty(t, grant.GrantID)
 	assert.True(t, grant.Scopes.Has(ScopeIntegrationsWrite))
@@ -92,10 +92,16 @@ func TestExchangeRetriesOnlyWhatCannotHaveConsumedTheToken(t *testing.T) {
 		{"503 with Retry-After", fail(503, "", "down", "Retry-After", "0"), 1, nil, true, 503},
 		{"504", reply(504, ``), 1, nil, true, 504},
 		{"200 with truncated JSON", reply(200, seedExchange[:60]), 1, ErrMalformedResponse, true, 200},
-		{"200 without access_token", reply(200, `{"success":true,"data":{"grant_id":"cgrant_1"}}`), 1, ErrMalformedResponse, true, 0},
+		{"200 without access_token", reply(200, `{"success":true,"data":{"grant_id":"cgrant_1"}}`), 1, ErrMalformedResponse, true, 200},
+		{"200 with data null", reply(200, `{"success":true,"data":null}`), 1, ErrMalformedResponse, true, 200},
+		{"200 with data {}", reply(200, `{"success":true,"data":{}}`), 1, ErrMalformedResponse, true, 200},
+		{"200 with an empty body", reply(200, ``), 1, ErrMalformedResponse, true, 200},
 		{"success:false on a 200", reply(200, `{"success":false,"error":"Token expired","code":"TOKEN_EXPIRED"}`), 1, ErrTokenExpired, false, 200},
 		{"TOKEN_ALREADY_USED on the first attempt", fail(400, "TOKEN_ALREADY_USED", "used"), 1, ErrTokenAlreadyUsed, false, 400},
-		{"TOKEN_ALREADY_USED after a retry", fail(429, "", "slow").Then(fail(400, "TOKEN_ALREADY_USED", "used")), 2, ErrTokenAlreadyUsed, true, 400},
+		// A 429 and a refused connection provably did not reach the API, so
+		// the token was spent by someone else: a plain answer.
+		{"TOKEN_ALREADY_USED after a 429", fail(429, "", "slow").Then(fail(400, "TOKEN_ALREADY_USED", "used")), 2, ErrTokenAlreadyUsed, false, 400},
+		{"TOKEN_ALREADY_USED after a refused connection", httpmock.NewErrorResponder(errRefused).Then(fail(400, "TOKEN_ALREADY_USED", "used")), 2, ErrTokenAlreadyUsed, false, 400},
 		{"TOKEN_EXPIRED", fail(400, "TOKEN_EXPIRED", "expired"), 1, ErrTokenExpired, false, 400},
 		{"401 without a body", httpmock.NewStringResponder(401, ""), 1, ErrUnauthorized, false, 401},
 	}
@@ -108,7 +114,7 @@ func TestExchangeRetriesOnlyWhatCannotHaveConsumedTheToken(t *testing.T) {
 			assert.Equal(t, tc.attempts, api.rec.count(), "attempts")
 			if tc.wantErr == nil && !tc.unknown {
 				require.NoError(t, err)
-				assert.Equal(t, "cat_abc123xyz789", grant.AccessToken)
+				assert.Equal(t, "cat_abc123xyz789", grant.AccessToken.Reveal())
 				return
 			}
 			require.Error(t, err)
@@ -175,7 +181,7 @@ func TestExchangeRejectsBadTokensBeforeSending(t *testing.T) {
 
 func TestAccessGrantPrintsRedacted(t *testing.T) {
 	t.Parallel()
-	g := AccessGrant{AccessToken: testAccessToken, RefreshToken: testRefreshToken, GrantID: testGrantID, ExpiresIn: time.Hour}
+	g := AccessGrant{AccessToken: NewSecret(testAccessToken), RefreshToken: NewSecret(testRefreshToken), GrantID: testGrantID, ExpiresIn: time.Hour}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		for _, v := range []any{g, &g} {
 			assert.NotContains(t, fmt.Sprintf(verb, v), "never_printed", "%s of %T", verb, v)

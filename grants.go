@@ -2,10 +2,8 @@ package kryptos
 
 import (
 	"context"
-	"net/http"
+	"errors"
 	"time"
-
-	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
 // Grant is a user's standing permission for the client to read their data,
@@ -20,29 +18,31 @@ type Grant struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
-type grantsData struct {
-	Grants []Grant `json:"grants"`
-	Count  int     `json:"count"`
+type grantsAnswer struct {
+	Grants *[]Grant `json:"grants"`
+	Count  *int     `json:"count"`
+}
+
+// check requires the list, unless the answer counts zero grants.
+func (a *grantsAnswer) check() error {
+	if a.Grants == nil && (a.Count == nil || *a.Count != 0) {
+		return errors.New("no grants in the answer")
+	}
+	return nil
 }
 
 // ListGrants returns every active grant of the client: GET /token/grants.
 // The API does not page this list; a client with very many grants may need
 // WithMaxResponseBytes. Transient failures are retried.
-func (c *Client) ListGrants(ctx context.Context) ([]Grant, error) {
-	var data grantsData
-	err := c.do(ctx, call{
-		op:     OpListGrants,
-		policy: httpcore.Idempotent,
-		method: http.MethodGet,
-		path:   "/token/grants",
-	}, &data)
-	if err != nil {
+func (c *Client) ListGrants(ctx context.Context, opts ...CallOption) ([]Grant, error) {
+	var a grantsAnswer
+	if err := c.do(ctx, opListGrants, request{}, &a, opts); err != nil {
 		return nil, err
 	}
-	if data.Grants == nil {
-		data.Grants = []Grant{}
+	if a.Grants == nil || *a.Grants == nil {
+		return []Grant{}, nil
 	}
-	return data.Grants, nil
+	return *a.Grants, nil
 }
 
 type revokeRequest struct {
@@ -51,24 +51,16 @@ type revokeRequest struct {
 
 // RevokeGrant ends a grant: POST /token/revoke. Every access token of the
 // grant stops working at once; the user must go through the widget again
-// to reconnect.
+// to reconnect. A 200 with any body, or a 204, is a success.
 //
-// Revoking is idempotent and transient failures are retried. When a repeated
-// attempt is answered GRANT_NOT_FOUND, an earlier attempt may have revoked
-// the grant, so the error matches both ErrGrantNotFound and
-// ErrOutcomeUnknown.
-func (c *Client) RevokeGrant(ctx context.Context, grantID string) error {
-	const op = OpRevokeGrant
+// Revoking is idempotent and transient failures are retried. When a
+// repeated attempt is answered GRANT_NOT_FOUND after an earlier attempt may
+// have reached the server, that attempt may have revoked the grant, so the
+// error matches both ErrGrantNotFound and ErrOutcomeUnknown.
+func (c *Client) RevokeGrant(ctx context.Context, grantID string, opts ...CallOption) error {
+	op := opRevokeGrant
 	if err := checkPrefixed("grantID", grantID, prefixGrantID); err != nil {
 		return invalid(op, err)
 	}
-	return c.do(ctx, call{
-		op:           op,
-		policy:       httpcore.Idempotent,
-		method:       http.MethodPost,
-		path:         "/token/revoke",
-		body:         revokeRequest{GrantID: grantID},
-		consumedCode: "GRANT_NOT_FOUND",
-		advice:       "an earlier attempt may have revoked the grant already",
-	}, nil)
+	return c.do(ctx, op, request{body: revokeRequest{GrantID: grantID}}, nil, opts)
 }

@@ -41,7 +41,7 @@ func TestListGrantsDecodesTheDocumentedAnswer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Grant{{
 		ID: "cgrant_abc123xyz789", WorkspaceID: "uuid-workspace-123",
-		Scopes:    Scopes{ScopeTransactionsRead, ScopeBalancesRead},
+		Scopes:    Scopes{ScopeTransactionsRead, Scope("balances:read")}, // an older scope, kept as sent
 		CreatedAt: time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2039, 1, 15, 10, 0, 0, 0, time.UTC),
 	}}, grants)
 

@@ -70,7 +70,7 @@ type mockAPI struct {
 	rec    *recorder
 }
 
-// newMockAPI returns a client for DefaultBaseURL whose requests go to a
+// newMockAPI returns a client for DefaultConnectURL whose requests go to a
 // fresh mock transport, with fast retries and no client-side throttle unless
 // opts say otherwise.
 func newMockAPI(t *testing.T, opts ...Option) *mockAPI {
@@ -95,16 +95,15 @@ func newMockAPI(t *testing.T, opts ...Option) *mockAPI {
 	base := []Option{
 		WithHTTPClient(&http.Client{Transport: recording}),
 		WithRetryPolicy(fastRetries),
-		WithLimiter(nil),
 	}
 	c, err := NewClient(testClientID, testClientSecret, append(base, opts...)...)
 	require.NoError(t, err)
 	return &mockAPI{client: c, mock: mock, rec: rec}
 }
 
-// on registers responder for method and path below DefaultBaseURL.
+// on registers responder for method and path below DefaultConnectURL.
 func (m *mockAPI) on(method, path string, r httpmock.Responder) {
-	m.mock.RegisterResponder(method, DefaultBaseURL+path, r)
+	m.mock.RegisterResponder(method, DefaultConnectURL+path, r)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"time"
-
-	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
 // IntegrationStatus is the sync state of an integration.
@@ -58,8 +55,8 @@ type integrationJSON struct {
 	IsContract         bool              `json:"isContract"`
 	LogoURL            string            `json:"logoUrl"`
 	TotalTransactions  int64             `json:"totalTransactions"`
-	AddedOn            lenientTime       `json:"addedOn"`
-	LastSyncedAt       lenientTime       `json:"lastSyncedAt"`
+	AddedOn            Timestamp         `json:"addedOn"`
+	LastSyncedAt       Timestamp         `json:"lastSyncedAt"`
 }
 
 // integrationList accepts the list either bare or wrapped in an object, as
@@ -83,23 +80,11 @@ func (l *integrationList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ListIntegrations returns the integrations of the user whose access token
-// is given: GET /v1/integrations on the data API, authorized by the token
-// alone. Transient failures are retried.
-func (c *Client) ListIntegrations(ctx context.Context, accessToken string) ([]Integration, error) {
-	const op = OpListIntegrations
-	if err := checkPrefixed("accessToken", accessToken, prefixAccessToken); err != nil {
-		return nil, invalid(op, err)
-	}
+// ListIntegrations returns the user's integrations: GET /v1/integrations
+// on the data API. Transient failures are retried.
+func (u *UserClient) ListIntegrations(ctx context.Context, opts ...CallOption) ([]Integration, error) {
 	var list integrationList
-	err := c.do(ctx, call{
-		op:     op,
-		policy: httpcore.Idempotent,
-		method: http.MethodGet,
-		path:   "/v1/integrations",
-		bearer: accessToken,
-	}, &list)
-	if err != nil {
+	if err := u.c.do(ctx, opListIntegrations, request{cred: u.cred}, &list, opts); err != nil {
 		return nil, err
 	}
 	out := make([]Integration, len(list))
@@ -115,6 +100,6 @@ func (in integrationJSON) integration() Integration {
 		PublicAddress: in.PublicAddress, Alias: in.Alias, Type: in.Type, Category: in.Category,
 		Status: in.Status, ErrorMessage: in.ErrorMessage, IsContract: in.IsContract, LogoURL: in.LogoURL,
 		TotalTransactions: in.TotalTransactions,
-		AddedOn:           time.Time(in.AddedOn), LastSyncedAt: time.Time(in.LastSyncedAt),
+		AddedOn:           in.AddedOn.Time, LastSyncedAt: in.LastSyncedAt.Time,
 	}
 }

@@ -3,10 +3,7 @@ package kryptos
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/url"
-
-	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+	"errors"
 )
 
 // TransactionLimitParams change a Guest user's transaction import limit. Set
@@ -36,6 +33,13 @@ type TransactionLimit struct {
 	Resync *LimitResync `json:"resync,omitempty"`
 }
 
+func (l *TransactionLimit) check() error {
+	if l.GrantID == "" && l.UserID == "" {
+		return errors.New("no grant_id or user_id in the answer")
+	}
+	return nil
+}
+
 // LimitResync is the fan-out of resyncs queued by a limit change.
 type LimitResync struct {
 	Triggered []TriggeredSync `json:"triggered"`
@@ -63,8 +67,8 @@ type transactionLimitRequest struct {
 // change that alters the cap queues a from-start resync of the user's
 // integrations, reported in Resync. The values are absolute, so transient
 // failures are retried.
-func (c *Client) UpdateTransactionLimit(ctx context.Context, grantID string, p TransactionLimitParams) (*TransactionLimit, error) {
-	const op = OpUpdateTransactionLimit
+func (c *Client) UpdateTransactionLimit(ctx context.Context, grantID string, p TransactionLimitParams, opts ...CallOption) (*TransactionLimit, error) {
+	op := opUpdateTransactionLimit
 	if err := checkPrefixed("grantID", grantID, prefixGrantID); err != nil {
 		return nil, invalid(op, err)
 	}
@@ -78,14 +82,7 @@ func (c *Client) UpdateTransactionLimit(ctx context.Context, grantID string, p T
 		return nil, invalid(op, &ParamError{"params.TransactionLimit", "must be a positive integer no larger than 2^53-1"})
 	}
 	var limit TransactionLimit
-	err := c.do(ctx, call{
-		op:     op,
-		policy: httpcore.Idempotent,
-		method: http.MethodPatch,
-		path:   "/developer/grants/" + url.PathEscape(grantID) + "/transaction-limit",
-		body:   transactionLimitRequest(p),
-	}, &limit)
-	if err != nil {
+	if err := c.do(ctx, op, request{params: []string{grantID}, body: transactionLimitRequest(p)}, &limit, opts); err != nil {
 		return nil, err
 	}
 	return &limit, nil

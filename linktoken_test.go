@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func TestCreateLinkTokenSendsTheDocumentedRequest(t *testing.T) {
 	// field is sent.
 	assert.JSONEq(t, `{"scopes":"openid profile offline_access email portfolios:read transactions:read integrations:read tax:read accounting:read reports:read workspace:read users:read"}`, req.Body)
 
-	assert.Equal(t, &LinkToken{Token: "link_abc123xyz789", ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}, lt)
+	assert.Equal(t, &LinkToken{Token: NewSecret("link_abc123xyz789"), ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}, lt)
 }
 
 func TestCreateLinkTokenSendsEveryOptionalField(t *testing.T) {
@@ -72,7 +73,7 @@ func TestCreateLinkTokenSendsEveryOptionalField(t *testing.T) {
 
 	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{
 		Scopes:      Scopes{ScopeOpenID, ScopePortfoliosRead},
-		AccessToken: testAccessToken,
+		AccessToken: NewSecret(testAccessToken),
 		RedirectURI: "https://yourapp.com/callback",
 		State:       "st4te",
 		Metadata:    map[string]string{"user_id": "u-1"},
@@ -90,19 +91,19 @@ func TestCreateLinkTokenDecodesEveryDocumentedAnswer(t *testing.T) {
 		want LinkToken
 	}{
 		{"fresh session", seedLinkTokenFresh, LinkToken{
-			Token: "link_abc123xyz789", ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}},
+			Token: NewSecret("link_abc123xyz789"), ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}},
 		{"session resumed with access_token", seedLinkTokenResumed, LinkToken{
-			Token: "link_abc123xyz789", ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC),
+			Token: NewSecret("link_abc123xyz789"), ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC),
 			UserID: "uuid-user-123", WorkspaceID: "uuid-workspace-456", HasExistingGrant: true}},
 		{"the docs' elided sample", seedLinkTokenElided, LinkToken{
-			Token: "link_xxx...", UserID: "user123", WorkspaceID: "ws123", HasExistingGrant: true}},
+			Token: NewSecret("link_xxx..."), UserID: "user123", WorkspaceID: "ws123", HasExistingGrant: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			api := newMockAPI(t)
 			api.on(http.MethodPost, "/link-token", reply(200, tc.body))
-			lt, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{AccessToken: testAccessToken})
+			lt, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{AccessToken: NewSecret(testAccessToken)})
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, *lt)
 		})
@@ -116,14 +117,16 @@ func TestCreateLinkTokenRejectsBadParamsBeforeSending(t *testing.T) {
 		params LinkTokenParams
 		field  string
 	}{
-		{"unknown scope", LinkTokenParams{Scopes: Scopes{ScopeOpenID, "wallets:read"}}, "params.Scopes"},
+		{"malformed scope", LinkTokenParams{Scopes: Scopes{ScopeOpenID, `portfolios:"read"`}}, "params.Scopes"},
+		{"long state", LinkTokenParams{State: strings.Repeat("s", 5000)}, "params.State"},
+		{"a 1 MB access token", LinkTokenParams{AccessToken: NewSecret("cat_" + strings.Repeat("x", 1<<20))}, "params.AccessToken"},
 		{"scope with a space", LinkTokenParams{Scopes: Scopes{"openid profile"}}, "params.Scopes"},
 		{"empty scope", LinkTokenParams{Scopes: Scopes{ScopeOpenID, ""}}, "params.Scopes"},
 		{"no openid", LinkTokenParams{Scopes: Scopes{ScopeProfile}}, "params.Scopes"},
 		{"empty scope set", LinkTokenParams{Scopes: Scopes{}}, "params.Scopes"},
-		{"public token as access token", LinkTokenParams{AccessToken: testPublicToken}, "params.AccessToken"},
-		{"access token with CRLF", LinkTokenParams{AccessToken: "cat_x\r\nX-Evil: 1"}, "params.AccessToken"},
-		{"prefix only", LinkTokenParams{AccessToken: "cat_"}, "params.AccessToken"},
+		{"public token as access token", LinkTokenParams{AccessToken: NewSecret(testPublicToken)}, "params.AccessToken"},
+		{"access token with CRLF", LinkTokenParams{AccessToken: NewSecret("cat_x\r\nX-Evil: 1")}, "params.AccessToken"},
+		{"prefix only", LinkTokenParams{AccessToken: NewSecret("cat_")}, "params.AccessToken"},
 		{"relative redirect", LinkTokenParams{RedirectURI: "/callback"}, "params.RedirectURI"},
 		{"unparsable redirect", LinkTokenParams{RedirectURI: "http://[::1"}, "params.RedirectURI"},
 	}
@@ -162,8 +165,8 @@ func TestCreateLinkTokenReturnsTheAPIError(t *testing.T) {
 
 func TestLinkTokenValuesPrintRedacted(t *testing.T) {
 	t.Parallel()
-	lt := LinkToken{Token: testLinkToken, UserID: "u1", HasExistingGrant: true}
-	p := LinkTokenParams{AccessToken: testAccessToken, State: "s"}
+	lt := LinkToken{Token: NewSecret(testLinkToken), UserID: "u1", HasExistingGrant: true}
+	p := LinkTokenParams{AccessToken: NewSecret(testAccessToken), State: "s"}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		for _, v := range []any{lt, &lt, p, &p} {
 			out := fmt.Sprintf(verb, v)
@@ -171,6 +174,15 @@ func TestLinkTokenValuesPrintRedacted(t *testing.T) {
 			assert.Contains(t, out, redactedMark, "%s of %T", verb, v)
 		}
 	}
-	assert.Contains(t, fmt.Sprintf("%#v", lt), `kryptos.LinkToken{Token:"link_[redacted]"`)
+	assert.Contains(t, fmt.Sprintf("%#v", lt), `kryptos.LinkToken{Token:kryptos.NewSecret("link_[redacted]")`)
 	assert.Contains(t, fmt.Sprintf("%+v", p), "State:s")
+}
+
+func TestCreateLinkTokenSendsAScopeThePackageDoesNotKnow(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenFresh))
+	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{Scopes: Scopes{ScopeOpenID, "reports:export"}})
+	require.NoError(t, err, "the API adds scopes over time")
+	assert.JSONEq(t, `{"scopes":"openid reports:export"}`, api.rec.last(t).Body)
 }

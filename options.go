@@ -3,28 +3,27 @@ package kryptos
 import (
 	"log/slog"
 	"net/http"
-	"net/netip"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
-// Option configures a Client. Options are checked by NewClient, which fails
-// with a *ParamError for an invalid one.
+// Option configures a Client. NewClient checks every option and fails with
+// a *ParamError for an invalid one, so that nothing fails later.
 type Option func(*settings) error
 
 // settings is what the options set; NewClient turns it into a Client.
 type settings struct {
-	baseURL     string
-	dataBaseURL string
-	httpClient  *http.Client
-	retry       RetryPolicy
-	limiter     Limiter
-	limiterSet  bool
-	logger      *slog.Logger
-	appInfo     string
-	timeout     time.Duration
-	maxBody     int64
+	endpoints    Endpoints
+	transport    http.RoundTripper
+	timeout      time.Duration
+	retry        RetryPolicy
+	limiter      Limiter
+	maxQuotaWait time.Duration
+	logger       *slog.Logger
+	appInfo      string
+	maxBody      int64
 }
 
 // Defaults of a Client's settings.
@@ -36,14 +35,37 @@ const (
 	DefaultMaxResponseBytes = 10 << 20
 )
 
-func defaultSettings() settings {
-	return settings{
-		baseURL:     DefaultBaseURL,
-		dataBaseURL: DefaultDataAPIBaseURL,
-		retry:       DefaultRetryPolicy(),
-		logger:      slog.New(slog.DiscardHandler),
-		maxBody:     DefaultMaxResponseBytes,
+// newSettings applies opts over the defaults and checks the result.
+func newSettings(opts []Option) (settings, error) {
+	s := settings{
+		endpoints:    ProductionEndpoints(),
+		retry:        DefaultRetryPolicy(),
+		maxQuotaWait: -1,
+		logger:       slog.New(slog.DiscardHandler),
+		maxBody:      DefaultMaxResponseBytes,
 	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&s); err != nil {
+			return s, err
+		}
+	}
+	var err error
+	if s.endpoints, err = s.endpoints.check(); err != nil {
+		return s, err
+	}
+	if s.transport == nil {
+		s.transport = httpcore.DefaultTransport()
+	}
+	if s.timeout == 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.limiter == nil {
+		s.limiter, _ = NewLimiter(LimiterConfig{Quotas: DefaultQuotas()}) // the defaults are valid
+	}
+	return s, nil
 }
 
 // RetryPolicy bounds how often, and after how long a wait, a failed attempt
@@ -67,69 +89,42 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxRetries: 3, MinWait: 500 * time.Millisecond, MaxWait: 30 * time.Second}
 }
 
-// WithBaseURL sets the API's base URL (default DefaultBaseURL). It must be
-// https, except for loopback hosts (127.0.0.1, ::1, localhost), which may use
-// http for tests and the sandbox. A path prefix is kept; a query, fragment or
+// WithEndpoints sets the base URLs of the Connect and data APIs (default
+// ProductionEndpoints). Each must be https, except on loopback hosts
+// (127.0.0.1, ::1, localhost), which may use http. Both must be loopback or
+// neither, so that a user's token cannot go to production from a client
+// half-pointed at a sandbox. A path prefix is kept; a query, fragment or
 // user info is refused.
-func WithBaseURL(rawURL string) Option {
-	return func(s *settings) (err error) {
-		s.baseURL, err = parseBaseURL("baseURL", rawURL, DefaultBaseURL)
-		return err
+func WithEndpoints(e Endpoints) Option {
+	return func(s *settings) error {
+		s.endpoints = e
+		return nil
 	}
 }
 
-// WithDataAPIBaseURL sets the base URL of the data API (default
-// DefaultDataAPIBaseURL), under the same rules as WithBaseURL. The sandbox
-// in kryptostest serves both APIs at one URL.
-func WithDataAPIBaseURL(rawURL string) Option {
-	return func(s *settings) (err error) {
-		s.dataBaseURL, err = parseBaseURL("dataAPIBaseURL", rawURL, DefaultDataAPIBaseURL)
-		return err
-	}
-}
-
-// parseBaseURL checks a base URL and returns it without a trailing slash.
-func parseBaseURL(field, rawURL, example string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(rawURL))
-	switch {
-	case err != nil || rawURL == "":
-		return "", &ParamError{field, "is not a URL; want one like " + example}
-	case u.User != nil:
-		return "", &ParamError{field, "must not contain user info; credentials go to NewClient"}
-	case u.Host == "" || !u.IsAbs():
-		return "", &ParamError{field, "must be absolute, like " + example}
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return "", &ParamError{field, "must not have a query or fragment"}
-	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-	case u.Scheme == "http":
-		return "", &ParamError{field, "must use https; plain http is allowed only for loopback hosts"}
-	default:
-		return "", &ParamError{field, "must use https"}
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+// WithSandbox points both APIs at baseURL, such as the URL of a
+// kryptostest.Server or of the kryptos sandbox command, which serve both at
+// one address.
+func WithSandbox(baseURL string) Option {
+	return WithEndpoints(Endpoints{Connect: baseURL, Data: baseURL})
 }
 
 // WithHTTPClient makes the Client send its requests through hc's transport,
-// so proxies, custom TLS and instrumentation such as OpenTelemetry are kept.
-// The Client works on a copy of hc: it adds its throttle and per-attempt
-// timeout around the transport, refuses redirects (which would carry the
-// client secret elsewhere), and uses hc.Timeout as the per-attempt timeout
-// unless WithTimeout is given.
+// so proxies, custom TLS, mocks and instrumentation such as OpenTelemetry are
+// kept; a nil Transport means http.DefaultTransport. hc.Timeout becomes the
+// per-attempt timeout unless WithTimeout is given. The Client adds its own
+// quota waits and per-attempt timeout around the transport and refuses
+// redirects (which would carry the client secret elsewhere); hc's other
+// fields (CheckRedirect, Jar) are not used.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(s *settings) error {
 		if hc == nil {
 			return &ParamError{"httpClient", "must not be nil"}
 		}
-		s.httpClient = hc
+		s.transport = hc.Transport
+		if s.timeout == 0 {
+			s.timeout = hc.Timeout
+		}
 		return nil
 	}
 }
@@ -157,26 +152,46 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	}
 }
 
-// WithLimiter replaces the client-side throttle (by default a
-// NewQuotaLimiter of DefaultQuotas). nil turns client-side throttling off.
-// Pass the same Limiter to every Client that shares a client ID.
+// WithLimiter replaces the Client's Limiter (by default a NewLimiter with
+// DefaultQuotas, which keeps no quota on Connect and data calls and holds a
+// class only after the server's 429). Pass the same Limiter to every Client
+// that shares a client ID. A nil Limiter is refused.
 func WithLimiter(l Limiter) Option {
 	return func(s *settings) error {
-		s.limiter, s.limiterSet = l, true
+		if l == nil {
+			return &ParamError{"limiter", "must not be nil; NewLimiter(LimiterConfig{}) keeps no client-side quota"}
+		}
+		s.limiter = l
+		return nil
+	}
+}
+
+// WithMaxQuotaWait bounds how long a call may wait on the client side, for
+// its Limiter's quota or a server's 429 pause: a call that would wait longer
+// fails at once, without being sent, with an error matching ErrQuotaWait. A
+// max of zero fails whenever waiting would be needed. By default a call
+// waits as long as its context allows, and a wait of over a second is
+// logged as a warning.
+func WithMaxQuotaWait(max time.Duration) Option {
+	return func(s *settings) error {
+		if max < 0 {
+			return &ParamError{"maxQuotaWait", "must not be negative"}
+		}
+		s.maxQuotaWait = max
 		return nil
 	}
 }
 
 // WithLogger sends the Client's records to l (by default they are
 // discarded): each attempt at debug level with its operation, path, status
-// and duration, and a warning for every 429. No record holds a secret, a
-// token, a header or a body. nil restores the default.
+// and duration; a warning for every 429, and for every call the client-side
+// quota held over a second. No record holds a secret, a token, a header, a
+// query or a body. A nil l keeps the default.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
-		if l == nil {
-			l = slog.New(slog.DiscardHandler)
+		if l != nil {
+			s.logger = l
 		}
-		s.logger = l
 		return nil
 	}
 }
@@ -194,9 +209,10 @@ func WithUserAgent(appInfo string) Option {
 }
 
 // WithTimeout bounds each attempt of a call (default DefaultTimeout), from
-// the moment it is sent, after any throttle wait, to the last byte of its
+// the moment it is sent, after any quota wait, to the last byte of its
 // answer. The whole call, retries included, is bounded by the caller's
-// context.
+// context; the per-attempt bound costs nothing when that context's deadline
+// comes sooner.
 func WithTimeout(perAttempt time.Duration) Option {
 	return func(s *settings) error {
 		if perAttempt <= 0 {

@@ -2,10 +2,7 @@ package kryptos
 
 import (
 	"context"
-	"net/http"
-	"net/url"
-
-	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+	"errors"
 )
 
 // ResyncMode says how much of an integration to pull again.
@@ -30,7 +27,7 @@ type ResyncParams struct {
 }
 
 // ResyncJob is a queued resync. The resync runs in the background: follow it
-// through JobID (GET /v1/sync/{job_id} on the data API) or webhooks.
+// through JobID (UserClient.GetSyncJob) or webhooks.
 type ResyncJob struct {
 	Mode ResyncMode `json:"mode"`
 	// IntegrationType is "wallet", "exchange" or "csv".
@@ -42,6 +39,13 @@ type ResyncJob struct {
 	// Status is "queued" or "ongoing".
 	Status string `json:"status"`
 	Note   string `json:"note,omitempty"`
+}
+
+func (j *ResyncJob) check() error {
+	if j.WalletID == "" && j.JobID == "" && j.Status == "" {
+		return errors.New("no wallet_id, job_id or status in the answer")
+	}
+	return nil
 }
 
 type resyncRequest struct {
@@ -58,27 +62,19 @@ type resyncRequest struct {
 // the request may have been processed matches ErrOutcomeUnknown. CSV
 // integrations accept only ResyncFromStart, or no resync at all on newer API
 // versions (ErrCSVResyncLatestUnsupported, ErrCSVResyncUnsupported).
-func (c *Client) ResyncIntegration(ctx context.Context, walletID string, p ResyncParams) (*ResyncJob, error) {
-	const op = OpResyncIntegration
+func (c *Client) ResyncIntegration(ctx context.Context, walletID string, p ResyncParams, opts ...CallOption) (*ResyncJob, error) {
+	op := opResyncIntegration
 	if err := checkSegment("walletID", walletID); err != nil {
 		return nil, invalid(op, err)
 	}
-	if err := checkText("params.UserID", p.UserID); err != nil {
+	if err := checkID("params.UserID", p.UserID); err != nil {
 		return nil, invalid(op, err)
 	}
 	if p.Mode != ResyncLatest && p.Mode != ResyncFromStart {
 		return nil, invalid(op, &ParamError{"params.Mode", `must be ResyncLatest ("latest") or ResyncFromStart ("from_start")`})
 	}
 	var job ResyncJob
-	err := c.do(ctx, call{
-		op:     op,
-		policy: httpcore.OneShot,
-		method: http.MethodPost,
-		path:   "/developer/integrations/" + url.PathEscape(walletID) + "/resync",
-		body:   resyncRequest(p),
-		advice: "a resync may already be queued; check the integration's status before queueing another",
-	}, &job)
-	if err != nil {
+	if err := c.do(ctx, op, request{params: []string{walletID}, body: resyncRequest(p)}, &job, opts); err != nil {
 		return nil, err
 	}
 	return &job, nil

@@ -40,7 +40,7 @@ func grantsOK(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(se
 
 func loopbackClient(t *testing.T, srv *httptest.Server, p RetryPolicy) *Client {
 	t.Helper()
-	c, err := NewClient("id", "secret", WithBaseURL(srv.URL), WithRetryPolicy(p), WithLimiter(nil))
+	c, err := NewClient("id", "secret", WithSandbox(srv.URL), WithRetryPolicy(p))
 	require.NoError(t, err)
 	return c
 }
@@ -147,7 +147,7 @@ func TestRefusedConnectionsAreRetriedForEveryOperation(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	c, err := NewClient("id", "secret", WithBaseURL(url), WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
+	c, err := NewClient("id", "secret", WithSandbox(url), WithRetryPolicy(RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}))
 	require.NoError(t, err)
 	_, err = c.ExchangePublicToken(context.Background(), testPublicToken)
 	require.Error(t, err)

@@ -20,30 +20,34 @@ const (
 	ScopeOfflineAccess Scope = "offline_access"
 )
 
-// Resource scopes: read and write for each kind of data.
+// Resource scopes: read and write for each kind of data (API.md §4). There
+// is no separate balances, defi or nft scope: portfolios covers holdings,
+// balances, DeFi and NFTs.
 const (
-	ScopePortfoliosRead    Scope = "portfolios:read"
-	ScopePortfoliosWrite   Scope = "portfolios:write"
+	// ScopePortfoliosRead covers holdings, balances, DeFi, NFTs and
+	// portfolios.
+	ScopePortfoliosRead  Scope = "portfolios:read"
+	ScopePortfoliosWrite Scope = "portfolios:write"
+	// ScopeTransactionsRead covers transactions, ledgers, labels and spam.
 	ScopeTransactionsRead  Scope = "transactions:read"
 	ScopeTransactionsWrite Scope = "transactions:write"
-	ScopeBalancesRead      Scope = "balances:read"
-	ScopeBalancesWrite     Scope = "balances:write"
+	// ScopeIntegrationsRead covers wallets, exchanges, syncs and CSV imports.
 	ScopeIntegrationsRead  Scope = "integrations:read"
 	ScopeIntegrationsWrite Scope = "integrations:write"
-	ScopeDeFiRead          Scope = "defi:read"
-	ScopeDeFiWrite         Scope = "defi:write"
-	ScopeNFTRead           Scope = "nft:read"
-	ScopeNFTWrite          Scope = "nft:write"
-	ScopeTaxRead           Scope = "tax:read"
-	ScopeTaxWrite          Scope = "tax:write"
-	ScopeAccountingRead    Scope = "accounting:read"
-	ScopeAccountingWrite   Scope = "accounting:write"
-	ScopeReportsRead       Scope = "reports:read"
-	ScopeReportsWrite      Scope = "reports:write"
-	ScopeWorkspaceRead     Scope = "workspace:read"
-	ScopeWorkspaceWrite    Scope = "workspace:write"
-	ScopeUsersRead         Scope = "users:read"
-	ScopeUsersWrite        Scope = "users:write"
+	// ScopeContactsRead covers contacts and counter-parties. It is not in the
+	// default set: the client must be registered with it and ask for it.
+	ScopeContactsRead    Scope = "contacts:read"
+	ScopeContactsWrite   Scope = "contacts:write"
+	ScopeTaxRead         Scope = "tax:read"
+	ScopeTaxWrite        Scope = "tax:write"
+	ScopeAccountingRead  Scope = "accounting:read"
+	ScopeAccountingWrite Scope = "accounting:write"
+	ScopeReportsRead     Scope = "reports:read"
+	ScopeReportsWrite    Scope = "reports:write"
+	ScopeWorkspaceRead   Scope = "workspace:read"
+	ScopeWorkspaceWrite  Scope = "workspace:write"
+	ScopeUsersRead       Scope = "users:read"
+	ScopeUsersWrite      Scope = "users:write"
 )
 
 // knownScopes holds every documented scope. It is never modified.
@@ -52,14 +56,29 @@ var knownScopes = func() map[Scope]bool {
 	for _, s := range []Scope{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess} {
 		m[s] = true
 	}
-	for _, r := range []string{"portfolios", "transactions", "balances", "integrations", "defi", "nft", "tax", "accounting", "reports", "workspace", "users"} {
+	for _, r := range []string{"portfolios", "transactions", "integrations", "contacts", "tax", "accounting", "reports", "workspace", "users"} {
 		m[Scope(r+":read")], m[Scope(r+":write")] = true, true
 	}
 	return m
 }()
 
-// Known reports whether s is a scope the API documents.
+// Known reports whether s is a scope the API documents. A scope the package
+// does not know may still be sent: the API adds scopes over time.
 func (s Scope) Known() bool { return knownScopes[s] }
+
+// wellFormed reports whether s is a scope token as OAuth 2.0 defines it
+// (RFC 6749 §3.3): printable ASCII without spaces, quotes or backslashes.
+func (s Scope) wellFormed() bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // Scopes is a set of scopes. It travels as one space-separated string, in
 // JSON as on the wire: "openid profile portfolios:read".
@@ -78,15 +97,17 @@ func DefaultScopes() Scopes {
 }
 
 // ParseScopes parses a space-separated list of scopes, such as one read from
-// configuration. Every scope must be a documented one; a repeated scope is
-// kept once. It fails with a *ParamError that names the first unknown scope.
+// configuration. Each must be well-formed; scopes the package does not know
+// are kept, as the API adds scopes over time (Scope.Known tells them
+// apart). A repeated scope is kept once. It fails with a *ParamError that
+// names the first malformed scope.
 func ParseScopes(s string) (Scopes, error) {
 	fields := strings.Fields(s)
 	out := make(Scopes, 0, len(fields))
 	for _, f := range fields {
 		sc := Scope(f)
-		if !sc.Known() {
-			return nil, fmt.Errorf("kryptos: %w", &ParamError{"scopes", fmt.Sprintf("unknown scope %q", f)})
+		if !sc.wellFormed() {
+			return nil, fmt.Errorf("kryptos: %w", &ParamError{"scopes", fmt.Sprintf("malformed scope %q", f)})
 		}
 		if !out.Has(sc) {
 			out = append(out, sc)
@@ -117,15 +138,16 @@ func (s Scopes) String() string {
 	return b.String()
 }
 
-// validate checks scopes a caller is about to send: at least openid, every
-// one documented and well-formed.
+// validate checks scopes a caller is about to send: at least openid, and
+// every one well-formed. Scopes the package does not know are sent as they
+// are.
 func (s Scopes) validate(field string) error {
+	if len(s) > 256 {
+		return &ParamError{field, "holds more than 256 scopes"}
+	}
 	for _, x := range s {
-		if x == "" || strings.ContainsFunc(string(x), func(r rune) bool { return r <= ' ' }) {
-			return &ParamError{field, "scopes must be single words without spaces"}
-		}
-		if !x.Known() {
-			return &ParamError{field, fmt.Sprintf("unknown scope %q", string(x))}
+		if !x.wellFormed() {
+			return &ParamError{field, fmt.Sprintf("%q is not a scope: scopes are single words of printable ASCII, such as portfolios:read", string(x))}
 		}
 	}
 	if !s.Has(ScopeOpenID) {

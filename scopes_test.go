@@ -2,6 +2,7 @@ package kryptos
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,14 +19,30 @@ func TestParseScopes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, empty)
 
-	_, err = ParseScopes("openid wallets:read")
-	require.ErrorIs(t, err, ErrInvalidParams)
-	assert.EqualError(t, err, `kryptos: invalid scopes: unknown scope "wallets:read"`)
+	future, err := ParseScopes("openid wallets:read")
+	require.NoError(t, err, "a well-formed scope the package does not know is kept: the API adds scopes")
+	assert.Equal(t, Scopes{ScopeOpenID, "wallets:read"}, future)
+	assert.False(t, future[1].Known())
+
+	for _, bad := range []string{`openid "quoted"`, `openid back\slash`, "openid ünïcode", "openid " + strings.Repeat("x", 129)} {
+		_, err = ParseScopes(bad)
+		require.ErrorIs(t, err, ErrInvalidParams, bad)
+		assert.Contains(t, err.Error(), "malformed scope")
+	}
+}
+
+func TestScopesToSendMustBeWellFormedAndIncludeOpenID(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, Scopes{ScopeOpenID, "reports:export"}.validate("s"), "an unknown scope is sent as it is")
+	for _, bad := range []Scopes{{ScopeProfile}, {ScopeOpenID, ""}, {ScopeOpenID, "two words"}, {ScopeOpenID, "tab\t"}, {ScopeOpenID, `q"`}} {
+		assert.ErrorIs(t, bad.validate("s"), ErrInvalidParams, "%q", bad)
+	}
+	assert.ErrorIs(t, make(Scopes, 300).validate("s"), ErrInvalidParams)
 }
 
 func TestEveryDocumentedScopeIsKnown(t *testing.T) {
 	t.Parallel()
-	resources := []string{"portfolios", "transactions", "balances", "integrations", "defi", "nft", "tax", "accounting", "reports", "workspace", "users"}
+	resources := []string{"portfolios", "transactions", "integrations", "contacts", "tax", "accounting", "reports", "workspace", "users"}
 	names := "openid profile email offline_access"
 	for _, r := range resources {
 		names += " " + r + ":read " + r + ":write"
@@ -35,12 +52,14 @@ func TestEveryDocumentedScopeIsKnown(t *testing.T) {
 	assert.Len(t, all, 4+2*len(resources))
 	consts := Scopes{ScopeOpenID, ScopeProfile, ScopeEmail, ScopeOfflineAccess,
 		ScopePortfoliosRead, ScopePortfoliosWrite, ScopeTransactionsRead, ScopeTransactionsWrite,
-		ScopeBalancesRead, ScopeBalancesWrite, ScopeIntegrationsRead, ScopeIntegrationsWrite,
-		ScopeDeFiRead, ScopeDeFiWrite, ScopeNFTRead, ScopeNFTWrite, ScopeTaxRead, ScopeTaxWrite,
+		ScopeIntegrationsRead, ScopeIntegrationsWrite, ScopeContactsRead, ScopeContactsWrite, ScopeTaxRead, ScopeTaxWrite,
 		ScopeAccountingRead, ScopeAccountingWrite, ScopeReportsRead, ScopeReportsWrite,
 		ScopeWorkspaceRead, ScopeWorkspaceWrite, ScopeUsersRead, ScopeUsersWrite}
 	assert.ElementsMatch(t, all, consts)
 	assert.False(t, Scope("wallets:read").Known())
+	for _, gone := range []Scope{"balances:read", "defi:read", "nft:read"} {
+		assert.False(t, gone.Known(), "%s: there is no separate balances, defi or nft scope any more", gone)
+	}
 }
 
 func TestDefaultScopes(t *testing.T) {
@@ -74,7 +93,7 @@ func TestScopesJSON(t *testing.T) {
 		`["openid", " email ", ""]`:         {ScopeOpenID, ScopeEmail},
 		`""`:                                {},
 		`null`:                              nil,
-		`"transactions:read balances:read"`: {ScopeTransactionsRead, ScopeBalancesRead},
+		`"transactions:read balances:read"`: {ScopeTransactionsRead, "balances:read"},
 		`"openid\u0020email\t\"x\""`:        {ScopeOpenID, ScopeEmail, `"x"`},
 	}
 	for in, want := range cases {

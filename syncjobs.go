@@ -2,11 +2,7 @@ package kryptos
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"time"
-
-	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
 // SyncStatus is the state of a sync job.
@@ -50,38 +46,27 @@ type SyncJob struct {
 }
 
 type syncJobJSON struct {
-	JobID     string      `json:"job_id"`
-	ID        string      `json:"id"`
-	Status    SyncStatus  `json:"status"`
-	WalletID  string      `json:"wallet_id"`
-	Mode      ResyncMode  `json:"mode"`
-	Error     string      `json:"error"`
-	CreatedAt lenientTime `json:"created_at"`
-	UpdatedAt lenientTime `json:"updated_at"`
+	JobID     string     `json:"job_id"`
+	ID        string     `json:"id"`
+	Status    SyncStatus `json:"status"`
+	WalletID  string     `json:"wallet_id"`
+	Mode      ResyncMode `json:"mode"`
+	Error     string     `json:"error"`
+	CreatedAt Timestamp  `json:"created_at"`
+	UpdatedAt Timestamp  `json:"updated_at"`
 }
 
 // GetSyncJob returns the progress of a sync job, such as the one
-// ResyncIntegration queued: GET /v1/sync/{job_id} on the data API,
-// authorized by the access token of the user it belongs to. Poll it until
-// Status.Done(); webhooks report the same progress without polling.
+// ResyncIntegration queued: GET /v1/sync/{syncId} on the data API. Poll it
+// until Status.Done(); webhooks report the same progress without polling.
 // Transient failures are retried.
-func (c *Client) GetSyncJob(ctx context.Context, accessToken, jobID string) (*SyncJob, error) {
-	const op = OpGetSyncJob
-	if err := checkPrefixed("accessToken", accessToken, prefixAccessToken); err != nil {
-		return nil, invalid(op, err)
-	}
+func (u *UserClient) GetSyncJob(ctx context.Context, jobID string, opts ...CallOption) (*SyncJob, error) {
+	op := opGetSyncJob
 	if err := checkSegment("jobID", jobID); err != nil {
 		return nil, invalid(op, err)
 	}
 	var data syncJobJSON
-	err := c.do(ctx, call{
-		op:     op,
-		policy: httpcore.Idempotent,
-		method: http.MethodGet,
-		path:   "/v1/sync/" + url.PathEscape(jobID),
-		bearer: accessToken,
-	}, &data)
-	if err != nil {
+	if err := u.c.do(ctx, op, request{params: []string{jobID}, cred: u.cred}, &data, opts); err != nil {
 		return nil, err
 	}
 	id := data.JobID
@@ -90,6 +75,6 @@ func (c *Client) GetSyncJob(ctx context.Context, accessToken, jobID string) (*Sy
 	}
 	return &SyncJob{
 		ID: id, Status: data.Status, WalletID: data.WalletID, Mode: data.Mode, Error: data.Error,
-		CreatedAt: time.Time(data.CreatedAt), UpdatedAt: time.Time(data.UpdatedAt),
+		CreatedAt: data.CreatedAt.Time, UpdatedAt: data.UpdatedAt.Time,
 	}, nil
 }

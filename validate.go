@@ -1,6 +1,7 @@
 package kryptos
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,6 +12,13 @@ const (
 	prefixAccessToken = "cat_"
 	prefixPublicToken = "public_"
 	prefixGrantID     = "cgrant_"
+)
+
+// Length bounds of arguments: far above any real identifier or token, far
+// below a pasted file. A longer value is refused before anything is sent.
+const (
+	maxIDBytes   = 1 << 10
+	maxTextBytes = 4 << 10
 )
 
 // maxSafeInteger is the largest integer a JSON number carries exactly to a
@@ -34,10 +42,32 @@ func checkText(field, v string) error {
 	return nil
 }
 
+// checkID accepts an identifier or token of at most maxIDBytes.
+func checkID(field, v string) error {
+	if err := checkText(field, v); err != nil {
+		return err
+	}
+	if len(v) > maxIDBytes {
+		return &ParamError{field, fmt.Sprintf("is longer than %d bytes; is it really an identifier?", maxIDBytes)}
+	}
+	return nil
+}
+
+// checkLength accepts optional free text of at most maxTextBytes.
+func checkLength(field, v string) error {
+	if len(v) > maxTextBytes {
+		return &ParamError{field, fmt.Sprintf("is longer than %d bytes", maxTextBytes)}
+	}
+	if !utf8.ValidString(v) {
+		return &ParamError{field, "must be valid UTF-8"}
+	}
+	return nil
+}
+
 // checkPrefixed accepts a token or identifier that starts with the API's
 // prefix for its kind and has something after it.
 func checkPrefixed(field, v, prefix string) error {
-	if err := checkText(field, v); err != nil {
+	if err := checkID(field, v); err != nil {
 		return err
 	}
 	if len(v) <= len(prefix) || !strings.HasPrefix(v, prefix) {
@@ -50,7 +80,7 @@ func checkPrefixed(field, v, prefix string) error {
 // escaped there anyway; refusing these characters catches mistakes early
 // and keeps a proxy that decodes paths from seeing another route.
 func checkSegment(field, v string) error {
-	if err := checkText(field, v); err != nil {
+	if err := checkID(field, v); err != nil {
 		return err
 	}
 	if v == "." || v == ".." || strings.ContainsAny(v, `/\?#%`) {

@@ -151,15 +151,15 @@ func (e *WebhookEvent) CostBasis() (*ProcessEvent, error) { return e.process("co
 
 func (e *WebhookEvent) process(family string) (*ProcessEvent, error) {
 	var p struct {
-		Action    string      `json:"action"`
-		Status    string      `json:"status"`
-		Reason    string      `json:"reason"`
-		Timestamp lenientTime `json:"timestamp"`
+		Action    string    `json:"action"`
+		Status    string    `json:"status"`
+		Reason    string    `json:"reason"`
+		Timestamp Timestamp `json:"timestamp"`
 	}
 	if err := e.decode(family, &p); err != nil {
 		return nil, err
 	}
-	return &ProcessEvent{Action: p.Action, Status: p.Status, Reason: p.Reason, Timestamp: time.Time(p.Timestamp)}, nil
+	return &ProcessEvent{Action: p.Action, Status: p.Status, Reason: p.Reason, Timestamp: p.Timestamp.Time}, nil
 }
 
 func (e *WebhookEvent) decode(family string, v any) error {
@@ -233,7 +233,7 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 	var raw struct {
 		ID          string          `json:"id"`
 		Event       string          `json:"event"`
-		Timestamp   lenientTime     `json:"timestamp"`
+		Timestamp   Timestamp       `json:"timestamp"`
 		GrantID     string          `json:"grant_id"`
 		WorkspaceID string          `json:"workspace_id"`
 		Data        json.RawMessage `json:"data"`
@@ -245,7 +245,7 @@ func decodeWebhook(body []byte) (*WebhookEvent, error) {
 		return nil, fmt.Errorf("%w: no event name", ErrWebhookMalformed)
 	}
 	return &WebhookEvent{
-		ID: raw.ID, Event: raw.Event, Timestamp: time.Time(raw.Timestamp),
+		ID: raw.ID, Event: raw.Event, Timestamp: raw.Timestamp.Time,
 		GrantID: raw.GrantID, WorkspaceID: raw.WorkspaceID, Data: raw.Data,
 	}, nil
 }
@@ -420,7 +420,7 @@ func (h *webhookHandler) answer(w http.ResponseWriter, r *http.Request, status i
 		level = slog.LevelWarn
 	}
 	h.log.LogAttrs(r.Context(), level, "kryptos: webhook",
-		slog.String("id", id), slog.String("event", event), slog.Int("status", status), slog.String("outcome", maskTokens(outcome)))
+		slog.String("id", id), slog.String("event", event), slog.Int("status", status), slog.String("outcome", maskSecrets(outcome, nil)))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]bool{"received": status < 300})

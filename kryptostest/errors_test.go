@@ -33,7 +33,7 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		var last map[string]any
 		var status int
 		for _, s := range steps {
-			status, _, last = raw(t, e.srv, http.MethodPost, s[0], map[string]string{"X-LINK-TOKEN": lt.Token}, s[1])
+			status, _, last = raw(t, e.srv, http.MethodPost, s[0], map[string]string{"X-LINK-TOKEN": lt.Token.Reveal()}, s[1])
 		}
 		if status == http.StatusOK {
 			return nil
@@ -45,9 +45,9 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		trigger func(env) error
 	}{
 		{"INVALID_CLIENT", func(e env) error {
-			_, err := kryptos.NewClient(e.srv.ClientID, "wrong", kryptos.WithBaseURL(e.srv.URL))
+			_, err := kryptos.NewClient(e.srv.ClientID, "wrong", kryptos.WithSandbox(e.srv.URL))
 			require.NoError(t, err)
-			c, _ := kryptos.NewClient(e.srv.ClientID, "wrong", kryptos.WithBaseURL(e.srv.URL))
+			c, _ := kryptos.NewClient(e.srv.ClientID, "wrong", kryptos.WithSandbox(e.srv.URL))
 			_, err = c.ListGrants(ctx)
 			return err
 		}},
@@ -77,20 +77,20 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 			lt, _ := e.c.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: kryptos.Scopes{kryptos.ScopeOpenID}})
 			public, _ := e.srv.CompleteLink(lt.Token, LinkUser{Guest: true})
 			g, _ := e.c.ExchangePublicToken(ctx, public)
-			_, err := e.c.ListIntegrations(ctx, g.AccessToken)
+			_, err := e.c.User(g.Credential()).ListIntegrations(ctx)
 			return err
 		}},
 		{"INVALID_GRANT", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true})
 			_ = e.c.RevokeGrant(ctx, g.GrantID)
-			_, err := e.c.ListIntegrations(ctx, g.AccessToken)
+			_, err := e.c.User(g.Credential()).ListIntegrations(ctx)
 			return err
 		}},
 		{"GRANT_NOT_FOUND", func(e env) error { return e.c.RevokeGrant(ctx, "cgrant_nope") }},
 		{"ACCESS_DENIED", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true})
 			e.srv.AddClient("other", "other-secret")
-			other, _ := kryptos.NewClient("other", "other-secret", kryptos.WithBaseURL(e.srv.URL))
+			other, _ := kryptos.NewClient("other", "other-secret", kryptos.WithSandbox(e.srv.URL))
 			_, err := other.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{EnableLimiter: kryptos.Ptr(true)})
 			return err
 		}},
@@ -101,14 +101,14 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		}},
 		{"INTEGRATION_NOT_FOUND", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true})
-			s, _ := e.c.CheckSession(ctx, g.AccessToken)
+			s, _ := e.c.CheckSession(ctx, g.AccessToken.Reveal())
 			_, err := e.c.ResyncIntegration(ctx, "wallet-nope", kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
 			return err
 		}},
 		{"SYNC_DISABLED", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "ethereum", Address: EthereumTestAddress, SyncDisabled: true}}})
-			s, _ := e.c.CheckSession(ctx, g.AccessToken)
-			ints, _ := e.c.ListIntegrations(ctx, g.AccessToken)
+			s, _ := e.c.CheckSession(ctx, g.AccessToken.Reveal())
+			ints, _ := e.c.User(g.Credential()).ListIntegrations(ctx)
 			_, err := e.c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
 			return err
 		}},
@@ -123,7 +123,8 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 			return err
 		}},
 		{"RATE_LIMIT_EXCEEDED", func(e env) error {
-			c := e.srv.Client(kryptos.WithLimiter(nil), kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 0}))
+			e = setup(WithRateLimits(LegacyRateLimits()))
+			c := e.srv.Client(kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 0}))
 			var err error
 			for range 6 {
 				_, err = c.ExchangePublicToken(ctx, "public_nope")
@@ -169,8 +170,8 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		}{code, func(env) error {
 			e := setup(opts...)
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "csv", Address: "f.csv", SourceMissing: missing}}})
-			s, _ := e.c.CheckSession(ctx, g.AccessToken)
-			ints, _ := e.c.ListIntegrations(ctx, g.AccessToken)
+			s, _ := e.c.CheckSession(ctx, g.AccessToken.Reveal())
+			ints, _ := e.c.User(g.Credential()).ListIntegrations(ctx)
 			_, err := e.c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: mode})
 			return err
 		}})
@@ -209,7 +210,7 @@ func TestTheWidgetEndpointsSignAUserIn(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	lt, _ := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	h := map[string]string{"X-LINK-TOKEN": lt.Token}
+	h := map[string]string{"X-LINK-TOKEN": lt.Token.Reveal()}
 
 	status, _, body := raw(t, srv, http.MethodPost, "/widget/complete", h, `{"wallets":[]}`)
 	assert.Equal(t, http.StatusBadRequest, status, "a Linked user must sign in first")
@@ -230,7 +231,7 @@ func TestTheWidgetEndpointsSignAUserIn(t *testing.T) {
 
 	// A returning user's widget completes with a null public token.
 	again, _ := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: g.AccessToken})
-	status, _, body = raw(t, srv, http.MethodPost, "/widget/complete", map[string]string{"X-LINK-TOKEN": again.Token}, `{}`)
+	status, _, body = raw(t, srv, http.MethodPost, "/widget/complete", map[string]string{"X-LINK-TOKEN": again.Token.Reveal()}, `{}`)
 	require.Equal(t, http.StatusOK, status)
 	assert.Nil(t, body["data"].(map[string]any)["public_token"])
 
@@ -259,7 +260,7 @@ func TestCompleteLinkRejectsWhatTheWidgetWould(t *testing.T) {
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, tc.code, apiErr.Code)
 	}
-	_, err := srv.CompleteLink("link_nope", LinkUser{Guest: true})
+	_, err := srv.CompleteLink(kryptos.NewSecret("link_nope"), LinkUser{Guest: true})
 	require.ErrorIs(t, err, kryptos.ErrInvalidToken)
 }
 

@@ -82,7 +82,7 @@ func TestIdempotentCallsRecoverFromInjectedFaults(t *testing.T) {
 	g := connect(t, srv, c, LinkUser{Guest: true})
 	srv.FailNext("/link-token/check-session", 1, Fault{Drop: true})
 	srv.FailNext("/link-token/check-session", 1, Fault{Status: 503, Header: http.Header{"Retry-After": {"0"}}})
-	s, err := c.CheckSession(ctx, g.AccessToken)
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
 	require.NoError(t, err)
 	assert.True(t, s.Valid)
 	assert.Equal(t, 3, srv.Stats().ByRoute["POST /link-token/check-session"])
@@ -116,7 +116,7 @@ func TestRandomFaultsAreSeededAndStop(t *testing.T) {
 		srv := NewServer()
 		defer srv.Close()
 		srv.InjectRandomFaults(seed, 0.3, Fault{Status: 500, Code: "INTERNAL_ERROR", Message: "x"})
-		c := srv.Client(kryptos.WithLimiter(nil), kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 0}))
+		c := srv.Client(kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 0}))
 		failures := 0
 		for range 200 {
 			if _, err := c.ListGrants(ctx); err != nil {

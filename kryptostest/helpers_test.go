@@ -17,10 +17,9 @@ import (
 var (
 	ctx   = context.Background()
 	epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	// fast keeps retries quick and leaves quotas to the sandbox.
+	// fast keeps retries quick.
 	fast = []kryptos.Option{
 		kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}),
-		kryptos.WithLimiter(nil),
 	}
 	ethWallet = Wallet{Provider: "ethereum", Address: EthereumTestAddress}
 )

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/internal/clock"
 )
 
 // Option configures a sandbox.
@@ -27,7 +28,7 @@ type config struct {
 
 func defaultConfig() config {
 	return config{
-		clock:         realClock{},
+		clock:         clock.Real(),
 		clientID:      "sandbox_client_" + randomHex(8),
 		clientSecret:  "sandbox_secret_" + randomHex(16),
 		allowedScopes: allScopes(),
@@ -40,23 +41,28 @@ func defaultConfig() config {
 	}
 }
 
-// RateLimits are the per-client quotas the sandbox enforces, as the API
-// documents them. A Quota with zero Requests is not enforced.
-type RateLimits struct {
-	LinkToken kryptos.Quota
-	Exchange  kryptos.Quota
-	// DataAPI is shared by every data API call of the client's users.
-	DataAPI kryptos.Quota
+// RateLimits are the per-client quotas the sandbox enforces, by quota
+// class. A class without a positive Quota is not limited.
+type RateLimits map[kryptos.QuotaClass]kryptos.Quota
+
+// DefaultRateLimits returns the limits the docs still publish: the OIDC
+// endpoints' (100 token requests a minute, 1000 userinfo requests and 200
+// other OIDC requests an hour). The Connect and data API numbers were
+// removed from the docs, so by default the sandbox does not limit them.
+func DefaultRateLimits() RateLimits {
+	return RateLimits(kryptos.DefaultQuotas())
 }
 
-// DefaultRateLimits returns the documented limits: 10 link tokens and 5
-// exchanges a minute, and 1000 data API calls an hour.
-func DefaultRateLimits() RateLimits {
-	return RateLimits{
-		LinkToken: kryptos.Quota{Requests: 10, Per: time.Minute},
-		Exchange:  kryptos.Quota{Requests: 5, Per: time.Minute},
-		DataAPI:   kryptos.Quota{Requests: 1000, Per: time.Hour},
-	}
+// LegacyRateLimits returns the Connect and data API limits the docs
+// published until February 2026, beside the default ones: 10 link tokens
+// and 5 exchanges a minute, and 1000 data API calls an hour. Use it to see
+// how a backend copes with a server that still applies them.
+func LegacyRateLimits() RateLimits {
+	l := DefaultRateLimits()
+	l[kryptos.ClassLinkToken] = kryptos.Quota{Requests: 10, Per: time.Minute}
+	l[kryptos.ClassExchange] = kryptos.Quota{Requests: 5, Per: time.Minute}
+	l[kryptos.ClassData] = kryptos.Quota{Requests: 1000, Per: time.Hour}
+	return l
 }
 
 // WithClock sets the sandbox's time source, such as a FakeClock.
@@ -74,8 +80,16 @@ func WithAllowedScopes(scopes kryptos.Scopes) Option {
 	return func(cfg *config) { cfg.allowedScopes = append(kryptos.Scopes(nil), scopes...) }
 }
 
-// WithRateLimits replaces DefaultRateLimits.
-func WithRateLimits(l RateLimits) Option { return func(cfg *config) { cfg.limits = l } }
+// WithRateLimits replaces DefaultRateLimits; nil or an empty map turns
+// every limit off.
+func WithRateLimits(l RateLimits) Option {
+	return func(cfg *config) {
+		cfg.limits = RateLimits{}
+		for class, q := range l {
+			cfg.limits[class] = q
+		}
+	}
+}
 
 // WithSandboxMode sets whether the client is in sandbox mode (the default
 // for new clients): only Ethereum and Solana, and only their test
@@ -107,7 +121,7 @@ func WithWorkspaceTransactionLimit(limit *int64, enableLimiter *bool) Option {
 
 func allScopes() kryptos.Scopes {
 	names := "openid profile email offline_access"
-	for _, r := range []string{"portfolios", "transactions", "balances", "integrations", "defi", "nft", "tax", "accounting", "reports", "workspace", "users"} {
+	for _, r := range []string{"portfolios", "transactions", "integrations", "contacts", "tax", "accounting", "reports", "workspace", "users"} {
 		names += " " + r + ":read " + r + ":write"
 	}
 	s, _ := kryptos.ParseScopes(names)

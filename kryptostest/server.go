@@ -17,9 +17,9 @@
 // a grant invalidates its tokens at once, transaction limits apply to Guest
 // users only, resyncs follow the rules per integration type and queue jobs
 // that progress over time, sandbox-mode rules limit wallets to the test
-// addresses, and each client's rate limits are enforced with 429 and
-// retry_after. The data API's integration list and sync status are served
-// at the same URL.
+// addresses, and each client's rate limits (by quota class, counted by the
+// sandbox's own bookkeeping) are enforced with 429 and retry_after. The
+// data API is served at the same URL.
 //
 // CompleteLink plays the user's part in the widget. Fault injection (FailNext,
 // InjectRandomFaults) makes the sandbox fail the way networks and proxies do,
@@ -129,15 +129,10 @@ func (s *Server) Close() {
 }
 
 // Client returns a *kryptos.Client for the sandbox's client, pointed at
-// both of its APIs. opts are applied after those; an invalid option panics,
-// as this is meant for tests.
-//
-// The client keeps the SDK's default quotas, as the sandbox enforces the
-// documented ones: a test that creates more than 10 link tokens or 5
-// exchanges waits for the next minute. To go faster, start the sandbox
-// WithRateLimits(RateLimits{}) and pass kryptos.WithLimiter(nil).
+// both of its APIs (kryptos.WithSandbox). opts are applied after that; an
+// invalid option panics, as this is meant for tests.
 func (s *Server) Client(opts ...kryptos.Option) *kryptos.Client {
-	base := []kryptos.Option{kryptos.WithBaseURL(s.URL), kryptos.WithDataAPIBaseURL(s.URL)}
+	base := []kryptos.Option{kryptos.WithSandbox(s.URL)}
 	c, err := kryptos.NewClient(s.ClientID, s.ClientSecret, append(base, opts...)...)
 	if err != nil {
 		panic(fmt.Sprintf("kryptostest: Client: %v", err))

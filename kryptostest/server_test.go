@@ -54,7 +54,7 @@ func TestPublicTokensWorkOnceAndLinkTokensToo(t *testing.T) {
 
 	g, err := c.ExchangePublicToken(ctx, public)
 	require.NoError(t, err)
-	assert.Regexp(t, `^cat_[0-9a-f]+$`, g.AccessToken)
+	assert.Regexp(t, `^cat_[0-9a-f]+$`, g.AccessToken.Reveal())
 	assert.Regexp(t, `^cgrant_[0-9a-f]+$`, g.GrantID)
 	assert.Equal(t, 473040000*time.Second, g.ExpiresIn)
 	assert.Equal(t, "Bearer", g.TokenType)
@@ -73,7 +73,7 @@ func TestReturningUsersGetAnAuthorizedLinkAndNoPublicToken(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Email: "ada@example.com", Wallets: []Wallet{ethWallet}})
-	s, err := c.CheckSession(ctx, g.AccessToken)
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
 	require.NoError(t, err)
 
 	again, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: g.AccessToken})
@@ -84,13 +84,13 @@ func TestReturningUsersGetAnAuthorizedLinkAndNoPublicToken(t *testing.T) {
 	public, err := srv.CompleteLink(again.Token, LinkUser{Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress}}})
 	require.NoError(t, err)
 	assert.Empty(t, public, "onSuccess gets null for a returning user")
-	ints, err := c.ListIntegrations(ctx, g.AccessToken)
+	ints, err := c.User(g.Credential()).ListIntegrations(ctx)
 	require.NoError(t, err)
 	assert.Len(t, ints, 2, "the new wallet was added to the existing user")
 
 	// The same email signing in through a new link is the same user.
 	g2 := connect(t, srv, c, LinkUser{Email: "ADA@example.com"})
-	s2, _ := c.CheckSession(ctx, g2.AccessToken)
+	s2, _ := c.CheckSession(ctx, g2.AccessToken.Reveal())
 	assert.Equal(t, s.UserID, s2.UserID)
 
 	// A revoked or unknown token yields a plain link token.
@@ -99,7 +99,7 @@ func TestReturningUsersGetAnAuthorizedLinkAndNoPublicToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, plain.HasExistingGrant)
 	assert.Empty(t, plain.UserID)
-	plain, _ = c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: "cat_unknown"})
+	plain, _ = c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: kryptos.NewSecret("cat_unknown")})
 	assert.False(t, plain.HasExistingGrant)
 }
 
@@ -118,15 +118,15 @@ func TestRevocationEndsEveryTokenOfTheGrantAtOnce(t *testing.T) {
 	assert.Equal(t, g1.GrantID, grants[0].ID)
 	assert.Equal(t, epoch.Add(473040000*time.Second), grants[0].ExpiresAt)
 
-	s, err := c.CheckSession(ctx, g1.AccessToken)
+	s, err := c.CheckSession(ctx, g1.AccessToken.Reveal())
 	require.NoError(t, err)
 	assert.Equal(t, kryptos.Session{Valid: true, UserID: s.UserID, WorkspaceID: "uuid-workspace-sandbox",
 		WorkspaceName: "Sandbox Workspace", GrantedScopes: kryptos.DefaultScopes(), GrantID: g1.GrantID}, *s)
 
 	require.NoError(t, c.RevokeGrant(ctx, g1.GrantID))
-	s, _ = c.CheckSession(ctx, g1.AccessToken)
+	s, _ = c.CheckSession(ctx, g1.AccessToken.Reveal())
 	assert.Equal(t, kryptos.Session{Valid: false, Reason: "grant_revoked"}, *s)
-	_, err = c.ListIntegrations(ctx, g1.AccessToken)
+	_, err = c.User(g1.Credential()).ListIntegrations(ctx)
 	require.ErrorIs(t, err, kryptos.ErrInvalidGrant)
 	grants, _ = c.ListGrants(ctx)
 	require.Len(t, grants, 1)
@@ -136,7 +136,7 @@ func TestRevocationEndsEveryTokenOfTheGrantAtOnce(t *testing.T) {
 	s, _ = c.CheckSession(ctx, "cat_nope")
 	assert.Equal(t, "invalid_token", s.Reason)
 	clock.Advance(473040000 * time.Second)
-	s, _ = c.CheckSession(ctx, g2.AccessToken)
+	s, _ = c.CheckSession(ctx, g2.AccessToken.Reveal())
 	assert.Equal(t, "token_expired", s.Reason)
 }
 
@@ -163,7 +163,7 @@ func TestTransactionLimitsFollowTheResolutionOrder(t *testing.T) {
 	assert.Len(t, tl.Resync.Triggered, 1)
 	assert.Equal(t, 1, tl.Resync.Skipped)
 	assert.Empty(t, tl.Resync.Failed)
-	job, err := c.GetSyncJob(ctx, g.AccessToken, tl.Resync.Triggered[0].SyncID)
+	job, err := c.User(g.Credential()).GetSyncJob(ctx, tl.Resync.Triggered[0].SyncID)
 	require.NoError(t, err)
 	assert.Equal(t, kryptos.ResyncFromStart, job.Mode)
 
@@ -187,8 +187,8 @@ func TestSyncJobsProgressWithTheClock(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
-	s, _ := c.CheckSession(ctx, g.AccessToken)
-	ints, err := c.ListIntegrations(ctx, g.AccessToken)
+	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
+	ints, err := c.User(g.Credential()).ListIntegrations(ctx)
 	require.NoError(t, err)
 	require.Len(t, ints, 1)
 	assert.Equal(t, kryptos.IntegrationCompleted, ints[0].Status)
@@ -209,10 +209,10 @@ func TestSyncJobsProgressWithTheClock(t *testing.T) {
 		{2 * time.Second, kryptos.SyncCompleted, kryptos.IntegrationCompleted},
 	} {
 		clock.Advance(step.advance)
-		st, err := c.GetSyncJob(ctx, g.AccessToken, job.JobID)
+		st, err := c.User(g.Credential()).GetSyncJob(ctx, job.JobID)
 		require.NoError(t, err)
 		assert.Equal(t, step.job, st.Status)
-		ints, _ = c.ListIntegrations(ctx, g.AccessToken)
+		ints, _ = c.User(g.Credential()).ListIntegrations(ctx)
 		assert.Equal(t, step.integration, ints[0].Status)
 	}
 	assert.Equal(t, epoch.Add(3*time.Second), ints[0].LastSyncedAt)
@@ -220,7 +220,7 @@ func TestSyncJobsProgressWithTheClock(t *testing.T) {
 
 	// Another user's token cannot read the job.
 	other := connect(t, srv, c, LinkUser{Guest: true})
-	_, err = c.GetSyncJob(ctx, other.AccessToken, job.JobID)
+	_, err = c.User(other.Credential()).GetSyncJob(ctx, job.JobID)
 	require.ErrorIs(t, err, kryptos.ErrNotFound)
 }
 
@@ -238,8 +238,8 @@ func TestResyncRulesPerIntegrationType(t *testing.T) {
 			{Provider: "csv", Address: "trades.csv"},
 			{Provider: "csv", Address: "old.csv", SourceMissing: true},
 		}})
-		s, _ := c.CheckSession(ctx, g.AccessToken)
-		ints, _ := c.ListIntegrations(ctx, g.AccessToken)
+		s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
+		ints, _ := c.User(g.Credential()).ListIntegrations(ctx)
 		exchange, csv, gone := ints[0], ints[1], ints[2]
 		assert.Equal(t, "exchange", exchange.Type)
 		assert.Equal(t, "csv", csv.Type)
@@ -269,7 +269,7 @@ func TestResyncRulesPerIntegrationType(t *testing.T) {
 func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
 	t.Parallel()
 	clock := NewFakeClock(epoch)
-	srv := NewServer(WithClock(clock))
+	srv := NewServer(WithClock(clock), WithRateLimits(LegacyRateLimits()))
 	defer srv.Close()
 	h := creds(srv)
 	for i := range 10 {
@@ -293,30 +293,44 @@ func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 }
 
-func TestTheSDKKeepsWithinTheSandboxQuotas(t *testing.T) {
+func TestTheConnectAndDataAPIsAreNotLimitedByDefault(t *testing.T) {
 	t.Parallel()
-	// The SDK's default limiter and the sandbox's limits are the same
-	// documented quotas: 5 exchanges go through, and the client holds the
-	// 6th back instead of collecting a 429.
 	srv := NewServer()
 	defer srv.Close()
-	c := srv.Client(kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 0}))
+	h := creds(srv)
+	for i := range 30 {
+		status, _, _ := raw(t, srv, http.MethodPost, "/link-token", h, `{"scopes":"openid"}`)
+		require.Equal(t, http.StatusOK, status, "request %d", i)
+	}
+	assert.Equal(t, RateLimits(kryptos.DefaultQuotas()), DefaultRateLimits(), "only the OIDC limits are still published")
+}
+
+func TestTheSDKKeepsWithinTheSandboxQuotasItIsGiven(t *testing.T) {
+	t.Parallel()
+	// A client told the server's quota keeps to it: 5 exchanges go through,
+	// and the client refuses the 6th (its context ends long before the
+	// slot) instead of collecting a 429.
+	srv := NewServer(WithRateLimits(LegacyRateLimits()))
+	defer srv.Close()
+	limiter, err := kryptos.NewLimiter(kryptos.LimiterConfig{Quotas: map[kryptos.QuotaClass]kryptos.Quota(LegacyRateLimits())})
+	require.NoError(t, err)
+	c := srv.Client(kryptos.WithLimiter(limiter), kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 0}))
 	for range 5 {
 		_, err := c.ExchangePublicToken(ctx, "public_unknown")
 		require.ErrorIs(t, err, kryptos.ErrInvalidToken)
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	_, err := c.ExchangePublicToken(short, "public_unknown")
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Contains(t, err.Error(), "client-side rate limit")
+	_, err = c.ExchangePublicToken(short, "public_unknown")
+	require.ErrorIs(t, err, kryptos.ErrQuotaWait)
+	assert.NotErrorIs(t, err, kryptos.ErrOutcomeUnknown)
 	assert.Equal(t, 0, srv.Stats().RateLimited)
 	assert.Equal(t, 5, srv.Stats().ByRoute["POST /token/exchange"])
 }
 
 func TestConcurrentFlowsAreSafe(t *testing.T) {
 	t.Parallel()
-	srv := NewServer(WithRateLimits(RateLimits{}))
+	srv := NewServer()
 	defer srv.Close()
 	c := srv.Client(fast...)
 	var wg sync.WaitGroup

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
-	"github.com/kryptos-connect/kryptos-go/internal/throttle"
 )
 
 // state is everything the sandbox remembers. Server.mu guards it.
@@ -19,7 +18,7 @@ type state struct {
 	grants       map[string]*grant
 	accessTokens map[string]*accessToken
 	jobs         map[string]*job
-	windows      map[string]*throttle.Window // rate-limit windows by client and class
+	counters     map[string]*counter // rate-limit counters by client and class
 	grantSeq     int
 }
 
@@ -33,7 +32,7 @@ func newState(cfg config) state {
 		grants:       map[string]*grant{},
 		accessTokens: map[string]*accessToken{},
 		jobs:         map[string]*job{},
-		windows:      map[string]*throttle.Window{},
+		counters:     map[string]*counter{},
 	}
 }
 

@@ -74,7 +74,7 @@ func TestTheSandboxDeliversSignedWebhooksOfAResync(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, EthereumTestAddress, in.PublicAddress)
 
-	s, _ := c.CheckSession(ctx, g.AccessToken)
+	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
 	_, err = c.ResyncIntegration(ctx, in.WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(rc.names()) == 6 }, 5*time.Second, time.Millisecond)
@@ -110,8 +110,8 @@ func TestTheSandboxAnnouncesFailedSyncs(t *testing.T) {
 	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress, FailSync: true}}})
-	s, _ := c.CheckSession(ctx, g.AccessToken)
-	ints, _ := c.ListIntegrations(ctx, g.AccessToken)
+	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
+	ints, _ := c.User(g.Credential()).ListIntegrations(ctx)
 	job, err := c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
@@ -122,7 +122,7 @@ func TestTheSandboxAnnouncesFailedSyncs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, kryptos.IntegrationFailed, in.Status)
 	assert.NotEmpty(t, in.ErrorMessage)
-	st, err := c.GetSyncJob(ctx, g.AccessToken, job.JobID)
+	st, err := c.User(g.Credential()).GetSyncJob(ctx, job.JobID)
 	require.NoError(t, err)
 	assert.Equal(t, kryptos.SyncFailed, st.Status)
 }

@@ -52,10 +52,10 @@ type Wallet struct {
 // TOKEN_EXPIRED, TOKEN_ALREADY_USED (a link token is used once),
 // ACCESS_DENIED (Deny), VALIDATION_ERROR, and in sandbox mode
 // SANDBOX_PROVIDER_NOT_ALLOWED and SANDBOX_ADDRESS_NOT_ALLOWED.
-func (s *Server) CompleteLink(linkToken string, u LinkUser) (publicToken string, err error) {
+func (s *Server) CompleteLink(linkToken kryptos.Secret, u LinkUser) (publicToken string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lt, e := s.openLink(linkToken)
+	lt, e := s.openLink(linkToken.Reveal())
 	if e == nil {
 		publicToken, e = s.completeLink(lt, u)
 	}

@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
   Connect API and data API: %s
   KRYPTOS_CLIENT_ID=%s
   KRYPTOS_CLIENT_SECRET=%s
-  KRYPTOS_BASE_URL=%s
+  KRYPTOS_SANDBOX_URL=%s
 Widget step without a browser (X-LINK-TOKEN: <link token>):
   POST %s/widget/complete {"guest": true, "wallets": [{"provider": "ethereum", "address": "%s"}]}
   or sign in: POST /widget/otp/request {"email"}, POST /widget/otp/verify {"email", "otp": "%s"}

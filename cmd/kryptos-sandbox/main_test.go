@@ -56,7 +56,7 @@ func TestTheProgramServesTheAPIAndPrintsItsCredentials(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
 	assert.Contains(t, out.String(), "KRYPTOS_CLIENT_ID=cid")
 	assert.Contains(t, out.String(), "Delivering webhooks to http://127.0.0.1:1/hooks")
-	assert.Contains(t, out.String(), "KRYPTOS_BASE_URL=http://"+addr)
+	assert.Contains(t, out.String(), "KRYPTOS_SANDBOX_URL=http://"+addr)
 
 	// A non-Go caller: create a link token with curl-like requests.
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/link-token", strings.NewReader(`{"scopes":"openid profile"}`))

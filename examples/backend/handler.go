@@ -44,12 +44,12 @@ func (h *Handler) createLinkToken(w http.ResponseWriter, r *http.Request) {
 	// A stored token lets a returning user skip sign-in. If it expired or
 	// was revoked, Kryptos answers with a plain link token instead, so
 	// isAuthorized must come from the answer, not from having sent one.
-	lt, err := h.Client.CreateLinkToken(r.Context(), kryptos.LinkTokenParams{AccessToken: conn.AccessToken})
+	lt, err := h.Client.CreateLinkToken(r.Context(), kryptos.LinkTokenParams{AccessToken: kryptos.NewSecret(conn.AccessToken)})
 	if err != nil {
 		h.fail(w, "creating a link token", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"link_token": lt.Token, "isAuthorized": lt.HasExistingGrant})
+	writeJSON(w, http.StatusOK, map[string]any{"link_token": lt.Token.Reveal(), "isAuthorized": lt.HasExistingGrant})
 }
 
 func (h *Handler) exchangeToken(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +69,7 @@ func (h *Handler) exchangeToken(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, "exchanging the public token", err)
 		return
 	}
-	if err := h.Store.Put(r.Context(), user, Connection{AccessToken: grant.AccessToken, GrantID: grant.GrantID, WorkspaceID: grant.WorkspaceID}); err != nil {
+	if err := h.Store.Put(r.Context(), user, Connection{AccessToken: grant.AccessToken.Reveal(), GrantID: grant.GrantID, WorkspaceID: grant.WorkspaceID}); err != nil {
 		h.fail(w, "saving the connection", err)
 		return
 	}

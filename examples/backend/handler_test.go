@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 )
 
@@ -64,7 +65,7 @@ func TestTheBackendServesTheWebSDKFlow(t *testing.T) {
 	require.True(t, strings.HasPrefix(token, "link_"))
 
 	// The widget, then onConnectSuccess posts the public token.
-	public, err := b.sandbox.CompleteLink(token, kryptostest.LinkUser{Guest: true})
+	public, err := b.sandbox.CompleteLink(kryptos.NewSecret(token), kryptostest.LinkUser{Guest: true})
 	require.NoError(t, err)
 	status, ok := b.call(http.MethodPost, "/api/kryptos/exchange-token", "alice", `{"public_token":"`+public+`"}`)
 	require.Equal(t, http.StatusOK, status, ok)

@@ -6,7 +6,7 @@
 //	go run ./examples/backend -addr 127.0.0.1:8080
 //
 // With KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET (and optionally
-// KRYPTOS_BASE_URL) it calls that API. The X-User-Id header stands in for
+// KRYPTOS_SANDBOX_URL) it calls that API. The X-User-Id header stands in for
 // your app's own sign-in.
 package main
 
@@ -33,8 +33,8 @@ func main() {
 	var client *kryptos.Client
 	if id, secret := os.Getenv("KRYPTOS_CLIENT_ID"), os.Getenv("KRYPTOS_CLIENT_SECRET"); id != "" || secret != "" {
 		var opts []kryptos.Option
-		if base := os.Getenv("KRYPTOS_BASE_URL"); base != "" {
-			opts = append(opts, kryptos.WithBaseURL(base), kryptos.WithDataAPIBaseURL(base))
+		if sandbox := os.Getenv("KRYPTOS_SANDBOX_URL"); sandbox != "" {
+			opts = append(opts, kryptos.WithSandbox(sandbox))
 		}
 		var err error
 		if client, err = kryptos.NewClient(id, secret, append(opts, kryptos.WithLogger(log))...); err != nil {

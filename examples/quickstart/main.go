@@ -8,9 +8,10 @@
 //
 //	go run ./examples/quickstart
 //
-// With KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET (and optionally
-// KRYPTOS_BASE_URL and KRYPTOS_DATA_API_BASE_URL) it calls that API instead,
-// and asks on stdin for the public token your frontend's widget produced.
+// With KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET it calls the live API
+// instead (or the sandbox program at KRYPTOS_SANDBOX_URL, or the APIs at
+// KRYPTOS_CONNECT_URL and KRYPTOS_DATA_URL), and asks on stdin for the
+// public token your frontend's widget produced.
 package main
 
 import (
@@ -42,7 +43,7 @@ type backend struct {
 	client *kryptos.Client
 	// widget turns a link token into the public token the user's widget
 	// produces.
-	widget func(linkToken string) (string, error)
+	widget func(linkToken kryptos.Secret) (string, error)
 	// poll is the longest interval at which a sync job is checked; polling
 	// starts at 50 ms and doubles up to it.
 	poll  time.Duration
@@ -67,7 +68,7 @@ func connect(getenv func(string) string, in io.Reader, out io.Writer) (*backend,
 		fmt.Fprintf(out, "Using the embedded Kryptos sandbox at %s.\n(Set KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET to call the real API.)\n\n", srv.URL)
 		return &backend{
 			client: srv.Client(kryptos.WithUserAgent("kryptos-quickstart")),
-			widget: func(linkToken string) (string, error) {
+			widget: func(linkToken kryptos.Secret) (string, error) {
 				fmt.Fprintln(out, "   (sandbox) The user continues as a Guest and connects the Ethereum test wallet.")
 				return srv.CompleteLink(linkToken, kryptostest.LinkUser{
 					Guest:   true,
@@ -80,23 +81,29 @@ func connect(getenv func(string) string, in io.Reader, out io.Writer) (*backend,
 	}
 
 	opts := []kryptos.Option{kryptos.WithUserAgent("kryptos-quickstart")}
-	if base := getenv("KRYPTOS_BASE_URL"); base != "" {
-		opts = append(opts, kryptos.WithBaseURL(base), kryptos.WithDataAPIBaseURL(base))
-	}
-	if data := getenv("KRYPTOS_DATA_API_BASE_URL"); data != "" {
-		opts = append(opts, kryptos.WithDataAPIBaseURL(data))
+	if sandbox := getenv("KRYPTOS_SANDBOX_URL"); sandbox != "" {
+		opts = append(opts, kryptos.WithSandbox(sandbox))
+	} else if connect, data := getenv("KRYPTOS_CONNECT_URL"), getenv("KRYPTOS_DATA_URL"); connect != "" || data != "" {
+		e := kryptos.ProductionEndpoints()
+		if connect != "" {
+			e.Connect = connect
+		}
+		if data != "" {
+			e.Data = data
+		}
+		opts = append(opts, kryptos.WithEndpoints(e))
 	}
 	client, err := kryptos.NewClient(id, secret, opts...)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "Using the Kryptos API at %s as client %s.\n\n", client.BaseURL(), client.ClientID())
+	fmt.Fprintf(out, "Using the Kryptos API at %s as client %s.\n\n", client.Endpoints().Connect, client.ClientID())
 	lines := bufio.NewScanner(in)
 	return &backend{
 		client: client,
-		widget: func(linkToken string) (string, error) {
+		widget: func(linkToken kryptos.Secret) (string, error) {
 			// The developer needs the token itself to open the widget.
-			fmt.Fprintf(out, "   Open the Kryptos widget in your frontend with this link token:\n   %s\n", linkToken)
+			fmt.Fprintf(out, "   Open the Kryptos widget in your frontend with this link token:\n   %s\n", linkToken.Reveal())
 			fmt.Fprint(out, "   Then paste the public_token that onSuccess received: ")
 			if !lines.Scan() {
 				return "", errors.New("no public token on stdin")
@@ -131,7 +138,7 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 	}
 	step("3. Exchanged it once for an access token and grant %s (%s, valid %s). Store both.", grant.GrantID, grant.TokenType, lifetime(grant.ExpiresIn))
 
-	session, err := c.CheckSession(ctx, grant.AccessToken)
+	session, err := c.CheckSession(ctx, grant.AccessToken.Reveal())
 	if err != nil {
 		return err
 	}
@@ -149,7 +156,7 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 	}
 	step("6. A returning user's link token: has_existing_grant=%t, so the widget skips sign-in (isAuthorized=%t).", again.HasExistingGrant, again.HasExistingGrant)
 
-	if err := resync(ctx, b, grant.AccessToken, session.UserID, step); err != nil {
+	if err := resync(ctx, b, b.client.User(grant.Credential()), session.UserID, step); err != nil {
 		return err
 	}
 
@@ -170,7 +177,7 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 	if err := c.RevokeGrant(ctx, grant.GrantID); err != nil {
 		return err
 	}
-	after, err := c.CheckSession(ctx, grant.AccessToken)
+	after, err := c.CheckSession(ctx, grant.AccessToken.Reveal())
 	if err != nil {
 		return err
 	}
@@ -184,8 +191,8 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 
 // resync queues a resync of the user's first integration and polls it until
 // it finishes.
-func resync(ctx context.Context, b *backend, accessToken, userID string, step func(string, ...any)) error {
-	integrations, err := b.client.ListIntegrations(ctx, accessToken)
+func resync(ctx context.Context, b *backend, user *kryptos.UserClient, userID string, step func(string, ...any)) error {
+	integrations, err := user.ListIntegrations(ctx)
 	if err != nil {
 		return err
 	}
@@ -206,7 +213,7 @@ func resync(ctx context.Context, b *backend, accessToken, userID string, step fu
 			return ctx.Err()
 		case <-time.After(wait):
 		}
-		st, err := b.client.GetSyncJob(ctx, accessToken, job.JobID)
+		st, err := user.GetSyncJob(ctx, job.JobID)
 		if err != nil {
 			return err
 		}

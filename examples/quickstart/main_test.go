@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 )
 
@@ -47,7 +48,7 @@ func TestQuickstartAgainstAnAPIAsksForThePublicToken(t *testing.T) {
 	t.Parallel()
 	srv := kryptostest.NewServer(kryptostest.WithSyncTimings(10*time.Millisecond, 10*time.Millisecond))
 	defer srv.Close()
-	env := map[string]string{"KRYPTOS_CLIENT_ID": srv.ClientID, "KRYPTOS_CLIENT_SECRET": srv.ClientSecret, "KRYPTOS_BASE_URL": srv.URL}
+	env := map[string]string{"KRYPTOS_CLIENT_ID": srv.ClientID, "KRYPTOS_CLIENT_SECRET": srv.ClientSecret, "KRYPTOS_SANDBOX_URL": srv.URL}
 
 	stdinR, stdinW := io.Pipe()
 	outR, outW := io.Pipe()
@@ -66,7 +67,7 @@ func TestQuickstartAgainstAnAPIAsksForThePublicToken(t *testing.T) {
 		if m := linkToken.FindStringSubmatch(line); m != nil {
 			// The user signs in with an email: a Linked user, so step 8
 			// has no limit to set.
-			public, err := srv.CompleteLink(m[1], kryptostest.LinkUser{
+			public, err := srv.CompleteLink(kryptos.NewSecret(m[1]), kryptostest.LinkUser{
 				Email: "ada@example.com", Wallets: []kryptostest.Wallet{{Provider: "solana", Address: kryptostest.SolanaTestAddress}},
 			})
 			require.NoError(t, err)
@@ -87,7 +88,7 @@ func TestQuickstartFailsClearly(t *testing.T) {
 	t.Parallel()
 	srv := kryptostest.NewServer()
 	defer srv.Close()
-	env := map[string]string{"KRYPTOS_CLIENT_ID": srv.ClientID, "KRYPTOS_CLIENT_SECRET": "wrong", "KRYPTOS_BASE_URL": srv.URL}
+	env := map[string]string{"KRYPTOS_CLIENT_ID": srv.ClientID, "KRYPTOS_CLIENT_SECRET": "wrong", "KRYPTOS_SANDBOX_URL": srv.URL}
 	err := run(context.Background(), func(k string) string { return env[k] }, strings.NewReader(""), io.Discard)
 	require.ErrorContains(t, err, "INVALID_CLIENT")
 
@@ -95,7 +96,7 @@ func TestQuickstartFailsClearly(t *testing.T) {
 	err = run(context.Background(), func(k string) string { return env[k] }, strings.NewReader(""), io.Discard)
 	require.ErrorContains(t, err, "no public token on stdin")
 
-	env["KRYPTOS_BASE_URL"] = "http://example.com"
+	env["KRYPTOS_SANDBOX_URL"] = "http://example.com"
 	err = run(context.Background(), func(k string) string { return env[k] }, strings.NewReader(""), io.Discard)
 	require.ErrorContains(t, err, "must use https")
 }

@@ -84,11 +84,11 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	session, err := client.CheckSession(ctx, grant.AccessToken)
+	session, err := client.CheckSession(ctx, grant.AccessToken.Reveal())
 	if err != nil {
 		return err
 	}
-	integrations, err := client.ListIntegrations(ctx, grant.AccessToken)
+	integrations, err := client.User(grant.Credential()).ListIntegrations(ctx)
 	if err != nil {
 		return err
 	}

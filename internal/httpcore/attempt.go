@@ -1,133 +1,328 @@
 package httpcore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
-// attemptState follows one call through its attempts. Attempts of a call run
-// one after the other on the caller's goroutine, so it needs no lock.
-type attemptState struct {
-	call     *Call
+// run is the state of one Core.Do: the request, the record of its latest
+// attempt, and what the attempts so far tell. It is the http.RoundTripper
+// of its own http.Client, so each attempt reaches RoundTrip with the call at
+// hand and no state travels through the request's context. Attempts run one
+// after the other on the caller's goroutine, so it needs no lock. Calls are
+// pooled: their clients and method values are built once.
+type run struct {
+	core *Core
+	rc   retryablehttp.Client
+	hc   http.Client
+
+	ctx  context.Context
+	spec *Call
+	// reqBody replays spec.Body to each attempt.
+	reqBody requestBody
+	// last is what happened to the latest attempt.
+	last attempt
+	// attempts counts the attempts made.
 	attempts int
-	// maybeProcessed says whether the last attempt may have reached the
-	// server and been acted on: anything but a failed dial, a throttle that
-	// gave up, or an answer below 500.
-	maybeProcessed bool
-	// throttleFailed says the last attempt never left because the throttle
-	// returned an error.
-	throttleFailed bool
+	// effect says that an attempt before the latest may have taken effect.
+	effect bool
+	// body is the response body of the latest attempt that was read.
+	body []byte
+	// wait is the back-off before the next attempt, chosen by checkRetry.
+	wait time.Duration
 }
 
-type stateKey struct{}
-
-func stateFrom(ctx context.Context) *attemptState {
-	st, _ := ctx.Value(stateKey{}).(*attemptState)
-	return st
+// attempt is what happened to one attempt on the wire: everything judge
+// needs to decide whether it may have taken effect and may be repeated.
+type attempt struct {
+	// notSent says the attempt never left: Wait refused it or ctx ended
+	// first. err says why.
+	notSent bool
+	// err is the transport error of an attempt that got no answer.
+	err error
+	// status and header are those of the answer, when one came.
+	status int
+	header http.Header
+	// retryAfter is the server's requested wait, parsed once, for an answer
+	// that is not a success; hasRetryAfter says whether it named one.
+	retryAfter    time.Duration
+	hasRetryAfter bool
+	// bodyErr is why the answer's body could not be read whole.
+	bodyErr error
 }
 
-// attemptTransport wraps the caller's transport and runs once per attempt:
-// it waits for the throttle, bounds the attempt with its own timeout, and
-// records what became of it.
-type attemptTransport struct {
-	next     http.RoundTripper
-	throttle func(ctx context.Context, op string) error
-	timeout  time.Duration
-	log      *slog.Logger
+func (x *run) start(ctx context.Context, spec *Call) {
+	x.ctx, x.spec = ctx, spec
+	x.reqBody.Reset(spec.Body)
 }
 
-func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := stateFrom(req.Context())
-	if st == nil { // not a Core call; nothing to do
-		return t.next.RoundTrip(req)
+func (x *run) reset() {
+	x.ctx, x.spec, x.last, x.attempts, x.effect, x.wait = nil, nil, attempt{}, 0, false, 0
+	x.reqBody.Reset(nil)
+	x.body = x.body[:0]
+}
+
+// request builds the call's request, with the caller's context: each
+// attempt derives its own from it.
+func (x *run) request() (*retryablehttp.Request, error) {
+	var body any // a nil interface, not a nil func, so GETs carry no body
+	if x.spec.Body != nil {
+		body = retryablehttp.ReaderFunc(x.reqBody.rewind)
 	}
-	st.attempts++
-	st.maybeProcessed, st.throttleFailed = false, false
-	if t.throttle != nil {
-		if err := t.throttle(req.Context(), st.call.Op); err != nil {
-			st.throttleFailed = true
-			if req.Body != nil {
-				_ = req.Body.Close() // a RoundTripper always closes the body
-			}
-			return nil, fmt.Errorf("waiting for the client-side rate limit: %w", err)
+	req, err := retryablehttp.NewRequestWithContext(x.ctx, x.spec.Method, x.spec.URL, body)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range x.core.cfg.Header {
+		req.Header[k] = v
+	}
+	for k, v := range x.spec.Header {
+		req.Header[k] = v
+	}
+	if x.spec.Body != nil {
+		req.Header["Content-Type"] = jsonContentType
+	}
+	return req, nil
+}
+
+var jsonContentType = []string{"application/json"}
+
+// requestBody replays a request body from its start for each attempt. It
+// is an io.ReadCloser, so retryablehttp need not wrap it.
+type requestBody struct{ bytes.Reader }
+
+func (b *requestBody) rewind() (io.Reader, error) {
+	_, _ = b.Seek(0, io.SeekStart)
+	return b, nil
+}
+
+func (*requestBody) Close() error { return nil }
+
+// RoundTrip runs one attempt: it waits for the client-side quota, bounds
+// the attempt with its timeout, sends it, and reads the whole answer, so
+// that a body that stalls or breaks off is a failure of this attempt, which
+// checkRetry can repeat.
+func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
+	x.effect = x.effect || x.last.mayHaveTakenEffect()
+	x.attempts++
+	x.last = attempt{}
+	a := &x.last
+	cfg := &x.core.cfg
+	if cfg.Wait != nil {
+		if err := cfg.Wait(req.Context(), x.spec.Class); err != nil {
+			a.notSent, a.err = true, err
+			closeRequestBody(req)
+			return nil, err
 		}
 	}
-	parent := req.Context()
-	var cancel context.CancelFunc
-	if t.timeout > 0 {
-		var ctx context.Context
-		ctx, cancel = context.WithTimeoutCause(parent, t.timeout, ErrAttemptTimeout)
+	ctx, cancel := x.attemptContext(req.Context())
+	if cancel != nil {
+		defer cancel()
 		req = req.WithContext(ctx)
 	}
 	start := time.Now()
-	resp, err := t.next.RoundTrip(req)
+	resp, err := cfg.Transport.RoundTrip(req)
 	if err != nil {
-		if cancel != nil {
-			if parent.Err() == nil && errors.Is(context.Cause(req.Context()), ErrAttemptTimeout) {
-				err = fmt.Errorf("%w after %s: %w", ErrAttemptTimeout, t.timeout, err)
-			}
-			cancel()
+		a.err = x.explain(ctx, err)
+		x.logAttempt(req, time.Since(start))
+		return nil, a.err
+	}
+	a.status, a.header = resp.StatusCode, resp.Header
+	if !isSuccess(resp.StatusCode) {
+		a.retryAfter, a.hasRetryAfter = RetryAfter(resp.Header, time.Now())
+	}
+	if resp.StatusCode == http.StatusTooManyRequests && cfg.Backoff != nil {
+		wait := a.retryAfter
+		if !a.hasRetryAfter {
+			wait = Jitter(cfg.MinWait, cfg.MaxWait, x.attempts-1)
 		}
-		st.maybeProcessed = !isDialError(err)
-		t.logAttempt(parent, st, req, 0, time.Since(start), err)
-		return nil, err
+		cfg.Backoff(x.ctx, x.spec.Class, wait)
 	}
-	st.maybeProcessed = resp.StatusCode >= 500
-	if cancel != nil {
-		// The timeout covers the body too; it is released when the body is
-		// closed.
-		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	if err := x.readBody(resp); err != nil {
+		a.bodyErr = x.explain(ctx, err)
 	}
-	t.logAttempt(parent, st, req, resp.StatusCode, time.Since(start), nil)
+	x.logAttempt(req, time.Since(start))
+	if a.bodyErr != nil {
+		return nil, a.bodyErr
+	}
+	resp.Body = http.NoBody
 	return resp, nil
+}
+
+// attemptContext bounds one attempt with the per-attempt timeout. It costs
+// nothing, and returns a nil cancel, when there is no timeout or the
+// caller's own deadline comes sooner.
+func (x *run) attemptContext(parent context.Context) (context.Context, context.CancelFunc) {
+	timeout := x.core.cfg.AttemptTimeout
+	if timeout <= 0 {
+		return parent, nil
+	}
+	if d, ok := parent.Deadline(); ok && time.Until(d) <= timeout {
+		return parent, nil
+	}
+	return context.WithTimeoutCause(parent, timeout, ErrAttemptTimeout)
+}
+
+// explain replaces the error of an attempt cut off by the per-attempt
+// timeout, which the transport reports as a context error, with one that
+// says so.
+func (x *run) explain(ctx context.Context, err error) error {
+	if x.ctx.Err() == nil && errors.Is(context.Cause(ctx), ErrAttemptTimeout) {
+		return fmt.Errorf("%w after %s", ErrAttemptTimeout, x.core.cfg.AttemptTimeout)
+	}
+	return err
+}
+
+// readBody reads a whole response body into x.body, failing with
+// ErrBodyTooLarge past the cap and ErrBodyCut when it ends early, and
+// closes it so the connection goes back to the pool.
+func (x *run) readBody(resp *http.Response) error {
+	defer resp.Body.Close()
+	limit := x.core.cfg.MaxBodyBytes
+	if resp.ContentLength > limit {
+		return fmt.Errorf("%w: %d bytes announced, the cap is %d", ErrBodyTooLarge, resp.ContentLength, limit)
+	}
+	buf := x.body[:0]
+	if n := int(resp.ContentLength); n > 0 && cap(buf) < n+1 {
+		buf = make([]byte, 0, n+1) // +1 to see EOF without growing
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			x.body = buf[:0]
+			return fmt.Errorf("%w: over %d bytes", ErrBodyTooLarge, limit)
+		}
+		if err == io.EOF {
+			x.body = buf
+			return nil
+		}
+		if err != nil {
+			x.body = buf[:0]
+			return fmt.Errorf("%w after %d bytes: %w", ErrBodyCut, len(buf), err)
+		}
+	}
+}
+
+func closeRequestBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close() // a RoundTripper always closes the body
+	}
+}
+
+func isSuccess(status int) bool { return status >= 200 && status < 300 }
+
+// checkRetry asks judge about the attempt that just ended, and chooses the
+// wait before the next one: what the server asked for in Retry-After or
+// retry_after, or else an exponential wait with jitter between MinWait and
+// MaxWait. It never repeats a call whose ctx has ended, nor one whose next
+// attempt would come after ctx's deadline: that answer is returned at once
+// instead of after a sleep that could not end in time.
+func (x *run) checkRetry(ctx context.Context, _ *http.Response, _ error) (bool, error) {
+	if ctx.Err() != nil || !judge(x.spec.Policy, &x.last, x.core.cfg.MaxWait).retry {
+		return false, nil
+	}
+	x.wait = x.last.retryAfter // judge has made sure it is at most MaxWait
+	if !x.last.hasRetryAfter {
+		x.wait = Jitter(x.core.cfg.MinWait, x.core.cfg.MaxWait, x.attempts-1)
+	}
+	if d, ok := ctx.Deadline(); ok && x.wait >= time.Until(d) {
+		return false, nil
+	}
+	if log := x.core.cfg.Logger; log.Enabled(x.ctx, slog.LevelDebug) {
+		log.LogAttrs(x.ctx, slog.LevelDebug, "kryptos: retrying",
+			slog.String("op", x.spec.Op), slog.Int("attempt", x.attempts), slog.Duration("wait", x.wait))
+	}
+	return true, nil
+}
+
+// backoff returns the wait checkRetry chose.
+func (x *run) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return x.wait }
+
+// finish turns the end of the attempts into the call's result: out decoded
+// from the final answer, or the error that describes it.
+func (x *run) finish(err error, out any) (Meta, error) {
+	a := &x.last
+	meta := Meta{StatusCode: a.status, Header: a.header, Attempts: x.attempts}
+	if a.header != nil {
+		meta.RequestID = a.header.Get("X-Request-Id")
+	}
+	verdict := judge(x.spec.Policy, a, x.core.cfg.MaxWait)
+	oneShotEffect := x.spec.Policy == OneShot && (x.effect || verdict.effect)
+	if a.status == 0 {
+		// Our record of the attempt, not the library's wrapping of it, and
+		// the caller's cancellation if it came while waiting to retry.
+		ended := x.ctx.Err()
+		switch {
+		case a.err != nil && (ended == nil || errors.Is(a.err, ended)):
+			err = a.err
+		case a.err != nil:
+			err = fmt.Errorf("%w; the last attempt failed: %w", ended, a.err)
+		case ended != nil:
+			err = ended
+		case err == nil:
+			err = errors.New("no answer") // unreachable: an attempt records why it got none
+		}
+		return meta, &TransportError{Err: err, Attempts: x.attempts, NotSent: a.notSent, Ambiguous: oneShotEffect && !a.notSent}
+	}
+	if a.bodyErr != nil {
+		return meta, &Failure{Meta: meta, Message: a.bodyErr.Error(), Err: a.bodyErr, RetryAfter: a.retryAfter,
+			Ambiguous: oneShotEffect}
+	}
+	f := x.decode(meta, out)
+	if f == nil {
+		return meta, nil
+	}
+	if err := x.ctx.Err(); err != nil && f.Err == nil {
+		f.Err = err // ctx ended while waiting to repeat this answer
+	}
+	f.RetryAfter = a.retryAfter
+	// A 2xx that says success false refused the request; one that could not
+	// be decoded may have done what it was asked.
+	f.Ambiguous = (oneShotEffect && (a.status >= 500 || (isSuccess(a.status) && errors.Is(f.Err, ErrMalformed)))) ||
+		(x.spec.ConsumedCode != "" && f.Code == x.spec.ConsumedCode && x.effect)
+	return meta, f
 }
 
 // logAttempt records one attempt: the operation, method, path (ids only, no
 // query, headers or bodies), status, duration and error. A 429 is a warning:
-// it means the client-side quota is set higher than the server's.
-func (t *attemptTransport) logAttempt(ctx context.Context, st *attemptState, req *http.Request, status int, took time.Duration, err error) {
+// the server refused a request the client-side quota let through.
+func (x *run) logAttempt(req *http.Request, took time.Duration) {
+	a := &x.last
 	level := slog.LevelDebug
-	if status == http.StatusTooManyRequests {
+	if a.status == http.StatusTooManyRequests {
 		level = slog.LevelWarn
 	}
-	if !t.log.Enabled(ctx, level) {
+	log := x.core.cfg.Logger
+	if !log.Enabled(x.ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("op", st.call.Op),
-		slog.Int("attempt", st.attempts),
+		slog.String("op", x.spec.Op),
+		slog.Int("attempt", x.attempts),
 		slog.String("method", req.Method),
 		slog.String("path", req.URL.Path),
 		slog.Duration("took", took),
 	}
-	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
-	} else {
-		attrs = append(attrs, slog.Int("status", status))
+	if a.status != 0 {
+		attrs = append(attrs, slog.Int("status", a.status))
 	}
-	t.log.LogAttrs(ctx, level, "kryptos: attempt", attrs...)
-}
-
-// isDialError reports whether err happened while connecting, before any
-// byte of the request was sent.
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
+	if a.hasRetryAfter {
+		attrs = append(attrs, slog.Duration("retry_after", a.retryAfter))
+	}
+	if err := errors.Join(a.err, a.bodyErr); err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	log.LogAttrs(x.ctx, level, "kryptos: attempt", attrs...)
 }

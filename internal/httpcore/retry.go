@@ -1,53 +1,75 @@
 package httpcore
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 )
 
-// checkRetry decides after each attempt whether to send the call again,
-// following the call's Policy. It never retries once ctx has ended, and it
-// gives up on a server that asks to wait longer than MaxWait, so the caller
-// gets that answer, with its RetryAfter, instead of a long sleep.
-func (c *Core) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, nil
-	}
-	st := stateFrom(ctx)
-	if err != nil {
-		switch {
-		case st.throttleFailed:
-			return false, nil
-		case isDialError(err):
-			return true, nil
-		default:
-			return st.call.Policy == Idempotent && !isPermanent(err), nil
+// verdict is what an attempt means for its call.
+type verdict struct {
+	// retry says the call may be sent again.
+	retry bool
+	// effect says the attempt may have taken effect at the server.
+	effect bool
+}
+
+// judge is the one place that decides, from a call's policy and what
+// happened to an attempt on the wire, whether the attempt may have taken
+// effect and whether the call may be sent again. maxWait is the longest
+// wait a retry may take; a server asking for more gets its answer returned.
+//
+//	what happened                          effect   Idempotent  OneShot
+//	not sent (Wait refused, ctx ended)     no       no          no
+//	dial failed                            no       yes         yes
+//	sent, no answer (reset, timeout)       maybe    yes¹        no
+//	429                                    no       yes²        yes²
+//	answered, body cut or stalled          maybe³   yes⁴        no
+//	502, 503, 504                          maybe    yes         no
+//	other 5xx                              maybe    no          no
+//	2xx                                    yes      -           -
+//	other (4xx, 3xx)                       no       no          no
+//
+//	¹ not for certificate errors, which another attempt cannot fix
+//	² when the server's wait, if it named one, is at most maxWait
+//	³ for a 2xx or 5xx; a 4xx refused the request whatever its body
+//	⁴ not for a body over the size cap, which would be as large again
+func judge(p Policy, a *attempt, maxWait time.Duration) verdict {
+	idempotent := p == Idempotent
+	switch {
+	case a.notSent:
+		return verdict{}
+	case a.err != nil && isDialError(a.err):
+		return verdict{retry: true}
+	case a.err != nil:
+		return verdict{retry: idempotent && !isPermanent(a.err), effect: true}
+	case a.status == http.StatusTooManyRequests:
+		return verdict{retry: !a.hasRetryAfter || a.retryAfter <= maxWait}
+	case a.bodyErr != nil:
+		return verdict{
+			retry:  idempotent && !errors.Is(a.bodyErr, ErrBodyTooLarge),
+			effect: isSuccess(a.status) || a.status >= 500,
 		}
+	case a.status == http.StatusBadGateway, a.status == http.StatusServiceUnavailable, a.status == http.StatusGatewayTimeout:
+		return verdict{retry: idempotent, effect: true}
 	}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
-	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		if st.call.Policy != Idempotent {
-			return false, nil
-		}
-	default:
-		return false, nil
-	}
-	if wait, ok := RetryAfter(resp.Header, time.Now()); ok && wait > c.maxWait {
-		return false, nil
-	}
-	return true, nil
+	return verdict{effect: isSuccess(a.status) || a.status >= 500}
+}
+
+func (a *attempt) mayHaveTakenEffect() bool { return judge(OneShot, a, 0).effect }
+
+// isDialError reports whether err happened while connecting, before any
+// byte of the request was sent.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // isPermanent reports transport errors that another attempt cannot fix.
@@ -56,18 +78,6 @@ func isPermanent(err error) bool {
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	return errors.As(err, &verify) || errors.As(err, &unknownCA) || errors.As(err, &hostname)
-}
-
-// backoff returns the wait before attempt number attempt+1: what the server
-// asked for in Retry-After or retry_after, or else an exponential wait with
-// jitter between min and max.
-func (c *Core) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
-			return wait // checkRetry has made sure it is at most max
-		}
-	}
-	return Jitter(min, max, attempt)
 }
 
 // Jitter returns a random wait in [d/2, d], where d is min·2^attempt capped
@@ -129,22 +139,3 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
-
-// retryLogger adapts the client's logger to retryablehttp. The library's own
-// records ("performing request", "retrying request", "request failed") are
-// kept at debug level: failures reach the caller as errors, and logging them
-// as errors too would double them. It returns nil, so the library skips
-// building its records, when the logger would drop them anyway.
-func retryLogger(l *slog.Logger) retryablehttp.LeveledLogger {
-	if !l.Enabled(context.Background(), slog.LevelDebug) {
-		return nil
-	}
-	return debugLogger{l.With(slog.String("component", "retryablehttp"))}
-}
-
-type debugLogger struct{ l *slog.Logger }
-
-func (d debugLogger) Error(msg string, kv ...any) { d.l.Debug(msg, kv...) }
-func (d debugLogger) Info(msg string, kv ...any)  { d.l.Debug(msg, kv...) }
-func (d debugLogger) Debug(msg string, kv ...any) { d.l.Debug(msg, kv...) }
-func (d debugLogger) Warn(msg string, kv ...any)  { d.l.Debug(msg, kv...) }

@@ -1,11 +1,10 @@
 package httpcore
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
-	"log/slog"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -64,89 +63,80 @@ func TestJitterStaysWithinTheBounds(t *testing.T) {
 			}
 		}
 	}
-	// Jitter spreads the waits: not every value is the same.
 	seen := map[time.Duration]bool{}
 	for range 20 {
 		seen[Jitter(minWait, maxWait, 3)] = true
 	}
-	assert.Greater(t, len(seen), 1)
+	assert.Greater(t, len(seen), 1, "jitter spreads the waits")
 }
 
-func TestCheckRetryFollowsThePolicy(t *testing.T) {
+// TestJudge is the decision table of judge, row by row.
+func TestJudge(t *testing.T) {
 	t.Parallel()
-	c := New(Config{BaseURL: "http://127.0.0.1", HTTPClient: &http.Client{}, Logger: slog.New(slog.DiscardHandler), MaxWait: time.Minute})
 	refused := &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	reset := &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
-	resp := func(code int, header ...string) *http.Response {
-		h := http.Header{}
-		for i := 0; i+1 < len(header); i += 2 {
-			h.Set(header[i], header[i+1])
-		}
-		return &http.Response{StatusCode: code, Header: h}
+	answered := func(status int) attempt { return attempt{status: status, header: http.Header{}} }
+	wait := func(status int, d time.Duration) attempt {
+		a := answered(status)
+		a.retryAfter, a.hasRetryAfter = d, true
+		return a
 	}
+	cut := func(status int, err error) attempt { a := answered(status); a.bodyErr = err; return a }
 	cases := []struct {
-		name       string
-		resp       *http.Response
-		err        error
-		idempotent bool
-		oneShot    bool
+		name                string
+		a                   attempt
+		effect              bool
+		idempotent, oneShot bool
 	}{
-		{"refused", nil, refused, true, true},
-		{"reset", nil, reset, true, false},
-		{"attempt timeout", nil, ErrAttemptTimeout, true, false},
-		{"bad certificate", nil, x509.UnknownAuthorityError{}, false, false},
-		{"200", resp(200), nil, false, false},
-		{"400", resp(400), nil, false, false},
-		{"429", resp(429), nil, true, true},
-		{"429 asking for a short wait", resp(429, "retry_after", "30"), nil, true, true},
-		{"429 asking for more than MaxWait", resp(429, "retry_after", "3600"), nil, false, false},
-		{"500", resp(500), nil, false, false},
-		{"502", resp(502), nil, true, false},
-		{"503", resp(503), nil, true, false},
-		{"503 asking for more than MaxWait", resp(503, "Retry-After", "61"), nil, false, false},
-		{"504", resp(504), nil, true, false},
+		{"not sent", attempt{notSent: true, err: errors.New("no slot")}, false, false, false},
+		{"dial refused", attempt{err: fmt.Errorf("wrapped: %w", refused)}, false, true, true},
+		{"reset", attempt{err: reset}, true, true, false},
+		{"attempt timeout", attempt{err: ErrAttemptTimeout}, true, true, false},
+		{"bad certificate", attempt{err: x509.UnknownAuthorityError{}}, true, false, false},
+		{"200", answered(200), true, false, false},
+		{"204", answered(204), true, false, false},
+		{"307", answered(307), false, false, false},
+		{"400", answered(400), false, false, false},
+		{"404", answered(404), false, false, false},
+		{"429", answered(429), false, true, true},
+		{"429 asking for a short wait", wait(429, 30*time.Second), false, true, true},
+		{"429 asking for more than maxWait", wait(429, time.Hour), false, false, false},
+		{"500", answered(500), true, false, false},
+		{"502", answered(502), true, true, false},
+		{"503", answered(503), true, true, false},
+		{"504", answered(504), true, true, false},
+		{"200, body cut", cut(200, ErrBodyCut), true, true, false},
+		{"503, body cut", cut(503, ErrBodyCut), true, true, false},
+		{"400, body cut", cut(400, ErrBodyCut), false, true, false},
+		{"200, body too large", cut(200, ErrBodyTooLarge), true, false, false},
 	}
 	for _, tc := range cases {
-		for policy, want := range map[Policy]bool{Idempotent: tc.idempotent, OneShot: tc.oneShot} {
-			ctx := context.WithValue(context.Background(), stateKey{}, &attemptState{call: &Call{Policy: policy}})
-			got, err := c.checkRetry(ctx, tc.resp, tc.err)
-			assert.NoError(t, err)
-			assert.Equal(t, want, got, "%s, policy %d", tc.name, policy)
+		for policy, retry := range map[Policy]bool{Idempotent: tc.idempotent, OneShot: tc.oneShot} {
+			v := judge(policy, &tc.a, time.Minute)
+			assert.Equal(t, retry, v.retry, "%s, policy %d: retry", tc.name, policy)
+			assert.Equal(t, tc.effect, v.effect, "%s, policy %d: effect", tc.name, policy)
 		}
 	}
-
-	throttled := context.WithValue(context.Background(), stateKey{}, &attemptState{call: &Call{}, throttleFailed: true})
-	got, _ := c.checkRetry(throttled, nil, errors.New("limiter failed"))
-	assert.False(t, got, "a failed throttle wait is not retried")
-
-	cancelled, cancel := context.WithCancel(context.WithValue(context.Background(), stateKey{}, &attemptState{call: &Call{}}))
-	cancel()
-	got, _ = c.checkRetry(cancelled, resp(503), nil)
-	assert.False(t, got, "nothing is retried once ctx has ended")
 }
 
-func TestBackoffPrefersTheServersWait(t *testing.T) {
+func TestTheWaitBeforeARetryPrefersTheServers(t *testing.T) {
 	t.Parallel()
-	c := New(Config{BaseURL: "http://127.0.0.1", HTTPClient: &http.Client{}, Logger: slog.New(slog.DiscardHandler), MaxWait: time.Minute})
-	assert.Equal(t, 7*time.Second, c.backoff(time.Millisecond, time.Minute, 0, &http.Response{Header: http.Header{"Retry_after": {"7"}}}))
-	w := c.backoff(time.Millisecond, time.Minute, 2, &http.Response{Header: http.Header{}})
+	x := newCore(t, func(cfg *Config) { cfg.MinWait, cfg.MaxWait = time.Millisecond, time.Minute }).newRun()
+	x.spec = &Call{}
+	x.last = attempt{status: 429, retryAfter: 7 * time.Second, hasRetryAfter: true}
+	retry, _ := x.checkRetry(context.Background(), nil, nil)
+	assert.True(t, retry)
+	assert.Equal(t, 7*time.Second, x.backoff(0, 0, 0, nil))
+
+	x.last, x.attempts = attempt{status: 503}, 3
+	retry, _ = x.checkRetry(context.Background(), nil, nil)
+	assert.True(t, retry)
+	w := x.backoff(0, 0, 0, nil)
 	assert.GreaterOrEqual(t, w, 2*time.Millisecond)
 	assert.LessOrEqual(t, w, 4*time.Millisecond)
-	assert.LessOrEqual(t, c.backoff(time.Millisecond, time.Minute, 0, nil), time.Millisecond)
-}
 
-func TestRetryLoggerKeepsTheLibrarysRecordsAtDebug(t *testing.T) {
-	t.Parallel()
-	assert.Nil(t, retryLogger(slog.New(slog.DiscardHandler)), "no records are built for a logger that drops them")
-	assert.Nil(t, retryLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))), "info-level loggers drop debug records")
-
-	var buf bytes.Buffer
-	l := retryLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	l.Error("request failed", "k", 1)
-	l.Warn("w")
-	l.Info("i")
-	l.Debug("d")
-	assert.Equal(t, 4, bytes.Count(buf.Bytes(), []byte("level=DEBUG")))
-	assert.Contains(t, buf.String(), "component=retryablehttp")
-	assert.NotContains(t, buf.String(), "level=ERROR")
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	retry, _ = x.checkRetry(ended, nil, nil)
+	assert.False(t, retry, "nothing is repeated once ctx has ended")
 }

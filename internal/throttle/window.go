@@ -1,43 +1,56 @@
-// Package throttle holds the client-side quota that keeps a Client under the
-// API's documented per-client rate limits.
+// Package throttle holds the client-side quota window that keeps a Client
+// within a per-client rate limit it has been given.
 //
-// The API counts requests per fixed-length window (for example 10 link tokens
-// a minute). A token bucket of rate N/W and burst N, such as
+// Servers count requests per window of fixed length (for example 10 a
+// minute). A token bucket of rate N/W and burst N, such as
 // golang.org/x/time/rate, admits its full burst and then refills during the
-// same window: up to 2N requests in one window, which the server rejects with
-// 429. A Window is a sliding log instead: it remembers when each of the last
-// N requests was admitted and lets a new one through only when fewer than N
-// fall in the window that ends with it. It never admits more than N in any
-// window of length W, and still lets a burst of N through at once.
+// same window: up to 2N-1 requests in one window, which such a server
+// rejects with 429. A Window is a sliding log instead: it remembers when each
+// of the last N requests was admitted and lets a new one through only when
+// fewer than N fall in the window that ends with it. It never admits more
+// than N in any window of length W, and still lets a burst of N through at
+// once.
 package throttle
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/kryptos-connect/kryptos-go/internal/clock"
 )
 
 // Window admits at most Limit requests in any window of length Period.
-// It is safe for concurrent use; waiters are admitted in the order they arrive.
+// Waiters are admitted in the order they arrive; one that gives up hands its
+// place to the next at once. It is safe for concurrent use.
 type Window struct {
 	limit  int
 	period time.Duration
-	clock  Clock
+	clock  clock.Clock
 
 	mu sync.Mutex
-	// admitted holds the admission times of the requests that may still count
-	// against a future window, in ascending order. Times after now are
-	// reservations of callers that are still waiting for them.
-	admitted []time.Time
+	// sent holds the admission times of the last limit requests that may
+	// still share a window with a future one, in ascending order.
+	sent []time.Time
+	// queue holds the callers waiting for a slot, first come first served.
+	// Only the head waits on a timer; the others wait to become the head.
+	queue []*waiter
+}
+
+type waiter struct {
+	// kick wakes the waiter to look at the window again: it became the
+	// head of the queue.
+	kick chan struct{}
 }
 
 // NewWindow returns a Window that admits limit requests per period. limit
 // and period must be positive.
-func NewWindow(limit int, period time.Duration, clock Clock) *Window {
+func NewWindow(limit int, period time.Duration, c clock.Clock) *Window {
 	if limit <= 0 || period <= 0 {
 		panic("throttle: NewWindow needs a positive limit and period")
 	}
-	return &Window{limit: limit, period: period, clock: clock, admitted: make([]time.Time, 0, limit)}
+	return &Window{limit: limit, period: period, clock: c, sent: make([]time.Time, 0, limit)}
 }
 
 // QuotaWindow returns the Window a client uses to keep to a server's quota
@@ -46,8 +59,8 @@ func NewWindow(limit int, period time.Duration, clock Clock) *Window {
 // arrives, and a request that travels faster than the one a period earlier
 // (which perhaps opened the connection) would otherwise arrive inside the
 // server's window.
-func QuotaWindow(limit int, period time.Duration, clock Clock) *Window {
-	return NewWindow(limit, period+QuotaMargin(period), clock)
+func QuotaWindow(limit int, period time.Duration, c clock.Clock) *Window {
+	return NewWindow(limit, period+QuotaMargin(period), c)
 }
 
 // QuotaMargin is how much longer than period a QuotaWindow's period is.
@@ -55,85 +68,151 @@ func QuotaMargin(period time.Duration) time.Duration {
 	return max(period/100, 50*time.Millisecond)
 }
 
-// Wait blocks until the request may be sent or ctx ends. A caller that gives
-// up returns its reserved slot, so it does not count against the quota.
-func (w *Window) Wait(ctx context.Context) error {
+// TooLong is the error of a Wait that would have lasted longer than it was
+// allowed to: past the caller's bound or ctx's deadline. Nothing was
+// reserved.
+type TooLong struct {
+	// Wait is how long the caller would have had to wait.
+	Wait time.Duration
+}
+
+func (e *TooLong) Error() string {
+	return fmt.Sprintf("the quota has no free slot for %s", e.Wait.Round(time.Millisecond))
+}
+
+// Wait blocks until one request may be sent, or ctx ends. When the wait
+// would last longer than maxWait (a negative maxWait sets no bound) or end
+// after ctx's deadline, it returns a *TooLong at once instead of waiting.
+func (w *Window) Wait(ctx context.Context, maxWait time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	at, now := w.reserve()
-	if !at.After(now) {
+	w.mu.Lock()
+	now := w.clock.Now()
+	w.forget(now)
+	eta := w.slot(len(w.queue), now)
+	if len(w.queue) == 0 && !eta.After(now) {
+		w.sent = append(w.sent, now)
+		w.mu.Unlock()
 		return nil
 	}
-	if err := w.clock.Sleep(ctx, at.Sub(now)); err != nil {
-		w.release(at)
-		return err
+	if wait := eta.Sub(now); (maxWait >= 0 && wait > maxWait) || outlasts(ctx, wait) {
+		w.mu.Unlock()
+		return &TooLong{Wait: wait}
 	}
-	return nil
+	me := &waiter{kick: make(chan struct{}, 1)}
+	w.queue = append(w.queue, me)
+	w.mu.Unlock()
+	return w.await(ctx, me)
 }
 
-// reserve records the earliest time at which one more request keeps every
-// window at or under the limit, and returns it with the current time.
-//
-// The slot is admitted[len-limit] + period: the window that ends at the new
-// request then holds only the limit-1 requests after that one, plus the new
-// one. Reservations are therefore appended in ascending order.
-func (w *Window) reserve() (at, now time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now = w.clock.Now()
-	w.forget(now)
-	at = now
-	if n := len(w.admitted); n >= w.limit {
-		if slot := w.admitted[n-w.limit].Add(w.period); slot.After(now) {
-			at = slot
+// outlasts reports whether a wait of d would end after ctx's deadline.
+// Deadlines are wall-clock times whatever the Window's clock, so the wait
+// is compared with the real time left.
+func outlasts(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && d > time.Until(deadline)
+}
+
+// await waits in the queue until me is admitted or ctx ends.
+func (w *Window) await(ctx context.Context, me *waiter) error {
+	for {
+		var timer clock.Timer
+		var fire <-chan time.Time
+		w.mu.Lock()
+		if w.queue[0] == me {
+			now := w.clock.Now()
+			w.forget(now)
+			slot := w.slot(0, now)
+			if !slot.After(now) {
+				w.sent = append(w.sent, now)
+				w.queue = w.queue[1:]
+				w.kickHead()
+				w.mu.Unlock()
+				return nil
+			}
+			timer = w.clock.NewTimer(slot.Sub(now))
+			fire = timer.C()
+		}
+		w.mu.Unlock()
+		select {
+		case <-fire:
+		case <-me.kick:
+		case <-ctx.Done():
+			w.leave(me)
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
-	w.admitted = append(w.admitted, at)
-	return at, now
 }
 
-// forget drops the times that can no longer share a window with now or any
-// later request: those at or before now-period.
-func (w *Window) forget(now time.Time) {
-	cutoff := now.Add(-w.period)
-	i := 0
-	for i < len(w.admitted) && !w.admitted[i].After(cutoff) {
-		i++
-	}
-	// Reslicing drops the front without copying the rest; append moves
-	// the log to a fresh array when it runs out of room at the back, so the
-	// cost stays constant per request.
-	w.admitted = w.admitted[i:]
-}
-
-// release gives back the reservation at, made by a caller that stopped
-// waiting. Removing a time only lowers the count of every window, so the
-// reservations made after it stay within the limit.
-func (w *Window) release(at time.Time) {
+// leave takes a waiter that gave up out of the queue. If it was the head,
+// the next waiter takes its place and its slot at once.
+func (w *Window) leave(me *waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for i := len(w.admitted) - 1; i >= 0; i-- {
-		if w.admitted[i].Equal(at) {
-			w.admitted = append(w.admitted[:i], w.admitted[i+1:]...)
+	for i, x := range w.queue {
+		if x == me {
+			w.queue = append(w.queue[:i], w.queue[i+1:]...)
+			if i == 0 {
+				w.kickHead()
+			}
 			return
 		}
 	}
 }
 
-// Allow admits a request now if the window has room, without waiting. When
-// it has none, it reports how long until the oldest request in the window
-// leaves it. It is how a server enforces the same quota a client keeps to.
-func (w *Window) Allow() (ok bool, retryAfter time.Duration) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := w.clock.Now()
-	w.forget(now)
-	if n := len(w.admitted); n >= w.limit {
-		if slot := w.admitted[n-w.limit].Add(w.period); slot.After(now) {
-			return false, slot.Sub(now)
+// kickHead wakes the waiter at the head of the queue, if any. The caller
+// holds w.mu.
+func (w *Window) kickHead() {
+	if len(w.queue) > 0 {
+		select {
+		case w.queue[0].kick <- struct{}{}:
+		default: // already kicked
 		}
 	}
-	w.admitted = append(w.admitted, now)
-	return true, 0
+}
+
+// slot returns the earliest time the waiter at position k of the queue (0
+// is the head, len(queue) a newcomer) can be admitted, if everyone ahead of
+// it is admitted as early as possible. The caller holds w.mu.
+//
+// The i-th future admission f(i) must leave at most limit-1 admissions in
+// the period before it, so f(i) = max(now, t(n+i-limit) + period), where t
+// lists the past admissions and then the future ones. For i >= limit the
+// term is a future admission, f(i-limit), which gives the closed form
+// f(q*limit + r) = f(r) + q*period.
+func (w *Window) slot(k int, now time.Time) time.Time {
+	q, r := k/w.limit, k%w.limit
+	at := now
+	if j := len(w.sent) + r - w.limit; j >= 0 {
+		at = later(now, w.sent[j].Add(w.period))
+	}
+	return at.Add(time.Duration(q) * w.period)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// forget drops the admissions that can no longer share a window with now or
+// any later request, and keeps at most limit of them. The caller holds w.mu.
+func (w *Window) forget(now time.Time) {
+	cutoff := now.Add(-w.period)
+	i := 0
+	for i < len(w.sent) && !w.sent[i].After(cutoff) {
+		i++
+	}
+	i = max(i, len(w.sent)-w.limit)
+	// Reslicing drops the front without copying the rest; append moves the
+	// log to a fresh array when it runs out of room at the back, so the cost
+	// stays constant per request.
+	w.sent = w.sent[i:]
 }

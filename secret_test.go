@@ -3,6 +3,7 @@ package kryptos
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -48,7 +49,7 @@ func TestNoSecretReachesLogsErrorsOrPrintedValues(t *testing.T) {
 			errs = append(errs, err)
 		}
 	}
-	params := LinkTokenParams{AccessToken: testAccessToken}
+	params := LinkTokenParams{AccessToken: NewSecret(testAccessToken)}
 	printable = append(printable, params, &params, api.client)
 	keep(api.client.CreateLinkToken(ctx, params))
 	keep(api.client.ExchangePublicToken(ctx, testPublicToken))
@@ -145,4 +146,78 @@ func (f fanout) WithGroup(name string) slog.Handler {
 		out[i] = h.WithGroup(name)
 	}
 	return out
+}
+
+// TestSecretsStayRedactedWhereverTheyNest logs and encodes values that hold
+// tokens inside structs, slices, maps and pointers, through slog's text and
+// JSON handlers, encoding/json and every fmt verb.
+func TestSecretsStayRedactedWhereverTheyNest(t *testing.T) {
+	t.Parallel()
+	grant := AccessGrant{AccessToken: NewSecret(testAccessToken), RefreshToken: NewSecret(testRefreshToken), GrantID: testGrantID}
+	lt := LinkToken{Token: NewSecret(testLinkToken), UserID: "u1"}
+	type account struct {
+		User   string
+		Grant  AccessGrant
+		Tokens []LinkToken
+		ByUser map[string]*AccessGrant
+		Params LinkTokenParams
+		Cred   Credential
+	}
+	nested := account{User: "alice", Grant: grant, Tokens: []LinkToken{lt}, ByUser: map[string]*AccessGrant{"alice": &grant},
+		Params: LinkTokenParams{AccessToken: NewSecret(testAccessToken)}, Cred: AccessToken(testAccessToken)}
+
+	// fmt cannot call methods on unexported fields, and prints pointers
+	// nested in slices and maps with %s through an error path that calls
+	// none: a Secret must hold up there too.
+	type private struct {
+		grant  AccessGrant
+		grants []*AccessGrant
+		token  Secret
+	}
+	hidden := private{grant: grant, grants: []*AccessGrant{&grant}, token: grant.AccessToken}
+
+	var logs bytes.Buffer
+	logger := slog.New(fanout{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)})
+	logger.Info("nested", "account", nested, "ptr", &nested, "list", []account{nested}, "grant", grant,
+		"token", grant.AccessToken, "private", hidden)
+	outputs := []string{logs.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		for _, v := range []any{nested, &nested, grant.AccessToken, hidden, &hidden, []*AccessGrant{&grant}} {
+			outputs = append(outputs, fmt.Sprintf(verb, v))
+		}
+	}
+	b, err := json.Marshal(nested)
+	require.NoError(t, err)
+	outputs = append(outputs, string(b))
+	for _, out := range outputs {
+		for _, s := range []string{testAccessToken, testRefreshToken, testLinkToken, "never_printed"} {
+			require.NotContains(t, out, s)
+		}
+	}
+	assert.Contains(t, logs.String(), `"AccessToken":"cat_[redacted]"`, "the JSON handler shows where the token was")
+	assert.Contains(t, string(b), `"Token":"link_[redacted]"`)
+	assert.Equal(t, testAccessToken, grant.AccessToken.Reveal())
+}
+
+// TestARedactedSecretCannotBeReadBack: storing a grant with json.Marshal
+// writes no token, and reading it back fails instead of yielding a token
+// that does not work.
+func TestARedactedSecretCannotBeReadBack(t *testing.T) {
+	t.Parallel()
+	b, err := json.Marshal(AccessGrant{AccessToken: NewSecret(testAccessToken)})
+	require.NoError(t, err)
+	var back AccessGrant
+	err = json.Unmarshal(b, &back)
+	require.ErrorContains(t, err, "store Secret.Reveal() instead")
+
+	var s Secret
+	require.NoError(t, json.Unmarshal([]byte(`"cat_plain"`), &s), "a real token decodes")
+	assert.Equal(t, "cat_plain", s.Reveal())
+	require.NoError(t, json.Unmarshal([]byte(`null`), &s))
+	assert.Equal(t, "cat_plain", s.Reveal(), "null leaves it as it was")
+	assert.Error(t, json.Unmarshal([]byte(`42`), &s))
+	text, err := s.MarshalText()
+	require.NoError(t, err)
+	assert.Equal(t, "cat_[redacted]", string(text))
+	assert.Error(t, s.UnmarshalText(text))
 }

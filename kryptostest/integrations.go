@@ -8,37 +8,6 @@ import (
 	"github.com/kryptos-connect/kryptos-go"
 )
 
-// bearer resolves the data API's Authorization header to the grant behind
-// it, answering 401 or 403 itself when it does not work. The caller holds
-// s.mu.
-func (s *Server) bearer(w http.ResponseWriter, r *http.Request, need kryptos.Scope) *grant {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		writeError(w, http.StatusUnauthorized, "INVALID_TOKEN", "A bearer access token is required")
-		return nil
-	}
-	g, reason := s.state.tokenState(token, s.cfg.clock.Now())
-	switch reason {
-	case "":
-	case "grant_revoked":
-		writeError(w, http.StatusUnauthorized, "INVALID_GRANT", "Grant revoked or invalid")
-		return nil
-	default:
-		writeError(w, http.StatusUnauthorized, "INVALID_TOKEN", "Token expired or invalid")
-		return nil
-	}
-	if !s.admit(w, g.clientID, classDataAPI) {
-		return nil
-	}
-	if !g.scopes.Has(need) {
-		writeJSON(w, http.StatusForbidden, map[string]any{
-			"error": "insufficient_scope", "error_description": "this call needs the " + string(need) + " scope; the user must consent again",
-		})
-		return nil
-	}
-	return g
-}
-
 // GET /v1/integrations
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -99,26 +68,4 @@ func category(kind string) string {
 		return "exchange"
 	}
 	return "file"
-}
-
-// GET /v1/sync/{jobId}
-func (s *Server) syncJob(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g := s.bearer(w, r, kryptos.ScopeIntegrationsRead)
-	if g == nil {
-		return
-	}
-	j := s.state.jobs[r.PathValue("jobId")]
-	if j == nil || j.userID != g.userID {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "No sync job with this ID for this user")
-		return
-	}
-	now := s.cfg.clock.Now()
-	writeData(w, http.StatusOK, map[string]any{
-		"job_id": j.id, "status": j.status(&s.cfg, now), "wallet_id": j.walletID, "mode": j.mode,
-		"integration_type": j.kind,
-		"created_at":       j.createdAt.UTC().Format(time.RFC3339Nano),
-		"updated_at":       j.updatedAt(&s.cfg, now).UTC().Format(time.RFC3339Nano),
-	})
 }

@@ -1,0 +1,122 @@
+package kryptos
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"golang.org/x/oauth2"
+)
+
+// Credential authorizes data API calls for one user: AccessToken for a
+// Connect access token (cat_…) or an OAuth 2.0 access token (a JWT),
+// TokenSource for OAuth tokens that refresh, APIKey for the user's own API
+// key. Pass it to Client.User. A Credential prints and logs without its
+// value.
+type Credential interface {
+	// authorize sets the credential's header on a request of op.
+	authorize(ctx context.Context, op *operation, h http.Header) error
+	// secret is the value to scrub from server messages, when known.
+	secret() string
+	kind() string
+}
+
+// The longest credential accepted: a JWT with many claims fits, a pasted
+// file does not.
+const maxCredentialBytes = 16 << 10
+
+// AccessToken returns the Credential of a bearer access token: a Connect
+// access token (cat_…, from ExchangePublicToken) or an OAuth 2.0 access
+// token (a JWT). It is sent as "Authorization: Bearer <token>" and only to
+// the data API. A malformed token fails the first call, before anything is
+// sent.
+func AccessToken(token string) Credential { return bearer{NewSecret(token)} }
+
+type bearer struct{ token Secret }
+
+func (b bearer) authorize(_ context.Context, op *operation, h http.Header) error {
+	if err := checkCredential("credential", b.token.Reveal()); err != nil {
+		return err
+	}
+	h["Authorization"] = []string{"Bearer " + b.token.Reveal()}
+	return nil
+}
+
+func (b bearer) secret() string { return b.token.Reveal() }
+func (bearer) kind() string     { return "AccessToken" }
+
+// APIKey returns the Credential of a user's API key (kryptos_live_…), sent
+// as "x-api-key" instead of Authorization, never both. The data API accepts
+// API keys only on /v1/users/* (UserClient.Me); other operations refuse
+// this credential before sending.
+func APIKey(key string) Credential { return apiKey{NewSecret(key)} }
+
+type apiKey struct{ key Secret }
+
+func (k apiKey) authorize(_ context.Context, op *operation, h http.Header) error {
+	if op.auth != byUserOrAPIKey {
+		return &ParamError{"credential", "an API key reaches only /v1/users/*; " + op.name + " needs the user's access token"}
+	}
+	if err := checkCredential("credential", k.key.Reveal()); err != nil {
+		return err
+	}
+	h["X-Api-Key"] = []string{k.key.Reveal()}
+	return nil
+}
+
+func (k apiKey) secret() string { return k.key.Reveal() }
+func (apiKey) kind() string     { return "APIKey" }
+
+// TokenSource returns the Credential of OAuth 2.0 tokens that ts refreshes
+// (see the oauth package): each call takes the current token from ts, so a
+// token that expired is refreshed before the call is sent. An error from ts
+// fails the call before anything is sent.
+func TokenSource(ts oauth2.TokenSource) Credential { return tokenSource{ts} }
+
+type tokenSource struct{ ts oauth2.TokenSource }
+
+func (s tokenSource) authorize(_ context.Context, op *operation, h http.Header) error {
+	if s.ts == nil {
+		return &ParamError{"credential", "TokenSource needs a non-nil oauth2.TokenSource"}
+	}
+	tok, err := s.ts.Token()
+	if err != nil {
+		return fmt.Errorf("getting the OAuth token: %w", err)
+	}
+	if err := checkCredential("credential", tok.AccessToken); err != nil {
+		return err
+	}
+	h["Authorization"] = []string{"Bearer " + tok.AccessToken}
+	return nil
+}
+
+func (tokenSource) secret() string { return "" }
+func (tokenSource) kind() string   { return "TokenSource" }
+
+func checkCredential(field, v string) error {
+	if err := checkText(field, v); err != nil {
+		return err
+	}
+	if len(v) > maxCredentialBytes {
+		return &ParamError{field, fmt.Sprintf("is longer than %d bytes; is it really a token?", maxCredentialBytes)}
+	}
+	return nil
+}
+
+// Format prints the credential's kind, never its value.
+func (b bearer) Format(f fmt.State, _ rune) { formatCredential(f, b.kind(), b.token) }
+func (k apiKey) Format(f fmt.State, _ rune) { formatCredential(f, k.kind(), k.key) }
+func (s tokenSource) Format(f fmt.State, _ rune) {
+	_, _ = io.WriteString(f, "kryptos.TokenSource(…)")
+}
+
+// LogValue logs the credential's kind, never its value.
+func (b bearer) LogValue() slog.Value      { return slog.StringValue(fmt.Sprint(b)) }
+func (k apiKey) LogValue() slog.Value      { return slog.StringValue(fmt.Sprint(k)) }
+func (s tokenSource) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(s)) }
+
+func formatCredential(w io.Writer, kind string, s Secret) {
+	_, _ = fmt.Fprintf(w, "kryptos.%s(%s)", kind, s.String())
+}

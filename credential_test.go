@@ -1,0 +1,107 @@
+package kryptos
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+func TestEachCredentialSendsItsOwnHeaderAndNoClientSecret(t *testing.T) {
+	t.Parallel()
+	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
+	cases := []struct {
+		name string
+		cred Credential
+		auth string
+	}{
+		{"a Connect access token", AccessToken(testAccessToken), "Bearer " + testAccessToken},
+		{"an OAuth access token", AccessToken(jwt), "Bearer " + jwt},
+		{"an OAuth token source", TokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: jwt})), "Bearer " + jwt},
+		{"a grant's credential", (&AccessGrant{AccessToken: NewSecret(testAccessToken)}).Credential(), "Bearer " + testAccessToken},
+	}
+	for _, tc := range cases {
+		api := newMockAPI(t)
+		api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/integrations", reply(200, `{"success":true,"data":[]}`))
+		_, err := api.client.User(tc.cred).ListIntegrations(context.Background())
+		require.NoError(t, err, tc.name)
+		h := api.rec.last(t).Header
+		assert.Equal(t, tc.auth, h.Get("Authorization"), tc.name)
+		assert.Empty(t, h.Get("X-Api-Key"), tc.name)
+		assert.Empty(t, h.Get("X-Client-Secret"), "%s: the client secret never goes to the data API", tc.name)
+		assert.Empty(t, h.Get("X-Client-Id"), tc.name)
+	}
+}
+
+// TestAnAPIKeyGoesOnlyWhereTheDocsAllowIt: x-api-key, never with
+// Authorization, and only on operations that take one (/v1/users/*).
+func TestAnAPIKeyGoesOnlyWhereTheDocsAllowIt(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	_, err := api.client.User(APIKey("kryptos_live_abc")).ListIntegrations(context.Background())
+	var pe *ParamError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, pe.Problem, "an API key reaches only /v1/users/*")
+	assert.Equal(t, 0, api.rec.count())
+
+	// An operation that accepts keys, as GET /v1/users/me does.
+	me := &operation{name: "Me", method: http.MethodGet, api: dataAPI, path: "/v1/users/me", class: ClassData, auth: byUserOrAPIKey}
+	api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/users/me", reply(200, `{"success":true,"data":{}}`))
+	require.NoError(t, api.client.do(context.Background(), me, request{cred: APIKey("kryptos_live_abc")}, nil, nil))
+	h := api.rec.last(t).Header
+	assert.Equal(t, "kryptos_live_abc", h.Get("X-Api-Key"))
+	assert.Empty(t, h.Get("Authorization"))
+}
+
+func TestABadCredentialFailsBeforeSending(t *testing.T) {
+	t.Parallel()
+	failing := TokenSource(tokenSourceFunc(func() (*oauth2.Token, error) { return nil, errors.New("refresh token revoked") }))
+	cases := map[string]Credential{
+		"nil":                    nil,
+		"empty":                  AccessToken(""),
+		"CR/LF":                  AccessToken("cat_x\r\nX-Evil: 1"),
+		"a nil token source":     TokenSource(nil),
+		"a failing token source": failing,
+		"an empty OAuth token":   TokenSource(oauth2.StaticTokenSource(&oauth2.Token{})),
+		"an API key with a tab":  APIKey("kryptos\tlive"),
+	}
+	for name, cred := range cases {
+		api := newMockAPI(t)
+		_, err := api.client.User(cred).ListIntegrations(context.Background())
+		require.Error(t, err, name)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown, name)
+		assert.Equal(t, 0, api.rec.count(), "%s: nothing may be sent", name)
+	}
+	api := newMockAPI(t)
+	_, err := api.client.User(failing).ListIntegrations(context.Background())
+	assert.ErrorContains(t, err, "getting the OAuth token: refresh token revoked")
+}
+
+func TestCredentialsPrintOnlyTheirKind(t *testing.T) {
+	t.Parallel()
+	creds := map[Credential]string{
+		AccessToken(testAccessToken):  "kryptos.AccessToken(cat_[redacted])",
+		APIKey("kryptos_live_SECRET"): "kryptos.APIKey(kryptos_[redacted])",
+		TokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "SECRET"})): "kryptos.TokenSource(…)",
+	}
+	for cred, want := range creds {
+		var logs bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "cred", cred, "nested", struct{ C Credential }{cred})
+		for _, out := range []string{fmt.Sprint(cred), fmt.Sprintf("%+v", cred), fmt.Sprintf("%#v", cred), logs.String(), fmt.Sprint(&UserClient{cred: cred})} {
+			assert.NotContains(t, out, "never_printed")
+			assert.NotContains(t, out, "SECRET")
+		}
+		assert.Equal(t, want, fmt.Sprint(cred))
+	}
+}
+
+type tokenSourceFunc func() (*oauth2.Token, error)
+
+func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
