@@ -115,7 +115,6 @@ var (
 	ErrSandboxProviderNotAllowed  = codeSentinel("SANDBOX_PROVIDER_NOT_ALLOWED")
 	ErrSandboxAddressNotAllowed   = codeSentinel("SANDBOX_ADDRESS_NOT_ALLOWED")
 	ErrValidation                 = codeSentinel("VALIDATION_ERROR")
-	ErrNotFound                   = codeSentinel("NOT_FOUND")
 	ErrInternal                   = codeSentinel("INTERNAL_ERROR")
 	ErrExternalService            = codeSentinel("EXTERNAL_SERVICE_ERROR")
 	ErrOTPNotRequested            = codeSentinel("OTP_NOT_REQUESTED")
@@ -134,6 +133,11 @@ var (
 	// ErrBadRequest is a call that needs a workspace ID it was not given.
 	ErrBadRequest = codeSentinel("bad_request")
 )
+
+// ErrNotFound matches any answer with status 404 or code NOT_FOUND: the
+// data API's single reads answer an unknown id with a 404 that may carry
+// no code at all.
+var ErrNotFound error = &sentinel{code: "NOT_FOUND", status: 404, text: "not found"}
 
 // ErrRateLimited matches any answer with status 429 or code
 // RATE_LIMIT_EXCEEDED. Its *Error carries the server's RetryAfter.

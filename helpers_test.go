@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/require"
+
+	goldenfile "github.com/kryptos-connect/kryptos-go/internal/golden"
 )
 
 // Credentials and tokens used across the tests. The redaction tests look for
@@ -145,6 +148,33 @@ func jsonRaw(values ...string) []json.RawMessage {
 	out := make([]json.RawMessage, len(values))
 	for i, v := range values {
 		out[i] = json.RawMessage(v)
+	}
+	return out
+}
+
+// golden returns a sample of the docs from testdata/golden.
+func golden(t *testing.T, name string) string {
+	t.Helper()
+	b, err := goldenfile.Load(name)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// onData registers responder for method and path below DefaultDataURL.
+func (m *mockAPI) onData(method, path string, r httpmock.Responder) {
+	m.mock.RegisterResponder(method, DefaultDataURL+path, r)
+}
+
+// user is the data API handle of a test user with the test access token.
+func (m *mockAPI) user() *UserClient { return m.client.User(AccessToken(testAccessToken)) }
+
+// collect drains an iterator, failing the test on an error.
+func collect[T any](t *testing.T, seq iter.Seq2[T, error]) []T {
+	t.Helper()
+	var out []T
+	for v, err := range seq {
+		require.NoError(t, err)
+		out = append(out, v)
 	}
 	return out
 }

@@ -98,7 +98,7 @@ func TestGetSyncJob(t *testing.T) {
 func TestSyncStatus(t *testing.T) {
 	t.Parallel()
 	for s, want := range map[SyncStatus][2]bool{
-		SyncQueued: {false, false}, SyncOngoing: {false, false}, SyncSyncing: {false, false},
+		SyncPending: {false, false}, SyncQueued: {false, false}, SyncInProgress: {false, false},
 		SyncCompleted: {true, true}, SyncPartiallySynced: {true, true}, SyncFailed: {true, false}, SyncCancelled: {true, false},
 	} {
 		assert.Equal(t, want[0], s.Done(), s)

@@ -8,12 +8,12 @@ import (
 // SyncStatus is the state of a sync job.
 type SyncStatus string
 
-// The documented sync job states. Completed, PartiallySynced, Failed and
-// Cancelled are final.
+// The documented sync job states (DATA-API.md §5.13). Completed,
+// PartiallySynced, Failed and Cancelled are final.
 const (
+	SyncPending         SyncStatus = "pending"
 	SyncQueued          SyncStatus = "queued"
-	SyncOngoing         SyncStatus = "ongoing"
-	SyncSyncing         SyncStatus = "syncing"
+	SyncInProgress      SyncStatus = "in_progress"
 	SyncCompleted       SyncStatus = "completed"
 	SyncPartiallySynced SyncStatus = "partially_synced"
 	SyncFailed          SyncStatus = "failed"

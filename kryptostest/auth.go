@@ -2,7 +2,6 @@ package kryptostest
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/kryptos-connect/kryptos-go"
 )
@@ -42,35 +41,4 @@ func (s *Server) withClient(w http.ResponseWriter, r *http.Request, class krypto
 		return "", false
 	}
 	return id, true
-}
-
-// bearer resolves the data API's Authorization header to the grant behind
-// it, answering 401 or 403 itself when it does not work. The caller holds
-// s.mu.
-func (s *Server) bearer(w http.ResponseWriter, r *http.Request, need kryptos.Scope) *grant {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token == "" {
-		writeError(w, http.StatusUnauthorized, "INVALID_TOKEN", "A bearer access token is required")
-		return nil
-	}
-	g, reason := s.state.tokenState(token, s.cfg.clock.Now())
-	switch reason {
-	case "":
-	case "grant_revoked":
-		writeError(w, http.StatusUnauthorized, "INVALID_GRANT", "Grant revoked or invalid")
-		return nil
-	default:
-		writeError(w, http.StatusUnauthorized, "INVALID_TOKEN", "Token expired or invalid")
-		return nil
-	}
-	if !s.admit(w, g.clientID, kryptos.ClassData) {
-		return nil
-	}
-	if !g.scopes.Has(need) {
-		writeJSON(w, http.StatusForbidden, map[string]any{
-			"error": "insufficient_scope", "error_description": "this call needs the " + string(need) + " scope; the user must consent again",
-		})
-		return nil
-	}
-	return g
 }

@@ -80,7 +80,7 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 			_, err := e.c.User(g.Credential()).ListIntegrations(ctx)
 			return err
 		}},
-		{"INVALID_GRANT", func(e env) error {
+		{"unauthorized", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true})
 			_ = e.c.RevokeGrant(ctx, g.GrantID)
 			_, err := e.c.User(g.Credential()).ListIntegrations(ctx)
@@ -152,7 +152,9 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		}},
 	}
 	// Codes that depend on state outside the sandbox: reachable by injection.
-	for _, code := range []string{"INSUFFICIENT_PERMISSIONS", "WORKSPACE_NOT_FOUND", "INTERNAL_ERROR", "EXTERNAL_SERVICE_ERROR"} {
+	// INVALID_GRANT answered older data API versions' calls with a revoked
+	// grant; the v2 data API answers 401 unauthorized instead.
+	for _, code := range []string{"INSUFFICIENT_PERMISSIONS", "WORKSPACE_NOT_FOUND", "INTERNAL_ERROR", "EXTERNAL_SERVICE_ERROR", "INVALID_GRANT"} {
 		cases = append(cases, struct {
 			code    string
 			trigger func(env) error
@@ -184,7 +186,7 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		"INVALID_GRANT", "INSUFFICIENT_PERMISSIONS", "WORKSPACE_NOT_FOUND", "GRANT_NOT_FOUND", "ACCESS_DENIED", "NOT_ANON_USER",
 		"INTEGRATION_NOT_FOUND", "CSV_SOURCE_MISSING", "CSV_RESYNC_LATEST_UNSUPPORTED", "CSV_RESYNC_UNSUPPORTED", "SYNC_DISABLED",
 		"SANDBOX_PROVIDER_NOT_ALLOWED", "SANDBOX_ADDRESS_NOT_ALLOWED", "RATE_LIMIT_EXCEEDED", "VALIDATION_ERROR", "NOT_FOUND",
-		"INTERNAL_ERROR", "EXTERNAL_SERVICE_ERROR", "OTP_NOT_REQUESTED", "EMAIL_MISMATCH", "INVALID_OTP", "insufficient_scope"}
+		"INTERNAL_ERROR", "EXTERNAL_SERVICE_ERROR", "OTP_NOT_REQUESTED", "EMAIL_MISMATCH", "INVALID_OTP", "insufficient_scope", "unauthorized"}
 	covered := map[string]bool{}
 	for _, tc := range cases {
 		covered[tc.code] = true

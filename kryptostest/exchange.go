@@ -50,6 +50,6 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 		"token_type":   "Bearer",
 		"expires_in":   int64(AccessTokenTTL / time.Second),
 		"scope":        g.scopes.String(),
-		"workspace_id": s.cfg.workspaceID,
+		"workspace_id": s.state.users[pt.userID].workspace.id,
 	})
 }

@@ -51,7 +51,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	list := make([]map[string]any, len(active))
 	for i, g := range active {
 		list[i] = map[string]any{
-			"grant_id": g.id, "workspace_id": s.cfg.workspaceID, "scopes": g.scopes.String(),
+			"grant_id": g.id, "workspace_id": s.state.users[g.userID].workspace.id, "scopes": g.scopes.String(),
 			"created_at": g.createdAt.UTC().Format(time.RFC3339), "expires_at": g.expiresAt.UTC().Format(time.RFC3339),
 		}
 	}

@@ -2,7 +2,6 @@ package kryptostest
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
@@ -12,12 +11,11 @@ import (
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.bearer(w, r, kryptos.ScopeIntegrationsRead)
-	if g == nil {
+	req, ok := s.dataUser(w, r, dataAuth{scope: kryptos.ScopeIntegrationsRead})
+	if !ok {
 		return
 	}
-	now := s.cfg.clock.Now()
-	u := s.state.users[g.userID]
+	now, u := req.now, req.user
 	list := make([]map[string]any, len(u.integrations))
 	for i, in := range u.integrations {
 		list[i] = s.integrationJSON(in, now)
@@ -30,20 +28,20 @@ func (s *Server) integrationJSON(in *integration, now time.Time) map[string]any 
 	status, lastSynced, errorMessage := kryptos.IntegrationCompleted, in.addedOn, ""
 	if j := in.lastJob; j != nil {
 		switch j.status(&s.cfg, now) {
-		case kryptos.SyncQueued:
+		case syncQueued:
 			status = kryptos.IntegrationQueued
-		case kryptos.SyncSyncing:
+		case syncInProgress:
 			status = kryptos.IntegrationSyncing
-		case kryptos.SyncFailed:
+		case syncFailed:
 			status, errorMessage = kryptos.IntegrationFailed, "sandbox: the provider did not answer"
 		default:
 			lastSynced = j.updatedAt(&s.cfg, now)
 		}
 	}
 	out := map[string]any{
-		"walletId": in.walletID, "provider": in.provider, "providerPublicName": publicName(in.provider),
+		"walletId": in.walletID, "provider": in.provider.id, "providerPublicName": in.provider.publicName,
 		"publicAddress": in.address, "alias": in.alias, "type": in.kind, "category": category(in.kind),
-		"status": status, "isContract": false, "logoUrl": "https://sandbox.invalid/logos/" + in.provider + ".png",
+		"status": status, "isContract": false, "logoUrl": in.provider.logo(),
 		"totalTransactions": 0, "addedOn": in.addedOn.UTC().Format(time.RFC3339),
 		"lastSyncedAt": lastSynced.UTC().Format(time.RFC3339),
 	}
@@ -51,13 +49,6 @@ func (s *Server) integrationJSON(in *integration, now time.Time) map[string]any 
 		out["errorMessage"] = errorMessage
 	}
 	return out
-}
-
-func publicName(provider string) string {
-	if provider == "" {
-		return ""
-	}
-	return strings.ToUpper(provider[:1]) + provider[1:]
 }
 
 func category(kind string) string {
@@ -69,3 +60,9 @@ func category(kind string) string {
 	}
 	return "file"
 }
+
+func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request)        { notYet(w, r) }
+func (s *Server) searchIntegrations(w http.ResponseWriter, r *http.Request)    { notYet(w, r) }
+func (s *Server) integrationSyncStatus(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
+func (s *Server) listIntegrationAssets(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
+func (s *Server) resyncUserIntegration(w http.ResponseWriter, r *http.Request) { notYet(w, r) }

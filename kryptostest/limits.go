@@ -66,6 +66,7 @@ func (s *Server) updateLimit(w http.ResponseWriter, r *http.Request) {
 	// A change that moves the cap re-imports the user's data from the start.
 	if s.effectiveCap(u) != capBefore {
 		triggered, failed, skipped := []map[string]any{}, []map[string]any{}, 0
+		var resync []*integration
 		for _, in := range u.integrations {
 			switch {
 			case in.syncDisabled:
@@ -73,19 +74,25 @@ func (s *Server) updateLimit(w http.ResponseWriter, r *http.Request) {
 			case in.kind == "csv" && (in.sourceMissing || s.cfg.csvNoResync):
 				failed = append(failed, map[string]any{"integration_id": in.walletID, "code": "CSV_SOURCE_MISSING"})
 			default:
-				j := s.queueJob(u, in, kryptos.ResyncFromStart, now)
-				triggered = append(triggered, map[string]any{"integration_id": in.walletID, "sync_id": j.id})
+				resync = append(resync, in)
 			}
+		}
+		for i, j := range s.queueJobs(u, resync, kryptos.ResyncFromStart, now) {
+			triggered = append(triggered, map[string]any{"integration_id": resync[i].walletID, "sync_id": j.id})
 		}
 		data["resync"] = map[string]any{"triggered": triggered, "failed": failed, "skipped": skipped}
 	}
 	writeData(w, http.StatusOK, data)
 }
 
-// effectiveCap resolves a Guest user's cap: the user's override, then the
-// workspace default, then the platform default; -1 means no cap.
+// effectiveCap resolves a user's transaction cap: for a Guest, the user's
+// override, then the client's default, then the platform default; for a
+// Linked user, the platform default. -1 means no cap.
 func (s *Server) effectiveCap(u *user) int64 {
 	limit, on := int64(PlatformTransactionLimit), true
+	if !u.guest {
+		return limit
+	}
 	if s.cfg.wsLimit != nil {
 		limit = *s.cfg.wsLimit
 	}

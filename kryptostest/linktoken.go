@@ -38,7 +38,7 @@ func (s *Server) createLinkToken(w http.ResponseWriter, r *http.Request) {
 		if g, reason := s.state.tokenState(req.AccessToken, now); reason == "" && g.clientID == clientID {
 			lt.userID = g.userID
 			data["user_id"] = g.userID
-			data["workspace_id"] = s.cfg.workspaceID
+			data["workspace_id"] = s.state.users[g.userID].workspace.id
 			data["has_existing_grant"] = true
 		}
 	}

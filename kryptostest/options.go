@@ -20,24 +20,23 @@ type config struct {
 	csvNoResync   bool
 	queuedFor     time.Duration
 	syncingFor    time.Duration
-	workspaceID   string
-	workspaceName string
-	wsLimit       *int64
-	wsLimiter     *bool
+	// txPerIntegration is the length of each integration's history.
+	txPerIntegration int
+	wsLimit          *int64
+	wsLimiter        *bool
 }
 
 func defaultConfig() config {
 	return config{
-		clock:         clock.Real(),
-		clientID:      "sandbox_client_" + randomHex(8),
-		clientSecret:  "sandbox_secret_" + randomHex(16),
-		allowedScopes: allScopes(),
-		limits:        DefaultRateLimits(),
-		sandboxMode:   true,
-		queuedFor:     100 * time.Millisecond,
-		syncingFor:    400 * time.Millisecond,
-		workspaceID:   "uuid-workspace-sandbox",
-		workspaceName: "Sandbox Workspace",
+		clock:            clock.Real(),
+		clientID:         "sandbox_client_" + randomHex(8),
+		clientSecret:     "sandbox_secret_" + randomHex(16),
+		allowedScopes:    allScopes(),
+		limits:           DefaultRateLimits(),
+		sandboxMode:      true,
+		queuedFor:        100 * time.Millisecond,
+		syncingFor:       400 * time.Millisecond,
+		txPerIntegration: DefaultTransactionsPerIntegration,
 	}
 }
 
@@ -107,14 +106,18 @@ func WithSyncTimings(queued, syncing time.Duration) Option {
 	return func(cfg *config) { cfg.queuedFor, cfg.syncingFor = queued, syncing }
 }
 
-// WithWorkspace sets the workspace the client belongs to.
-func WithWorkspace(id, name string) Option {
-	return func(cfg *config) { cfg.workspaceID, cfg.workspaceName = id, name }
+// WithPortfolioSize sets how many transactions each integration a user
+// connects has (default DefaultTransactionsPerIntegration): 100,000 for a
+// scale test of an export. Histories are generated when the integration is
+// connected, deterministically from its wallet id.
+func WithPortfolioSize(transactionsPerIntegration int) Option {
+	return func(cfg *config) { cfg.txPerIntegration = max(transactionsPerIntegration, 1) }
 }
 
-// WithWorkspaceTransactionLimit sets the workspace default of Guest users'
-// transaction limit, which applies when a user has no override of their
-// own; nil leaves a field to the platform default (100,000, limiter on).
+// WithWorkspaceTransactionLimit sets the default transaction limit of the
+// client's Guest users (the Developer Portal's workspace default), which
+// applies when a user has no override of their own; nil leaves a field to
+// the platform default (100,000, limiter on).
 func WithWorkspaceTransactionLimit(limit *int64, enableLimiter *bool) Option {
 	return func(cfg *config) { cfg.wsLimit, cfg.wsLimiter = limit, enableLimiter }
 }

@@ -2,7 +2,6 @@ package kryptostest
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
 )
@@ -39,7 +38,7 @@ func (s *Server) resync(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, e)
 		return
 	}
-	j := s.queueJob(u, in, mode, now)
+	j := s.queueJobs(u, []*integration{in}, mode, now)[0]
 	s.stats.ResyncsQueued++
 	writeData(w, http.StatusAccepted, map[string]any{
 		"mode": mode, "integration_type": in.kind, "wallet_id": in.walletID, "job_id": j.id, "status": kryptos.SyncQueued,
@@ -61,13 +60,6 @@ func (s *Server) resyncRule(in *integration, mode kryptos.ResyncMode) *apiError 
 		return errorf(http.StatusNotFound, "CSV_SOURCE_MISSING", "No original file is on record for this CSV")
 	}
 	return nil
-}
-
-func (s *Server) queueJob(u *user, in *integration, mode kryptos.ResyncMode, now time.Time) *job {
-	j := &job{id: "sync_" + randomHex(10), userID: u.id, walletID: in.walletID, kind: in.kind, mode: mode, createdAt: now, fails: in.failSync}
-	s.state.jobs[j.id] = j
-	in.lastJob = j
-	return j
 }
 
 func (u *user) integration(walletID string) *integration {

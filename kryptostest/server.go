@@ -153,8 +153,55 @@ func (s *Server) handler() http.Handler {
 	route("GET /token/grants", s.listGrants)
 	route("POST /developer/integrations/{walletId}/resync", s.resync)
 	route("PATCH /developer/grants/{grantId}/transaction-limit", s.updateLimit)
+	// The data API (DATA-API.md §5), one family per file.
+	route("GET /v1/users/me", s.me)
+	route("GET /v1/workspaces", s.listWorkspaces)
+	route("GET /v1/workspaces/{wid}", s.getWorkspace)
+	route("GET /v1/portfolios", s.listPortfolios)
+	route("GET /v1/portfolios/default", s.getDefaultPortfolio)
+	route("GET /v1/portfolios/{portfolioId}", s.getPortfolio)
+	route("GET /v1/holdings", s.listHoldings)
+	route("GET /v1/holdings/portfolio/{portfolioId}", s.listHoldings)
+	route("GET /v1/holdings/{assetId}", s.getHolding)
+	route("GET /v1/holdings/portfolio/{portfolioId}/holdings/{assetId}", s.getHolding)
+	route("GET /v1/calculated-balances", s.listCalculatedBalances)
+	route("GET /v1/calculated-balances/portfolio/{portfolioId}", s.listCalculatedBalances)
+	route("GET /v1/transactions", s.listTransactions)
+	route("GET /v1/transactions/counts", s.transactionCounts)
+	route("GET /v1/transactions/{transactionId}", s.getTransaction)
+	route("GET /v1/transactions/{transactionId}/ledgers", s.getTransactionLedgers)
+	route("GET /v1/ledgers", s.listLedgers)
+	route("GET /v1/ledgers/{ledgerId}", s.getLedger)
 	route("GET /v1/integrations", s.listIntegrations)
-	route("GET /v1/sync/{jobId}", s.syncJob)
+	route("GET /v1/integrations/search", s.searchIntegrations)
+	route("GET /v1/integrations/sync-status", s.integrationSyncStatus)
+	route("GET /v1/integrations/{integrationId}", s.getIntegration)
+	route("GET /v1/integrations/{integrationId}/assets", s.listIntegrationAssets)
+	route("POST /v1/integrations/{integrationId}/resync", s.resyncUserIntegration)
+	route("GET /v1/sync", s.listSyncJobs)
+	route("GET /v1/sync/{syncId}", s.getSyncJob)
+	route("GET /v1/defi", s.listDeFi)
+	route("GET /v1/defi/{category}", s.listDeFi) // staking, lending, farming
+	route("GET /v1/defi/totals", s.defiTotals)
+	route("GET /v1/defi/networks", s.defiNetworks)
+	route("GET /v1/defi/portfolio/{portfolioId}", s.listDeFi)
+	route("GET /v1/defi/portfolio/{portfolioId}/{category}", s.listDeFi)
+	route("GET /v1/defi/portfolio/{portfolioId}/totals", s.defiTotals)
+	route("GET /v1/defi-metadata", s.listDeFiMetadata)
+	route("GET /v1/defi-metadata/{protocolId}", s.getDeFiMetadata)
+	route("GET /v1/nfts", s.listNFTs)
+	route("GET /v1/nfts/collections", s.listNFTCollections)
+	route("GET /v1/nfts/{contractAddress}/{tokenId}", s.getNFT)
+	route("GET /v1/nfts/portfolio/{portfolioId}", s.listNFTs)
+	route("GET /v1/nfts/portfolio/{portfolioId}/{contractAddress}/{tokenId}", s.getNFT)
+	route("GET /v1/spam", s.listSpam)
+	route("GET /v1/labels", s.listLabels)
+	route("GET /v1/assets/search", s.searchAssets)
+	route("GET /v1/providers", s.listProviders)
+	route("GET /v1/providers/{providerId}", s.getProvider)
+	route("GET /v1/contacts", s.listContacts)
+	route("GET /v1/contacts/{contactId}", s.getContact)
+	route("GET /v1/counter-parties", s.listCounterParties)
 	route("POST /widget/otp/request", s.widgetRequestOTP)
 	route("POST /widget/otp/verify", s.widgetVerifyOTP)
 	route("POST /widget/complete", s.widgetComplete)
@@ -170,6 +217,8 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	// details, when set, goes into the envelope: validation issues.
+	details map[string]any
 }
 
 func (e *apiError) toKryptos() error {
@@ -194,7 +243,13 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]any{"success": false, "error": message, "code": code})
 }
 
-func writeAPIError(w http.ResponseWriter, e *apiError) { writeError(w, e.status, e.code, e.message) }
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	if e.details == nil {
+		writeError(w, e.status, e.code, e.message)
+		return
+	}
+	writeJSON(w, e.status, map[string]any{"success": false, "error": e.message, "code": e.code, "details": e.details})
+}
 
 // decodeBody reads a JSON request body into v.
 func decodeBody(r *http.Request, v any) *apiError {

@@ -58,7 +58,7 @@ func TestPublicTokensWorkOnceAndLinkTokensToo(t *testing.T) {
 	assert.Regexp(t, `^cgrant_[0-9a-f]+$`, g.GrantID)
 	assert.Equal(t, 473040000*time.Second, g.ExpiresIn)
 	assert.Equal(t, "Bearer", g.TokenType)
-	assert.Equal(t, "uuid-workspace-sandbox", g.WorkspaceID)
+	assert.Regexp(t, `^ws_[0-9a-f]{12}$`, g.WorkspaceID, "each user has a workspace of their own")
 	assert.Equal(t, kryptos.DefaultScopes(), g.Scopes)
 
 	_, err = c.ExchangePublicToken(ctx, public)
@@ -80,7 +80,7 @@ func TestReturningUsersGetAnAuthorizedLinkAndNoPublicToken(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, again.HasExistingGrant)
 	assert.Equal(t, s.UserID, again.UserID)
-	assert.Equal(t, "uuid-workspace-sandbox", again.WorkspaceID)
+	assert.Equal(t, g.WorkspaceID, again.WorkspaceID)
 	public, err := srv.CompleteLink(again.Token, LinkUser{Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress}}})
 	require.NoError(t, err)
 	assert.Empty(t, public, "onSuccess gets null for a returning user")
@@ -120,14 +120,14 @@ func TestRevocationEndsEveryTokenOfTheGrantAtOnce(t *testing.T) {
 
 	s, err := c.CheckSession(ctx, g1.AccessToken.Reveal())
 	require.NoError(t, err)
-	assert.Equal(t, kryptos.Session{Valid: true, UserID: s.UserID, WorkspaceID: "uuid-workspace-sandbox",
-		WorkspaceName: "Sandbox Workspace", GrantedScopes: kryptos.DefaultScopes(), GrantID: g1.GrantID}, *s)
+	assert.Equal(t, kryptos.Session{Valid: true, UserID: s.UserID, WorkspaceID: g1.WorkspaceID,
+		WorkspaceName: "Guest workspace", GrantedScopes: kryptos.DefaultScopes(), GrantID: g1.GrantID}, *s)
 
 	require.NoError(t, c.RevokeGrant(ctx, g1.GrantID))
 	s, _ = c.CheckSession(ctx, g1.AccessToken.Reveal())
 	assert.Equal(t, kryptos.Session{Valid: false, Reason: "grant_revoked"}, *s)
 	_, err = c.User(g1.Credential()).ListIntegrations(ctx)
-	require.ErrorIs(t, err, kryptos.ErrInvalidGrant)
+	require.ErrorIs(t, err, kryptos.ErrUnauthorized)
 	grants, _ = c.ListGrants(ctx)
 	require.Len(t, grants, 1)
 	assert.Equal(t, g2.GrantID, grants[0].ID)
@@ -205,7 +205,7 @@ func TestSyncJobsProgressWithTheClock(t *testing.T) {
 		integration kryptos.IntegrationStatus
 	}{
 		{0, kryptos.SyncQueued, kryptos.IntegrationQueued},
-		{time.Second, kryptos.SyncSyncing, kryptos.IntegrationSyncing},
+		{time.Second, kryptos.SyncInProgress, kryptos.IntegrationSyncing},
 		{2 * time.Second, kryptos.SyncCompleted, kryptos.IntegrationCompleted},
 	} {
 		clock.Advance(step.advance)

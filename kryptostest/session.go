@@ -32,8 +32,8 @@ func (s *Server) checkSession(w http.ResponseWriter, r *http.Request) {
 	writeData(w, http.StatusOK, map[string]any{
 		"has_valid_session": true,
 		"user_id":           g.userID,
-		"workspace_id":      s.cfg.workspaceID,
-		"workspace_name":    s.cfg.workspaceName,
+		"workspace_id":      s.state.users[g.userID].workspace.id,
+		"workspace_name":    s.state.users[g.userID].workspace.name,
 		"granted_scopes":    g.scopes.String(),
 		"grant_id":          g.id,
 	})

@@ -19,6 +19,7 @@ type state struct {
 	accessTokens map[string]*accessToken
 	jobs         map[string]*job
 	counters     map[string]*counter // rate-limit counters by client and class
+	apiKeys      map[string]string   // API key -> user ID
 	grantSeq     int
 }
 
@@ -33,6 +34,7 @@ func newState(cfg config) state {
 		accessTokens: map[string]*accessToken{},
 		jobs:         map[string]*job{},
 		counters:     map[string]*counter{},
+		apiKeys:      map[string]string{},
 	}
 }
 
@@ -59,9 +61,12 @@ type publicToken struct {
 }
 
 type user struct {
-	id           string
-	guest        bool
-	email        string
+	id        string
+	guest     bool
+	email     string
+	createdAt time.Time
+	// workspace is the user's own: a Connect token is bound to it.
+	workspace    *workspace
 	integrations []*integration
 	// The user's own transaction limit override, if any.
 	limit   *int64
@@ -71,7 +76,7 @@ type user struct {
 type integration struct {
 	walletID      string
 	userID        string
-	provider      string
+	provider      *providerInfo
 	address       string
 	alias         string
 	kind          string // wallet, exchange or csv
@@ -79,7 +84,14 @@ type integration struct {
 	sourceMissing bool
 	failSync      bool
 	addedOn       time.Time
-	lastJob       *job
+	// portfolio is the integration's primary portfolio.
+	portfolio *portfolio
+	// history is everything the provider has, oldest first; the data API
+	// shows what the latest finished sync saved of it.
+	history []*txRecord
+	// jobs is the integration's sync history, oldest first.
+	jobs    []*job
+	lastJob *job
 }
 
 type grant struct {
@@ -108,9 +120,27 @@ type job struct {
 	createdAt time.Time
 	// fails makes the job end failed instead of completed.
 	fails bool
+	// saved is how many transactions of the history the job saves when it
+	// finishes; limitReached says the workspace's transaction cap cut it
+	// short.
+	saved        int
+	limitReached bool
 	// notified is the last status announced by webhook.
-	notified kryptos.SyncStatus
+	notified syncState
 }
+
+// syncState is a sync job's status, in the data API's vocabulary.
+type syncState string
+
+const (
+	syncQueued     syncState = "queued"
+	syncInProgress syncState = "in_progress"
+	syncCompleted  syncState = "completed"
+	syncPartial    syncState = "partially_synced"
+	syncFailed     syncState = "failed"
+)
+
+func (s syncState) done() bool { return s == syncCompleted || s == syncPartial || s == syncFailed }
 
 // activeGrant returns the grant of clientID for userID that still works.
 func (st *state) activeGrant(clientID, userID string, now time.Time) *grant {
@@ -140,29 +170,38 @@ func (st *state) tokenState(token string, now time.Time) (*grant, string) {
 	return g, ""
 }
 
-// status is where a job stands at now: it is queued, then syncing, then
-// completed, as time passes.
-func (j *job) status(cfg *config, now time.Time) kryptos.SyncStatus {
+// status is where a job stands at now: it is queued, then in progress,
+// then finished, as time passes.
+func (j *job) status(cfg *config, now time.Time) syncState {
 	elapsed := now.Sub(j.createdAt)
 	switch {
 	case elapsed < cfg.queuedFor:
-		return kryptos.SyncQueued
+		return syncQueued
 	case elapsed < cfg.queuedFor+cfg.syncingFor:
-		return kryptos.SyncSyncing
+		return syncInProgress
 	case j.fails:
-		return kryptos.SyncFailed
+		return syncFailed
+	case j.limitReached:
+		return syncPartial
 	}
-	return kryptos.SyncCompleted
+	return syncCompleted
+}
+
+// startedAt and finishedAt are when the job left the queue and when it
+// finished (or will).
+func (j *job) startedAt(cfg *config) time.Time { return j.createdAt.Add(cfg.queuedFor) }
+func (j *job) finishedAt(cfg *config) time.Time {
+	return j.createdAt.Add(cfg.queuedFor + cfg.syncingFor)
 }
 
 func (j *job) updatedAt(cfg *config, now time.Time) time.Time {
 	switch j.status(cfg, now) {
-	case kryptos.SyncQueued:
+	case syncQueued:
 		return j.createdAt
-	case kryptos.SyncSyncing:
-		return j.createdAt.Add(cfg.queuedFor)
+	case syncInProgress:
+		return j.startedAt(cfg)
 	}
-	return j.createdAt.Add(cfg.queuedFor + cfg.syncingFor)
+	return j.finishedAt(cfg)
 }
 
 // randomHex returns n random bytes in hex: token values nobody can guess.

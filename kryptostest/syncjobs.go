@@ -8,15 +8,15 @@ import (
 )
 
 // GET /v1/sync/{jobId}
-func (s *Server) syncJob(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getSyncJob(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.bearer(w, r, kryptos.ScopeIntegrationsRead)
-	if g == nil {
+	req, ok := s.dataUser(w, r, dataAuth{scope: kryptos.ScopeIntegrationsRead})
+	if !ok {
 		return
 	}
-	j := s.state.jobs[r.PathValue("jobId")]
-	if j == nil || j.userID != g.userID {
+	j := s.state.jobs[r.PathValue("syncId")]
+	if j == nil || j.userID != req.user.id {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "No sync job with this ID for this user")
 		return
 	}
@@ -28,3 +28,5 @@ func (s *Server) syncJob(w http.ResponseWriter, r *http.Request) {
 		"updated_at":       j.updatedAt(&s.cfg, now).UTC().Format(time.RFC3339Nano),
 	})
 }
+
+func (s *Server) listSyncJobs(w http.ResponseWriter, r *http.Request) { notYet(w, r) }

@@ -133,7 +133,7 @@ func (s *Server) announce(event, userID string, data any) {
 	id := "whd_" + randomHex(12)
 	body, _ := json.Marshal(map[string]any{
 		"id": id, "event": event, "timestamp": s.cfg.clock.Now().UTC().Format(time.RFC3339Nano),
-		"grant_id": grantID, "workspace_id": s.cfg.workspaceID, "data": data,
+		"grant_id": grantID, "workspace_id": s.state.users[userID].workspace.id, "data": data,
 	})
 	s.hooks.enqueue(outgoing{id: id, event: event, body: body})
 }
@@ -165,9 +165,9 @@ func (s *Server) watchJobs(sink *webhookSink) {
 			}
 			data := s.integrationJSON(in, now)
 			switch st {
-			case kryptos.SyncFailed:
+			case syncFailed:
 				s.announce(kryptos.EventIntegrationFailed, u.id, data)
-			case kryptos.SyncCompleted:
+			case syncCompleted, syncPartial:
 				s.announce(kryptos.EventIntegrationUpdated, u.id, data)
 				for _, ev := range []string{kryptos.EventTransferDetectionComplete, kryptos.EventCostBasisCompleted} {
 					s.announce(ev, u.id, map[string]any{

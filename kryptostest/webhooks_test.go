@@ -89,7 +89,7 @@ func TestTheSandboxDeliversSignedWebhooksOfAResync(t *testing.T) {
 		require.NoError(t, err)
 		statuses = append(statuses, in.Status)
 		assert.Equal(t, g.GrantID, ev.GrantID)
-		assert.Equal(t, "uuid-workspace-sandbox", ev.WorkspaceID)
+		assert.Regexp(t, `^ws_`, ev.WorkspaceID)
 	}
 	assert.Equal(t, []kryptos.IntegrationStatus{kryptos.IntegrationQueued, kryptos.IntegrationSyncing, kryptos.IntegrationCompleted}, statuses)
 	cb, err := rc.last().CostBasis()

@@ -108,12 +108,7 @@ func (s *Server) completeLink(lt *linkToken, lu LinkUser) (string, *apiError) {
 		}
 	}
 	for _, wl := range lu.Wallets {
-		in := &integration{
-			walletID: "wallet-" + randomHex(8), userID: u.id, provider: strings.ToLower(wl.Provider), address: wl.Address,
-			alias: wl.Alias, kind: kindOf(wl.Provider), syncDisabled: wl.SyncDisabled, sourceMissing: wl.SourceMissing,
-			failSync: wl.FailSync, addedOn: now,
-		}
-		u.integrations = append(u.integrations, in)
+		in := s.connect(u, wl)
 		s.announce(kryptos.EventIntegrationCreated, u.id, s.integrationJSON(in, now))
 	}
 	if lt.userID != "" {
@@ -124,34 +119,19 @@ func (s *Server) completeLink(lt *linkToken, lu LinkUser) (string, *apiError) {
 	return token, nil
 }
 
-func (s *Server) newUser(id string, guest bool, email string) *user {
-	u := &user{id: id, guest: guest, email: email}
-	s.state.users[id] = u
-	if email != "" {
-		s.state.usersByEmail[email] = u
-	}
-	return u
-}
-
-func kindOf(provider string) string {
-	switch strings.ToLower(provider) {
-	case "ethereum", "solana", "bitcoin", "polygon", "arbitrum", "base":
-		return "wallet"
-	case "csv":
-		return "csv"
-	}
-	return "exchange"
-}
-
 // checkWallet applies the sandbox-mode rules to an integration.
 func (s *Server) checkWallet(wl Wallet) *apiError {
 	if wl.Provider == "" || wl.Address == "" {
 		return errorf(http.StatusBadRequest, "VALIDATION_ERROR", "a wallet needs a provider and an address")
 	}
+	p := providerByID(wl.Provider)
+	if p == nil {
+		return errorf(http.StatusBadRequest, "VALIDATION_ERROR", "unknown provider %q; see GET /v1/providers", wl.Provider)
+	}
 	if !s.cfg.sandboxMode {
 		return nil
 	}
-	switch strings.ToLower(wl.Provider) {
+	switch p.id {
 	case "csv":
 	case "ethereum":
 		if !strings.EqualFold(wl.Address, EthereumTestAddress) {

@@ -30,7 +30,7 @@ func TestQuickstartWalksTheWholeFlowOnTheEmbeddedSandbox(t *testing.T) {
 		"4. Session valid=true",
 		"5. The client has 1 active grant(s).",
 		"6. A returning user's link token: has_existing_grant=true",
-		"7. Queued a resync", ": syncing", ": completed",
+		"7. Queued a resync", ": in_progress", ": completed",
 		"8. Set the Guest user's transaction limit to 10000; 1 integration(s)",
 		`9. Revoked the grant; the stored token no longer works (reason "grant_revoked")`,
 		"Done.",

@@ -1,0 +1,252 @@
+package kryptostest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// The user's side of the sandbox: each user has a workspace of their own
+// (a Connect token is bound to it), two portfolios, and the integrations
+// they connected, each with the history its syncs saved. Everything the
+// data API shows is computed from these at request time.
+
+// workspace is a user's workspace.
+type workspace struct {
+	id, name  string
+	typ       string // retail, or connect-anonymous for a Guest
+	createdAt time.Time
+	// portfolios: the first is the default one.
+	portfolios []*portfolio
+}
+
+// portfolio is a named group of a user's integrations.
+type portfolio struct {
+	id, name    string
+	description string
+	isDefault   bool
+	createdAt   time.Time
+}
+
+// stableID returns a short id derived from parts, the same on every run.
+func stableID(prefix string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return prefix + hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// newUser registers a user with their workspace and portfolios. The caller
+// holds s.mu.
+func (s *Server) newUser(id string, guest bool, email string) *user {
+	now := s.cfg.clock.Now()
+	ws := &workspace{id: stableID("ws_", id), name: "My Workspace", typ: "retail", createdAt: now}
+	if guest {
+		ws.name, ws.typ = "Guest workspace", "connect-anonymous"
+	}
+	ws.portfolios = []*portfolio{
+		{id: stableID("pf_", id, "main"), name: "Main", isDefault: true, createdAt: now},
+		{id: stableID("pf_", id, "trading"), name: "Trading", description: "Accounts used for active trading", createdAt: now},
+	}
+	u := &user{id: id, guest: guest, email: email, createdAt: now, workspace: ws}
+	s.state.users[id] = u
+	if email != "" {
+		s.state.usersByEmail[email] = u
+	}
+	return u
+}
+
+// connect adds an integration to a user, generates its history, and
+// records the sync that imported it, finished at once. The caller holds
+// s.mu.
+func (s *Server) connect(u *user, wl Wallet) *integration {
+	now := s.cfg.clock.Now()
+	p := providerByID(wl.Provider)
+	walletID := "wallet-" + randomHex(8)
+	in := &integration{
+		walletID: walletID, userID: u.id, provider: p, address: wl.Address, alias: wl.Alias,
+		kind: kindOf(p), syncDisabled: wl.SyncDisabled, sourceMissing: wl.SourceMissing, failSync: wl.FailSync,
+		addedOn: now, portfolio: u.workspace.portfolios[0],
+	}
+	if p.typ == "exchange" && len(u.integrations)%2 == 1 {
+		in.portfolio = u.workspace.portfolios[1] // a second exchange goes to Trading
+	}
+	in.history = generateHistory(walletID, p, s.cfg.txPerIntegration, now.Add(-time.Minute))
+	u.integrations = append(u.integrations, in)
+	// The import the widget started when the user connected the account.
+	first := s.queueJobs(u, []*integration{in}, kryptos.ResyncFromStart, now.Add(-s.cfg.queuedFor-s.cfg.syncingFor))[0]
+	first.fails = false // the first import of an account that fails later still worked
+	// integration.created announces the connection; the import is not
+	// announced again.
+	first.notified = first.status(&s.cfg, now)
+	return in
+}
+
+func kindOf(p *providerInfo) string {
+	switch {
+	case p.id == "csv":
+		return "csv"
+	case p.typ == "exchange":
+		return "exchange"
+	}
+	return "wallet"
+}
+
+// queueJobs queues a sync of each integration at 'at'. Each job saves as
+// much of its history as the user's transaction cap leaves room for, given
+// what the user's other integrations hold: a Guest whose cap is lower than
+// their history gets partially_synced jobs with limitReached. The caller
+// holds s.mu.
+func (s *Server) queueJobs(u *user, ins []*integration, mode kryptos.ResyncMode, at time.Time) []*job {
+	room := -1 // no cap
+	if limit := s.effectiveCap(u); limit >= 0 {
+		room = int(limit)
+		for _, other := range u.integrations {
+			if !containsIntegration(ins, other) {
+				room -= len(other.visible(&s.cfg, at))
+			}
+		}
+		room = max(room, 0)
+	}
+	jobs := make([]*job, len(ins))
+	for i, in := range ins {
+		j := &job{id: "sync_" + randomHex(10), userID: u.id, walletID: in.walletID, kind: in.kind, mode: mode,
+			createdAt: at, fails: in.failSync, saved: len(in.history)}
+		if room >= 0 {
+			j.saved = min(j.saved, room)
+			j.limitReached = j.saved < len(in.history)
+			room -= j.saved
+		}
+		s.state.jobs[j.id] = j
+		in.jobs = append(in.jobs, j)
+		in.lastJob = j
+		jobs[i] = j
+	}
+	return jobs
+}
+
+func containsIntegration(list []*integration, in *integration) bool {
+	for _, x := range list {
+		if x == in {
+			return true
+		}
+	}
+	return false
+}
+
+// lastFinished returns the integration's latest job that has finished
+// successfully (completed or partially synced) at now, if any.
+func (in *integration) lastFinished(cfg *config, now time.Time) *job {
+	for i := len(in.jobs) - 1; i >= 0; i-- {
+		if st := in.jobs[i].status(cfg, now); st == syncCompleted || st == syncPartial {
+			return in.jobs[i]
+		}
+	}
+	return nil
+}
+
+// visible returns the transactions the data API shows for the integration
+// at now: what its latest finished sync saved, oldest first.
+func (in *integration) visible(cfg *config, now time.Time) []*txRecord {
+	j := in.lastFinished(cfg, now)
+	if j == nil {
+		return nil
+	}
+	return in.history[:j.saved]
+}
+
+// position is what an integration holds of one asset at now.
+type position struct {
+	in        *integration
+	asset     *assetInfo
+	qty       int64   // base units
+	cost      float64 // USD cost basis of what is held
+	txCount   int
+	lastLedge time.Time
+}
+
+func (p *position) value() float64 { return units(p.qty, p.asset) * p.asset.price }
+
+// positions returns what each of the integrations holds at now, per
+// integration and asset, replaying their visible ledgers.
+func (s *Server) positions(ins []*integration, now time.Time) []*position {
+	var out []*position
+	for _, in := range ins {
+		byAsset := map[*assetInfo]*position{}
+		var order []*assetInfo
+		for _, tx := range in.visible(&s.cfg, now) {
+			for _, l := range tx.legs() {
+				p := byAsset[l.asset]
+				if p == nil {
+					p = &position{in: in, asset: l.asset}
+					byAsset[l.asset] = p
+					order = append(order, l.asset)
+				}
+				p.qty = l.after
+				if l.kind == "incoming" {
+					p.cost += l.costbasis
+				} else {
+					p.cost -= l.costbasis
+				}
+				p.txCount++
+				p.lastLedge = tx.at
+			}
+		}
+		for _, a := range order {
+			if p := byAsset[a]; p.qty > 0 {
+				p.cost = max(p.cost, 0)
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// integrationsIn returns the user's integrations whose primary portfolio
+// is pf, or all of them when pf is nil.
+func (u *user) integrationsIn(pf *portfolio) []*integration {
+	if pf == nil {
+		return u.integrations
+	}
+	var out []*integration
+	for _, in := range u.integrations {
+		if in.portfolio == pf {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// portfolio returns the user's portfolio with id, or nil.
+func (u *user) portfolio(id string) *portfolio {
+	for _, p := range u.workspace.portfolios {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// transactions returns every visible transaction of the user's
+// integrations at now, newest first, each with its integration.
+func (s *Server) transactions(u *user, now time.Time) []userTx {
+	var out []userTx
+	for _, in := range u.integrations {
+		for _, tx := range in.visible(&s.cfg, now) {
+			out = append(out, userTx{tx, in})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].tx.at.After(out[j].tx.at) })
+	return out
+}
+
+// userTx is a transaction with the integration it belongs to.
+type userTx struct {
+	tx *txRecord
+	in *integration
+}

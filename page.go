@@ -1,0 +1,276 @@
+package kryptos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"reflect"
+	"strconv"
+
+	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+)
+
+// Page is one page of a list, with the totals the API sent beside it and
+// the way to the next page. S holds what a list reports about the whole
+// filtered set, such as the total value of the holdings; lists that report
+// nothing more use NoSummary.
+type Page[T, S any] struct {
+	// Items are the page's entries, in the order the API sent them.
+	Items []T
+	// Total counts the entries of the whole filtered list, or is -1 when the
+	// API did not say.
+	Total int
+	// Summary is what the API reported about the whole filtered list.
+	Summary S
+
+	next func(context.Context) (*Page[T, S], error)
+}
+
+// NoSummary is the summary of lists that report nothing beyond their total.
+type NoSummary struct{}
+
+// HasNext reports whether a page follows this one.
+func (p *Page[T, S]) HasNext() bool { return p.next != nil }
+
+// Next fetches the page that follows this one. It returns nil and no error
+// after the last page.
+func (p *Page[T, S]) Next(ctx context.Context) (*Page[T, S], error) {
+	if p.next == nil {
+		return nil, nil
+	}
+	return p.next(ctx)
+}
+
+// ErrPageRepeated is returned by a list whose server sent the same page
+// twice in a row: following it would never end.
+var ErrPageRepeated = errors.New("kryptos: the server sent the same page twice; stopping instead of looping")
+
+// pageStyle says how a list asks for its pages.
+type pageStyle uint8
+
+const (
+	// byPageNumber: ?page=1&limit=50 (page numbers start at 1).
+	byPageNumber pageStyle = iota
+	// byOffset: ?offset=0&limit=50.
+	byOffset
+)
+
+// pageAnswer is what the engine needs from the decoded answer of one page,
+// whatever its shape (DATA-API.md §2): the entries, and whichever of total,
+// hasMore, totalPages and the echoed limit the shape carries.
+type pageAnswer[T, S any] interface {
+	httpcore.Whole
+	page() pageFacts[T, S]
+}
+
+// pageFacts are the facts of one page; a negative number or a nil pointer
+// is a fact the answer did not carry.
+type pageFacts[T, S any] struct {
+	items      []T
+	total      int
+	hasMore    *bool
+	totalPages int
+	limit      int
+	summary    S
+}
+
+// lister describes one paged list operation: its request without paging,
+// how it pages, and a fresh answer of its shape.
+type lister[T, S any] struct {
+	u      *UserClient
+	op     *operation
+	params []string
+	query  url.Values
+	style  pageStyle
+	// start is the first page number or offset; limit the page size asked
+	// for (0: the server's default).
+	start, limit int
+	answer       func() pageAnswer[T, S]
+	opts         []CallOption
+}
+
+// fetch gets the page at position (a page number or an offset).
+func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T) (*Page[T, S], error) {
+	q := url.Values{}
+	for k, v := range l.query {
+		q[k] = v
+	}
+	if l.style == byPageNumber {
+		q.Set("page", strconv.Itoa(position))
+	} else {
+		q.Set("offset", strconv.Itoa(position))
+	}
+	if l.limit > 0 {
+		q.Set("limit", strconv.Itoa(l.limit))
+	}
+	a := l.answer()
+	if err := l.u.c.do(ctx, l.op, request{params: l.params, query: q, cred: l.u.cred}, a, l.opts); err != nil {
+		return nil, err
+	}
+	f := a.page()
+	if len(prev) > 0 && len(f.items) > 0 && samePage(prev, f.items) {
+		return nil, fmt.Errorf("kryptos: %s: %w", l.op.name, ErrPageRepeated)
+	}
+	page := &Page[T, S]{Items: f.items, Total: f.total, Summary: f.summary}
+	if next, ok := l.nextPosition(position, f); ok {
+		items := f.items
+		page.next = func(ctx context.Context) (*Page[T, S], error) { return l.fetch(ctx, next, items) }
+	}
+	return page, nil
+}
+
+// nextPosition decides whether a page follows, and where. It trusts
+// hasMore when the answer has it; otherwise a list is done when the entries
+// seen reach its total (DATA-API.md §2.2), or when a page comes back empty.
+func (l *lister[T, S]) nextPosition(position int, f pageFacts[T, S]) (int, bool) {
+	n := len(f.items)
+	if n == 0 {
+		return 0, false
+	}
+	if l.style == byPageNumber {
+		// The server may clamp the limit silently: count what it sent.
+		size := max(f.limit, n)
+		switch {
+		case f.hasMore != nil:
+			return position + 1, *f.hasMore
+		case f.totalPages > 0:
+			return position + 1, position < f.totalPages
+		case f.total >= 0:
+			return position + 1, position*size < f.total
+		}
+		return position + 1, l.limit > 0 && n >= l.limit
+	}
+	next := position + n
+	switch {
+	case f.hasMore != nil:
+		return next, *f.hasMore
+	case f.total >= 0:
+		return next, next < f.total
+	}
+	return next, l.limit > 0 && n >= l.limit
+}
+
+// samePage reports whether two pages hold the same entries at both ends,
+// as a server that ignores the paging parameters would send.
+func samePage[T any](a, b []T) bool {
+	return len(a) == len(b) && reflect.DeepEqual(a[0], b[0]) && reflect.DeepEqual(a[len(a)-1], b[len(b)-1])
+}
+
+// first fetches the list's first page.
+func (l *lister[T, S]) first(ctx context.Context) (*Page[T, S], error) {
+	start := l.start
+	if l.style == byPageNumber && start < 1 {
+		start = 1
+	}
+	return l.fetch(ctx, start, nil)
+}
+
+// all iterates over every entry of the list, fetching one page at a time
+// as the loop needs it. An error ends the iteration after it is yielded;
+// so does a loop that breaks or a ctx that ends.
+func (l *lister[T, S]) all(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		page, err := l.first(ctx)
+		for {
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, item := range page.Items {
+				if !yield(item, nil) {
+					return
+				}
+			}
+			if !page.HasNext() {
+				return
+			}
+			page, err = page.Next(ctx)
+		}
+	}
+}
+
+// checkLimit accepts a page size of 0 (the API's default) up to max.
+func checkLimit(field string, limit, maxLimit int) error {
+	if limit < 0 || limit > maxLimit {
+		return &ParamError{field, fmt.Sprintf("must be between 1 and %d, or 0 for the API's default", maxLimit)}
+	}
+	return nil
+}
+
+// checkPosition accepts a page number of at least 1 (or 0 for the first),
+// or an offset of at least 0.
+func checkPosition(field string, v int) error {
+	if v < 0 {
+		return &ParamError{field, "must not be negative"}
+	}
+	return nil
+}
+
+// The answer shapes that several lists share (DATA-API.md §2). Each field
+// is optional: the engine uses whichever the shape carries.
+
+// metaPage is the bare shape {data: [...], meta: {limit, offset, hasMore,
+// total}} of transactions and ledgers (ledgers omit hasMore).
+type metaPage[T any] struct {
+	httpcore.Envelope
+	Data []T `json:"data"`
+	Meta struct {
+		Total   *int  `json:"total"`
+		Limit   int   `json:"limit"`
+		HasMore *bool `json:"hasMore"`
+	} `json:"meta"`
+}
+
+func (p *metaPage[T]) WholeEnvelope() *httpcore.Envelope { return &p.Envelope }
+
+func (p *metaPage[T]) page() pageFacts[T, NoSummary] {
+	return pageFacts[T, NoSummary]{items: p.Data, total: orMinusOne(p.Meta.Total), hasMore: p.Meta.HasMore, limit: p.Meta.Limit}
+}
+
+// flatPage is the flattened shape {success, data: [...], totalCount, offset,
+// limit, hasMore} of holdings, balances and DeFi; NFTs send totalCount only.
+type flatPage[T any] struct {
+	httpcore.Envelope
+	Data       []T   `json:"data"`
+	TotalCount *int  `json:"totalCount"`
+	Limit      int   `json:"limit"`
+	HasMore    *bool `json:"hasMore"`
+}
+
+func (p *flatPage[T]) WholeEnvelope() *httpcore.Envelope { return &p.Envelope }
+
+func (p *flatPage[T]) facts() pageFacts[T, NoSummary] {
+	return pageFacts[T, NoSummary]{items: p.Data, total: orMinusOne(p.TotalCount), hasMore: p.HasMore, limit: p.Limit}
+}
+
+// pagination is the paging block of the page-number lists, {page, limit,
+// total, totalPages, hasMore}, and of its variants, which send fewer fields.
+type pagination struct {
+	Limit      int   `json:"limit"`
+	Total      *int  `json:"total"`
+	TotalPages int   `json:"totalPages"`
+	HasMore    *bool `json:"hasMore"`
+}
+
+func pageFactsOf[T, S any](items []T, p pagination, summary S) pageFacts[T, S] {
+	return pageFacts[T, S]{items: items, total: orMinusOne(p.Total), hasMore: p.HasMore, totalPages: p.TotalPages, limit: p.Limit, summary: summary}
+}
+
+func orMinusOne(n *int) int {
+	if n == nil {
+		return -1
+	}
+	return *n
+}
+
+// failed is a list that yields err and ends: the iterator of a call whose
+// arguments were refused before anything was sent.
+func failed[T any](err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, err)
+	}
+}

@@ -1,0 +1,144 @@
+package kryptos
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+)
+
+// Portfolio is a named group of a user's integrations (DATA-API.md §5.6).
+// Every active workspace has a default one.
+type Portfolio struct {
+	ID          string `json:"id"`
+	WorkspaceID string `json:"workspaceId"`
+	Name        string `json:"name"`
+	// Description is "" when the portfolio has none.
+	Description string `json:"description"`
+	IsDefault   bool   `json:"isDefault"`
+	// Metadata is the portfolio's free-form metadata; nil when it has none.
+	Metadata map[string]any `json:"metadata"`
+	// IntegrationsCount and IntegrationLogos (at most 5) are sent in lists
+	// only.
+	IntegrationsCount int       `json:"integrationsCount"`
+	IntegrationLogos  []string  `json:"integrationLogos"`
+	CreatedAt         time.Time `json:"createdAt"`
+	UpdatedAt         time.Time `json:"updatedAt"`
+}
+
+// PortfoliosParams filter ListPortfolios.
+type PortfoliosParams struct {
+	// WorkspaceID is needed only for a credential that is not bound to a
+	// workspace; Connect and OAuth tokens are.
+	WorkspaceID string
+	// Page is the first page to read (1 when 0); Limit the page size, up to
+	// 100 (the API's default, 50, when 0).
+	Page, Limit int
+}
+
+const maxPortfoliosLimit = 100
+
+// portfoliosAnswer is the page-number shape {success, data: {portfolios,
+// pagination}}.
+type portfoliosAnswer struct {
+	httpcore.Envelope
+	Data struct {
+		Portfolios []Portfolio `json:"portfolios"`
+		Pagination pagination  `json:"pagination"`
+	} `json:"data"`
+}
+
+func (a *portfoliosAnswer) WholeEnvelope() *httpcore.Envelope { return &a.Envelope }
+
+func (a *portfoliosAnswer) page() pageFacts[Portfolio, NoSummary] {
+	return pageFactsOf(a.Data.Portfolios, a.Data.Pagination, NoSummary{})
+}
+
+func (u *UserClient) portfolioLister(p PortfoliosParams, opts []CallOption) (*lister[Portfolio, NoSummary], error) {
+	q := newQuery().id("workspaceId", p.WorkspaceID)
+	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxPortfoliosLimit)); err != nil {
+		return nil, invalid(opListPortfolios, err)
+	}
+	return &lister[Portfolio, NoSummary]{u: u, op: opListPortfolios, query: q.v, style: byPageNumber, start: p.Page,
+		limit: p.Limit, answer: func() pageAnswer[Portfolio, NoSummary] { return &portfoliosAnswer{} }, opts: opts}, nil
+}
+
+// ListPortfolios iterates over the user's portfolios: GET /v1/portfolios,
+// page after page as the loop asks for them.
+func (u *UserClient) ListPortfolios(ctx context.Context, p PortfoliosParams, opts ...CallOption) iter.Seq2[Portfolio, error] {
+	l, err := u.portfolioLister(p, opts)
+	if err != nil {
+		return failed[Portfolio](err)
+	}
+	if p.Limit == 0 {
+		l.limit = maxPortfoliosLimit // fewer calls against the data quota
+	}
+	return l.all(ctx)
+}
+
+// ListPortfoliosPage returns one page of the user's portfolios, with its
+// total: GET /v1/portfolios. Page.Next fetches the next one.
+func (u *UserClient) ListPortfoliosPage(ctx context.Context, p PortfoliosParams, opts ...CallOption) (*Page[Portfolio, NoSummary], error) {
+	l, err := u.portfolioLister(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	return l.first(ctx)
+}
+
+type portfolioAnswer struct {
+	Portfolio
+	found bool
+}
+
+func (a *portfolioAnswer) UnmarshalJSON(b []byte) error {
+	a.found = string(b) != "null"
+	return json.Unmarshal(b, &a.Portfolio)
+}
+
+func (a *portfolioAnswer) check() error {
+	if !a.found || a.ID == "" {
+		return errors.New("no portfolio in the answer")
+	}
+	return nil
+}
+
+// GetPortfolio returns one of the user's portfolios:
+// GET /v1/portfolios/{id}. An unknown id matches ErrNotFound.
+func (u *UserClient) GetPortfolio(ctx context.Context, portfolioID string, opts ...CallOption) (*Portfolio, error) {
+	op := opGetPortfolio
+	if err := checkSegment("portfolioID", portfolioID); err != nil {
+		return nil, invalid(op, err)
+	}
+	var a portfolioAnswer
+	if err := u.c.do(ctx, op, request{params: []string{portfolioID}, cred: u.cred}, &a, opts); err != nil {
+		return nil, err
+	}
+	return &a.Portfolio, nil
+}
+
+// defaultPortfolioAnswer is {success, data: {portfolio: {...}}}: the
+// default portfolio is nested one level deeper than a single read.
+type defaultPortfolioAnswer struct {
+	Portfolio *portfolioAnswer `json:"portfolio"`
+}
+
+func (a *defaultPortfolioAnswer) check() error {
+	if a.Portfolio == nil {
+		return errors.New("no portfolio in the answer")
+	}
+	return a.Portfolio.check()
+}
+
+// GetDefaultPortfolio returns the user's default portfolio:
+// GET /v1/portfolios/default.
+func (u *UserClient) GetDefaultPortfolio(ctx context.Context, opts ...CallOption) (*Portfolio, error) {
+	var a defaultPortfolioAnswer
+	if err := u.c.do(ctx, opGetDefaultPortfolio, request{cred: u.cred}, &a, opts); err != nil {
+		return nil, err
+	}
+	return &a.Portfolio.Portfolio, nil
+}
