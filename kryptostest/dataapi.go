@@ -267,3 +267,20 @@ func sign(v float64) float64 {
 	}
 	return 1
 }
+
+// Shared objects.
+
+// accountJSON is an integration as other objects name it: a holding's
+// share, a DeFi position's owner, an NFT's source.
+func accountJSON(in *integration) map[string]any {
+	return map[string]any{
+		"provider": in.provider.id, "providerPublicName": in.provider.publicName, "walletId": in.walletID,
+		"publicAddress": in.address, "logoUrl": in.provider.logo(), "alias": in.alias,
+	}
+}
+
+// priceJSON is a valuation object: {price, baseCurrency, timestamp (Unix
+// ms), source}.
+func priceJSON(price float64, at time.Time, source string) map[string]any {
+	return map[string]any{"price": price, "baseCurrency": "USD", "timestamp": millis(at), "source": source}
+}
