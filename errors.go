@@ -134,6 +134,20 @@ var (
 	ErrBadRequest = codeSentinel("bad_request")
 )
 
+// Sentinels for the OAuth 2.0 error codes (RFC 6749 §5.2) that have no
+// Connect twin above; invalid_grant, invalid_client, invalid_scope,
+// invalid_token and access_denied match ErrInvalidGrant, ErrInvalidClient,
+// ErrInvalidScope, ErrInvalidToken and ErrAccessDenied, as codes match in any
+// case.
+var (
+	// ErrInvalidRequest is a request the provider could not read.
+	ErrInvalidRequest = codeSentinel("invalid_request")
+	// ErrUnsupportedGrantType is a grant type the provider does not offer.
+	ErrUnsupportedGrantType = codeSentinel("unsupported_grant_type")
+	// ErrUnauthorizedClient is a client not allowed to use a grant type.
+	ErrUnauthorizedClient = codeSentinel("unauthorized_client")
+)
+
 // ErrNotFound matches any answer with status 404 or code NOT_FOUND: the
 // data API's single reads answer an unknown id with a 404 that may carry
 // no code at all.

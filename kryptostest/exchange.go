@@ -41,9 +41,17 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	}
 	s.state.grantSeq++
 	s.state.grants[g.id] = g
+	s.stats.TokensExchanged++
+	if s.cfg.legacyTokens {
+		// Older API versions: a 24-hour token, a rotating refresh token,
+		// and no grant id.
+		data := s.issueLegacyTokens(g, "", now)
+		data["workspace_id"] = s.state.users[pt.userID].workspace.id
+		writeData(w, http.StatusOK, data)
+		return
+	}
 	token := "cat_" + randomHex(24)
 	s.state.accessTokens[token] = &accessToken{grantID: g.id, expiresAt: now.Add(AccessTokenTTL)}
-	s.stats.TokensExchanged++
 	writeData(w, http.StatusOK, map[string]any{
 		"access_token": token,
 		"grant_id":     g.id,

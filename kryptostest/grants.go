@@ -38,7 +38,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.clock.Now()
 	var active []*grant
 	for _, g := range s.state.grants {
-		if g.clientID == clientID && g.active(now) {
+		if g.clientID == clientID && g.active(now) && !g.oauth {
 			active = append(active, g)
 		}
 	}

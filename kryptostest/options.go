@@ -18,6 +18,7 @@ type config struct {
 	limits        RateLimits
 	sandboxMode   bool
 	csvNoResync   bool
+	legacyTokens  bool
 	queuedFor     time.Duration
 	syncingFor    time.Duration
 	// txPerIntegration is the length of each integration's history.
@@ -99,6 +100,12 @@ func WithSandboxMode(on bool) Option { return func(cfg *config) { cfg.sandboxMod
 // 409 CSV_RESYNC_UNSUPPORTED, as newer API versions do. By default it
 // follows the older rule: from_start only.
 func WithCSVResyncUnsupported() Option { return func(cfg *config) { cfg.csvNoResync = true } }
+
+// WithLegacyTokens makes the token exchange answer as older API versions
+// did: an access token of 24 hours, a rotating crt_ refresh token, and no
+// grant id. The refresh token is refreshed at the OIDC token endpoint
+// (OAUTH.md), like an OAuth one.
+func WithLegacyTokens() Option { return func(cfg *config) { cfg.legacyTokens = true } }
 
 // WithSyncTimings sets how long a sync job stays queued and then syncing
 // before it completes (by default 100 ms and 400 ms).

@@ -76,6 +76,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	state state
+	oidc  *oidcProvider
 	stats Stats
 	hooks *webhookSink // nil until RegisterWebhook
 }
@@ -110,7 +111,7 @@ func newServer(opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{ClientID: cfg.clientID, ClientSecret: cfg.clientSecret, cfg: cfg}
+	s := &Server{ClientID: cfg.clientID, ClientSecret: cfg.clientSecret, cfg: cfg, oidc: newOIDCProvider()}
 	s.state = newState(cfg)
 	return s
 }
@@ -202,6 +203,19 @@ func (s *Server) handler() http.Handler {
 	route("GET /v1/contacts", s.listContacts)
 	route("GET /v1/contacts/{contactId}", s.getContact)
 	route("GET /v1/counter-parties", s.listCounterParties)
+	// OpenID Connect (OAUTH.md), and the same flow in the Kyber layout.
+	route("GET /oidc/.well-known/openid-configuration", s.oidcDiscovery)
+	route("GET /oidc/.well-known/openid_configuration", s.oidcDiscovery)
+	route("GET /oidc/jwks", s.oidcJWKS)
+	route("GET /oidc/auth", s.oidcAuthorize(kryptosLayout))
+	route("POST /oidc/consent", s.oidcConsent)
+	route("POST /oidc/token", s.oidcToken(kryptosLayout))
+	route("GET /oidc/userinfo", s.oidcUserInfo(kryptosLayout))
+	route("POST /oidc/token/revocation", s.oidcRevoke)
+	route("POST /oidc/token/introspection", s.oidcIntrospect)
+	route("GET /kyber/oauth/authorize", s.oidcAuthorize(kyberLayout))
+	route("POST /kyber/oauth/token", s.oidcToken(kyberLayout))
+	route("GET /kyber/api/user_info", s.oidcUserInfo(kyberLayout))
 	route("POST /widget/otp/request", s.widgetRequestOTP)
 	route("POST /widget/otp/verify", s.widgetVerifyOTP)
 	route("POST /widget/complete", s.widgetComplete)

@@ -104,6 +104,9 @@ type grant struct {
 	createdAt time.Time
 	expiresAt time.Time
 	revoked   bool
+	// oauth marks a grant given through "Sign in with Kryptos" rather than
+	// the Connect widget: it is not one of the client's Connect grants.
+	oauth bool
 }
 
 type accessToken struct {

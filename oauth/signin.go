@@ -1,0 +1,199 @@
+package oauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// SignIn is the result of a successful callback.
+type SignIn struct {
+	// Token holds the access token, its expiry and, when offline_access
+	// was granted, the refresh token: save it (TokenStore) before using it.
+	Token *oauth2.Token
+	// Scopes are the scopes the provider granted, which may be fewer than
+	// those asked for.
+	Scopes kryptos.Scopes
+	// IDToken is the verified ID token, when openid was asked for of an
+	// OpenID Connect provider; nil otherwise.
+	IDToken *IDToken
+	// ReturnTo is the path StartSignIn was given to come back to, if any.
+	ReturnTo string
+}
+
+// IDToken is a verified ID token: its signature, issuer, audience and
+// expiry were checked against the provider's keys.
+type IDToken struct {
+	Issuer   string
+	Subject  string
+	Audience []string
+	Expiry   time.Time
+	IssuedAt time.Time
+	// Email, EmailVerified and Name are the standard claims, when sent.
+	Email         string
+	EmailVerified bool
+	Name          string
+	// Claims holds every claim, for the ones this type does not name.
+	Claims map[string]any
+}
+
+// AuthOption adjusts one sign-in.
+type AuthOption func(*authSettings)
+
+type authSettings struct {
+	returnTo string
+	params   []oauth2.AuthCodeOption
+}
+
+// ReturnTo records a path of your app to come back to after the sign-in,
+// in SignIn.ReturnTo. Only a local path ("/settings") is kept: anything
+// else could send the user to another site after signing in.
+func ReturnTo(path string) AuthOption {
+	return func(s *authSettings) {
+		if strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") && !strings.Contains(path, `\`) {
+			s.returnTo = path
+		}
+	}
+}
+
+// AuthParam adds a parameter to the authorization URL, such as
+// AuthParam("prompt", "consent") or AuthParam("login_hint", email).
+func AuthParam(key, value string) AuthOption {
+	return func(s *authSettings) { s.params = append(s.params, oauth2.SetAuthURLParam(key, value)) }
+}
+
+// StartSignIn begins a sign-in: it sets a short-lived, sealed cookie that
+// binds the sign-in to this browser, and returns the provider's
+// authorization URL, with an unguessable state, a PKCE S256 challenge and,
+// for OpenID Connect, a nonce. Redirect the browser there (SignInHandler
+// does both).
+func (c *Client) StartSignIn(w http.ResponseWriter, r *http.Request, opts ...AuthOption) (string, error) {
+	var s authSettings
+	for _, o := range opts {
+		if o != nil {
+			o(&s)
+		}
+	}
+	p := pending{State: randomString(32), Nonce: randomString(16), ReturnTo: s.returnTo, Expires: time.Now().Add(SignInTTL).Unix()}
+	params := s.params
+	if c.provider.PKCE {
+		p.Verifier = oauth2.GenerateVerifier()
+		params = append(params, oauth2.S256ChallengeOption(p.Verifier))
+	}
+	if c.verifier != nil {
+		params = append(params, oauth2.SetAuthURLParam("nonce", p.Nonce))
+	}
+	if err := c.setPending(w, p); err != nil {
+		return "", fmt.Errorf("oauth: StartSignIn: %w", err)
+	}
+	return c.oauth.AuthCodeURL(p.State, params...), nil
+}
+
+// SignInHandler redirects the browser to the provider to sign in. A
+// return_to query parameter holding a local path is kept for SignIn.ReturnTo.
+func (c *Client) SignInHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target, err := c.StartSignIn(w, r, ReturnTo(r.URL.Query().Get("return_to")))
+		if err != nil {
+			http.Error(w, "cannot start signing in", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, target, http.StatusFound)
+	})
+}
+
+// Callback finishes a sign-in at the redirect URL. It checks the state
+// first (ErrState for a callback this browser did not start, or a replay),
+// then turns an error the provider reported (error=access_denied when the
+// user declined) into a *kryptos.Error matching kryptos.ErrAccessDenied and
+// its kin, then exchanges the code with its PKCE verifier and verifies the
+// ID token (signature, issuer, audience, expiry, nonce).
+func (c *Client) Callback(w http.ResponseWriter, r *http.Request) (*SignIn, error) {
+	q := r.URL.Query()
+	p, err := c.takePending(w, r, q.Get("state"))
+	if err != nil {
+		return nil, fmt.Errorf("oauth: Callback: %w", err)
+	}
+	if code := q.Get("error"); code != "" {
+		return nil, callbackError(code, q.Get("error_description"))
+	}
+	code := q.Get("code")
+	if code == "" {
+		return nil, callbackError("invalid_request", "the callback has neither a code nor an error")
+	}
+	var opts []oauth2.AuthCodeOption
+	if c.provider.PKCE {
+		opts = append(opts, oauth2.VerifierOption(p.Verifier))
+	}
+	tok, err := c.oauth.Exchange(c.context(r.Context()), code, opts...)
+	if err != nil {
+		return nil, providerError("Callback", err)
+	}
+	in := &SignIn{Token: tok, Scopes: grantedScopes(tok, c.oauth.Scopes), ReturnTo: p.ReturnTo}
+	if c.verifier != nil && in.Scopes.Has(kryptos.ScopeOpenID) {
+		raw, _ := tok.Extra("id_token").(string)
+		if raw == "" {
+			return nil, fmt.Errorf("oauth: Callback: %w: openid was granted but the answer has no id_token", kryptos.ErrMalformedResponse)
+		}
+		if in.IDToken, err = c.verifyIDToken(r.Context(), raw, p.Nonce); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// CallbackHandler serves the redirect URL: it calls onSignIn with the
+// result, or onError with the error (match it with errors.Is against
+// ErrState, kryptos.ErrAccessDenied, ...), and answers nothing itself.
+func (c *Client) CallbackHandler(onSignIn func(http.ResponseWriter, *http.Request, *SignIn), onError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		in, err := c.Callback(w, r)
+		if err != nil {
+			onError(w, r, err)
+			return
+		}
+		onSignIn(w, r, in)
+	})
+}
+
+// verifyIDToken checks an ID token and its nonce, and reads its claims.
+func (c *Client) verifyIDToken(ctx context.Context, raw, nonce string) (*IDToken, error) {
+	tok, err := c.verifier.Verify(c.context(ctx), raw)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: the ID token is not valid: %w", err)
+	}
+	// OpenID Connect requires the token to echo the nonce the request sent.
+	if subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
+		return nil, errors.New("oauth: the ID token's nonce is not the one this sign-in sent")
+	}
+	out := &IDToken{Issuer: tok.Issuer, Subject: tok.Subject, Audience: tok.Audience, Expiry: tok.Expiry, IssuedAt: tok.IssuedAt}
+	if err := tok.Claims(&out.Claims); err != nil {
+		return nil, fmt.Errorf("oauth: reading the ID token's claims: %w", err)
+	}
+	out.Email, _ = out.Claims["email"].(string)
+	out.EmailVerified, _ = out.Claims["email_verified"].(bool)
+	out.Name, _ = out.Claims["name"].(string)
+	return out, nil
+}
+
+// grantedScopes reads the scopes the token answer granted; when it names
+// none, the provider granted what was asked (RFC 6749 §5.1).
+func grantedScopes(tok *oauth2.Token, asked []string) kryptos.Scopes {
+	if s, _ := tok.Extra("scope").(string); s != "" {
+		if scopes, err := kryptos.ParseScopes(s); err == nil {
+			return scopes
+		}
+	}
+	scopes, _ := kryptos.ParseScopes(strings.Join(asked, " "))
+	return scopes
+}

@@ -1,0 +1,191 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// TokenStore keeps a user's tokens where the app keeps its data. A rotating
+// provider (Kryptos rotates refresh tokens on every refresh) makes each
+// refresh token work once: the new one must be saved before it is relied on,
+// or a crash loses the only token that works and the user must sign in
+// again. Keep tokens encrypted at rest.
+type TokenStore interface {
+	// Load returns the latest token saved, or nil when there is none.
+	Load(ctx context.Context) (*oauth2.Token, error)
+	// Save stores tok in place of the previous one. It must be durable
+	// when it returns: a TokenSource uses a refreshed token only after
+	// Save has returned nil.
+	Save(ctx context.Context, tok *oauth2.Token) error
+}
+
+// RefreshLock makes one refresh of a user's token happen at a time across
+// processes, when several replicas share a TokenStore: the replica that
+// holds it refreshes, the others then load the refreshed token instead of
+// spending the same refresh token (which would invalidate both). The
+// redisquota module has one over Redis.
+type RefreshLock interface {
+	// Lock blocks until the lock is held or ctx ends; unlock releases it.
+	Lock(ctx context.Context) (unlock func(), err error)
+}
+
+// ErrNotSaved matches a refresh whose new token the TokenStore could not
+// save. The new token is kept in memory and saved before anything else on
+// the next call; it is not handed out before it is saved.
+var ErrNotSaved = errors.New("oauth: the refreshed token could not be saved")
+
+// ErrNoRefreshToken matches a token that expired and cannot be refreshed:
+// sign the user in again (ask for offline_access to get refresh tokens).
+var ErrNoRefreshToken = errors.New("oauth: the token expired and there is no refresh token")
+
+// TokenSource is an oauth2.TokenSource that refreshes a user's token ahead
+// of its expiry, saves every rotated token to its TokenStore before using
+// it, and lets concurrent callers share one refresh. Pass it to
+// kryptos.TokenSource to read the user's data. It is safe for concurrent
+// use.
+type TokenSource struct {
+	c     *Client
+	store TokenStore
+	lock  RefreshLock
+	ahead time.Duration
+	ctx   context.Context
+	now   func() time.Time
+
+	mu      sync.Mutex
+	current *oauth2.Token
+	// unsaved is a refreshed token that Save refused: its refresh token is
+	// the only one that works now.
+	unsaved *oauth2.Token
+}
+
+// SourceOption adjusts a TokenSource.
+type SourceOption func(*TokenSource)
+
+// WithRefreshLock makes refreshes go one at a time across processes.
+func WithRefreshLock(l RefreshLock) SourceOption { return func(s *TokenSource) { s.lock = l } }
+
+// WithRefreshAhead refreshes a token that expires within d (5 minutes by
+// default), so that a call never starts with a token about to expire.
+func WithRefreshAhead(d time.Duration) SourceOption {
+	return func(s *TokenSource) {
+		if d >= 0 {
+			s.ahead = d
+		}
+	}
+}
+
+// TokenSource returns the token source of the user whose tokens store
+// keeps. ctx bounds the refreshes that Token makes; TokenContext takes its
+// own.
+func (c *Client) TokenSource(ctx context.Context, store TokenStore, opts ...SourceOption) *TokenSource {
+	s := &TokenSource{c: c, store: store, ahead: 5 * time.Minute, ctx: ctx, now: time.Now}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	return s
+}
+
+// Token returns a valid access token, refreshing it first if it expires
+// soon. It implements oauth2.TokenSource.
+func (s *TokenSource) Token() (*oauth2.Token, error) { return s.TokenContext(s.ctx) }
+
+// TokenContext is Token with a context for the refresh.
+func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	if s.store == nil {
+		return nil, fmt.Errorf("oauth: TokenSource: %w", &kryptos.ParamError{Field: "store", Problem: "must not be nil"})
+	}
+	// One refresh at a time in this process: the callers that wait find
+	// the fresh token when their turn comes.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fresh(s.current) {
+		return copyToken(s.current), nil
+	}
+	if s.unsaved != nil {
+		if err := s.store.Save(ctx, s.unsaved); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
+		}
+		s.current, s.unsaved = s.unsaved, nil
+		if s.fresh(s.current) {
+			return copyToken(s.current), nil
+		}
+	}
+	if s.lock != nil {
+		unlock, err := s.lock.Lock(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("oauth: taking the refresh lock: %w", err)
+		}
+		defer unlock()
+	}
+	// Another process may have refreshed it, and saved the result.
+	stored, err := s.store.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: loading the token: %w", err)
+	}
+	if stored == nil {
+		return nil, fmt.Errorf("oauth: TokenSource: %w: the store holds no token; sign the user in first", ErrNoRefreshToken)
+	}
+	if s.fresh(stored) {
+		s.current = stored
+		return copyToken(stored), nil
+	}
+	if stored.RefreshToken == "" {
+		return nil, fmt.Errorf("oauth: TokenSource: %w", ErrNoRefreshToken)
+	}
+	refreshed, err := s.c.refresh(ctx, stored.RefreshToken)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.Save(ctx, refreshed); err != nil {
+		s.unsaved = refreshed
+		return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
+	}
+	s.current = refreshed
+	return copyToken(refreshed), nil
+}
+
+// fresh reports whether tok is good for longer than the refresh margin.
+func (s *TokenSource) fresh(tok *oauth2.Token) bool {
+	if tok == nil || tok.AccessToken == "" {
+		return false
+	}
+	return tok.Expiry.IsZero() || s.now().Add(s.ahead).Before(tok.Expiry)
+}
+
+// refresh spends refreshToken at the token endpoint for a new token. With a
+// rotating provider, the answer's refresh token replaces the one spent;
+// with one that does not rotate, the old one stays valid and is kept.
+func (c *Client) refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
+	tok, err := c.oauth.TokenSource(c.context(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		return nil, providerError("refreshing the token", err)
+	}
+	return tok, nil
+}
+
+func copyToken(t *oauth2.Token) *oauth2.Token {
+	c := *t
+	return &c
+}
+
+// ConnectToken returns the token of a Connect grant from an older API
+// version, whose 24-hour access token comes with a rotating crt_ refresh
+// token (seeds 000, step 3): save it in a TokenStore and a TokenSource
+// refreshes it at the OIDC token endpoint like an OAuth token. issued is
+// when the exchange answered, from which its expiry is counted.
+func ConnectToken(g *kryptos.AccessGrant, issued time.Time) *oauth2.Token {
+	tok := &oauth2.Token{AccessToken: g.AccessToken.Reveal(), TokenType: "Bearer", RefreshToken: g.RefreshToken.Reveal()}
+	if g.ExpiresIn > 0 {
+		tok.Expiry = issued.Add(g.ExpiresIn)
+	}
+	return tok
+}
