@@ -259,12 +259,14 @@ func TestNewRefusesABadConfig(t *testing.T) {
 	t.Parallel()
 	good := Config{ClientID: "id", ClientSecret: "secret", RedirectURL: redirectURL, StateKey: make([]byte, 32)}
 	cases := map[string]func(*Config){
-		"short state key":     func(c *Config) { c.StateKey = []byte("short") },
-		"no client id":        func(c *Config) { c.ClientID = " " },
-		"no client secret":    func(c *Config) { c.ClientSecret = "" },
-		"relative redirect":   func(c *Config) { c.RedirectURL = "/callback" },
-		"no token URL":        func(c *Config) { c.Provider = Provider{AuthURL: "https://x/auth"} },
-		"OIDC without keys":   func(c *Config) { c.Provider = Provider{Issuer: "https://x", AuthURL: "https://x/a", TokenURL: "https://x/t"} },
+		"short state key":   func(c *Config) { c.StateKey = []byte("short") },
+		"no client id":      func(c *Config) { c.ClientID = " " },
+		"no client secret":  func(c *Config) { c.ClientSecret = "" },
+		"relative redirect": func(c *Config) { c.RedirectURL = "/callback" },
+		"no token URL":      func(c *Config) { c.Provider = Provider{AuthURL: "https://x/auth"} },
+		"OIDC without keys": func(c *Config) {
+			c.Provider = Provider{Issuer: "https://x", AuthURL: "https://x/a", TokenURL: "https://x/t"}
+		},
 		"a scope with spaces": func(c *Config) { c.Scopes = kryptos.Scopes{"openid profile"} },
 	}
 	for name, edit := range cases {
