@@ -23,7 +23,9 @@ type Connection struct {
 }
 
 // Credential returns the connection's credential, for Client.User.
-func (c *Connection) Credential() kryptos.Credential { return kryptos.AccessToken(c.AccessToken.Reveal()) }
+func (c *Connection) Credential() kryptos.Credential {
+	return kryptos.AccessToken(c.AccessToken.Reveal())
+}
 
 // ErrNoConnection matches a user who has no stored connection.
 var ErrNoConnection = errors.New("connecthttp: no connection is stored for this user")
