@@ -83,7 +83,7 @@ type Server struct {
 // NewServer starts a sandbox on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := newServer(opts...)
-	s.http = httptest.NewServer(s.handler())
+	s.http = httptest.NewServer(widgetCORS(s.handler()))
 	s.URL = s.http.URL
 	return s
 }
@@ -97,7 +97,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("kryptostest: %w", err)
 	}
 	s := newServer(opts...)
-	s.http = httptest.NewUnstartedServer(s.handler())
+	s.http = httptest.NewUnstartedServer(widgetCORS(s.handler()))
 	_ = s.http.Listener.Close()
 	s.http.Listener = ln
 	s.http.Start()
@@ -202,6 +202,11 @@ func (s *Server) handler() http.Handler {
 	route("GET /v1/contacts", s.listContacts)
 	route("GET /v1/contacts/{contactId}", s.getContact)
 	route("GET /v1/counter-parties", s.listCounterParties)
+	route("GET /widget/sdk.js", widgetAsset("sdk.js", "text/javascript; charset=utf-8"))
+	route("GET /widget/widget.css", widgetAsset("widget.css", "text/css; charset=utf-8"))
+	route("GET /widget/demo", widgetAsset("demo.html", "text/html; charset=utf-8"))
+	route("POST /widget/demo/link-token", s.widgetDemoLinkToken)
+	route("GET /widget/session", s.widgetSession)
 	route("POST /widget/otp/request", s.widgetRequestOTP)
 	route("POST /widget/otp/verify", s.widgetVerifyOTP)
 	route("POST /widget/complete", s.widgetComplete)
