@@ -84,7 +84,7 @@ type Server struct {
 // NewServer starts a sandbox on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := newServer(opts...)
-	s.http = httptest.NewServer(s.handler())
+	s.http = httptest.NewServer(widgetCORS(s.handler()))
 	s.URL = s.http.URL
 	return s
 }
@@ -98,7 +98,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("kryptostest: %w", err)
 	}
 	s := newServer(opts...)
-	s.http = httptest.NewUnstartedServer(s.handler())
+	s.http = httptest.NewUnstartedServer(widgetCORS(s.handler()))
 	_ = s.http.Listener.Close()
 	s.http.Listener = ln
 	s.http.Start()
@@ -216,6 +216,11 @@ func (s *Server) handler() http.Handler {
 	route("GET /kyber/oauth/authorize", s.oidcAuthorize(kyberLayout))
 	route("POST /kyber/oauth/token", s.oidcToken(kyberLayout))
 	route("GET /kyber/api/user_info", s.oidcUserInfo(kyberLayout))
+	route("GET /widget/sdk.js", widgetAsset("sdk.js", "text/javascript; charset=utf-8"))
+	route("GET /widget/widget.css", widgetAsset("widget.css", "text/css; charset=utf-8"))
+	route("GET /widget/demo", widgetAsset("demo.html", "text/html; charset=utf-8"))
+	route("POST /widget/demo/link-token", s.widgetDemoLinkToken)
+	route("GET /widget/session", s.widgetSession)
 	route("POST /widget/otp/request", s.widgetRequestOTP)
 	route("POST /widget/otp/verify", s.widgetVerifyOTP)
 	route("POST /widget/complete", s.widgetComplete)

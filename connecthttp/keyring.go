@@ -1,0 +1,83 @@
+package connecthttp
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// Key is an AES-256 key that seals access tokens at rest.
+type Key struct {
+	// ID names the key in each sealed row, so that rows sealed under an
+	// older key can still be opened after a rotation. Short and stable, such
+	// as "2026-11".
+	ID string
+	// Secret is 32 random bytes. Keep it out of the database: in a secrets
+	// manager or the environment.
+	Secret []byte
+}
+
+// Keyring seals with its primary key and opens with any of its keys: add a
+// new primary key and keep the old ones until every row is sealed again
+// (SQLStore.Reseal), then drop them.
+type Keyring struct {
+	primary string
+	aeads   map[string]cipher.AEAD
+}
+
+// ErrUnknownKey matches a sealed value whose key is not in the keyring.
+var ErrUnknownKey = errors.New("connecthttp: the value was sealed under a key the keyring does not have")
+
+// NewKeyring returns a keyring that seals with primary and opens with
+// primary and older.
+func NewKeyring(primary Key, older ...Key) (*Keyring, error) {
+	k := &Keyring{primary: primary.ID, aeads: map[string]cipher.AEAD{}}
+	for _, key := range append([]Key{primary}, older...) {
+		switch {
+		case key.ID == "" || len(key.ID) > 64:
+			return nil, fmt.Errorf("connecthttp: NewKeyring: %w", &kryptos.ParamError{Field: "Key.ID", Problem: "must be 1 to 64 characters"})
+		case len(key.Secret) != 32:
+			return nil, fmt.Errorf("connecthttp: NewKeyring: %w", &kryptos.ParamError{Field: "Key.Secret", Problem: "must be 32 random bytes (AES-256)"})
+		case k.aeads[key.ID] != nil:
+			return nil, fmt.Errorf("connecthttp: NewKeyring: %w", &kryptos.ParamError{Field: "Key.ID", Problem: "each key needs its own ID"})
+		}
+		block, err := aes.NewCipher(key.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("connecthttp: NewKeyring: %w", err)
+		}
+		if k.aeads[key.ID], err = cipher.NewGCM(block); err != nil {
+			return nil, fmt.Errorf("connecthttp: NewKeyring: %w", err)
+		}
+	}
+	return k, nil
+}
+
+// seal encrypts plain under the primary key, bound to context (the row it
+// belongs to, so a sealed value cannot be moved to another row). It
+// returns the key's ID and nonce||ciphertext.
+func (k *Keyring) seal(plain, context []byte) (string, []byte) {
+	aead := k.aeads[k.primary]
+	nonce := make([]byte, aead.NonceSize())
+	_, _ = rand.Read(nonce)
+	return k.primary, aead.Seal(nonce, nonce, plain, context)
+}
+
+// open decrypts a value sealed under keyID for context.
+func (k *Keyring) open(keyID string, sealed, context []byte) ([]byte, error) {
+	aead := k.aeads[keyID]
+	if aead == nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownKey, keyID)
+	}
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("connecthttp: a sealed value is too short")
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], context)
+	if err != nil {
+		return nil, errors.New("connecthttp: a sealed value does not open: wrong key, or it was altered or moved")
+	}
+	return plain, nil
+}

@@ -1,0 +1,166 @@
+package connecthttp
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// SQLStore is a TokenStore over database/sql that keeps each access token
+// sealed with AES-256-GCM under a Keyring, bound to its user's row. The SQL
+// is portable across SQLite and PostgreSQL (placeholders $1, $2, ...;
+// ON CONFLICT upserts): give it a *sql.DB opened with a SQLite driver such
+// as modernc.org/sqlite, or a PostgreSQL one such as
+// github.com/jackc/pgx/v5/stdlib. It is safe for concurrent use.
+type SQLStore struct {
+	db    *sql.DB
+	keys  *Keyring
+	table string
+}
+
+// SQLOption adjusts a SQLStore.
+type SQLOption func(*SQLStore)
+
+// WithTable names the store's table (default kryptos_connections).
+func WithTable(name string) SQLOption { return func(s *SQLStore) { s.table = name } }
+
+var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+
+// NewSQLStore returns a store over db, sealing with keys. Call Migrate once
+// to create its table.
+func NewSQLStore(db *sql.DB, keys *Keyring, opts ...SQLOption) (*SQLStore, error) {
+	s := &SQLStore{db: db, keys: keys, table: "kryptos_connections"}
+	for _, o := range opts {
+		if o != nil {
+			o(s)
+		}
+	}
+	switch {
+	case db == nil:
+		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "db", Problem: "must not be nil"})
+	case keys == nil:
+		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "keys", Problem: "must not be nil: access tokens are stored sealed"})
+	case !identifier.MatchString(s.table):
+		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "table", Problem: "must be a plain SQL identifier"})
+	}
+	return s, nil
+}
+
+// Migrate creates the store's table if it does not exist.
+func (s *SQLStore) Migrate(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+s.table+` (
+	user_id      TEXT PRIMARY KEY,
+	key_id       TEXT NOT NULL,
+	sealed_token TEXT NOT NULL,
+	grant_id     TEXT NOT NULL,
+	workspace_id TEXT NOT NULL,
+	scopes       TEXT NOT NULL,
+	connected_at BIGINT NOT NULL
+)`)
+	if err != nil {
+		return fmt.Errorf("connecthttp: creating table %s: %w", s.table, err)
+	}
+	return nil
+}
+
+// Get implements TokenStore.
+func (s *SQLStore) Get(ctx context.Context, userID string) (*Connection, error) {
+	var keyID, sealed, scopes string
+	var connectedAt int64
+	c := &Connection{}
+	err := s.db.QueryRowContext(ctx, `SELECT key_id, sealed_token, grant_id, workspace_id, scopes, connected_at FROM `+s.table+
+		` WHERE user_id = $1`, userID).Scan(&keyID, &sealed, &c.GrantID, &c.WorkspaceID, &scopes, &connectedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, ErrNoConnection
+	case err != nil:
+		return nil, fmt.Errorf("connecthttp: reading the connection: %w", err)
+	}
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("connecthttp: the sealed token of a row is not base64: %w", err)
+	}
+	token, err := s.keys.open(keyID, raw, []byte(userID))
+	if err != nil {
+		return nil, err
+	}
+	c.AccessToken = kryptos.NewSecret(string(token))
+	c.Scopes, _ = kryptos.ParseScopes(scopes)
+	c.ConnectedAt = time.UnixMilli(connectedAt).UTC()
+	return c, nil
+}
+
+// Put implements TokenStore.
+func (s *SQLStore) Put(ctx context.Context, userID string, c Connection) error {
+	keyID, sealed := s.keys.seal([]byte(c.AccessToken.Reveal()), []byte(userID))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO `+s.table+` (user_id, key_id, sealed_token, grant_id, workspace_id, scopes, connected_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, sealed_token = excluded.sealed_token,
+	grant_id = excluded.grant_id, workspace_id = excluded.workspace_id, scopes = excluded.scopes,
+	connected_at = excluded.connected_at`,
+		userID, keyID, base64.StdEncoding.EncodeToString(sealed), c.GrantID, c.WorkspaceID, c.Scopes.String(), c.ConnectedAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("connecthttp: storing the connection: %w", err)
+	}
+	return nil
+}
+
+// Delete implements TokenStore.
+func (s *SQLStore) Delete(ctx context.Context, userID string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM `+s.table+` WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("connecthttp: deleting the connection: %w", err)
+	}
+	return nil
+}
+
+// Reseal seals again, under the keyring's primary key, every row sealed
+// under another key, and returns how many it changed: after adding a new
+// primary key, run it, then drop the old keys from the keyring. Each row is
+// replaced only if it did not change meanwhile, so it may run while the app
+// serves.
+func (s *SQLStore) Reseal(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, key_id, sealed_token FROM `+s.table+` WHERE key_id <> $1`, s.keys.primary)
+	if err != nil {
+		return 0, fmt.Errorf("connecthttp: listing rows to reseal: %w", err)
+	}
+	type row struct{ user, keyID, sealed string }
+	var old []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.user, &r.keyID, &r.sealed); err != nil {
+			_ = rows.Close()
+			return 0, fmt.Errorf("connecthttp: listing rows to reseal: %w", err)
+		}
+		old = append(old, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("connecthttp: listing rows to reseal: %w", err)
+	}
+	changed := 0
+	for _, r := range old {
+		raw, err := base64.StdEncoding.DecodeString(r.sealed)
+		if err != nil {
+			return changed, fmt.Errorf("connecthttp: the sealed token of a row is not base64: %w", err)
+		}
+		token, err := s.keys.open(r.keyID, raw, []byte(r.user))
+		if err != nil {
+			return changed, err
+		}
+		keyID, sealed := s.keys.seal(token, []byte(r.user))
+		res, err := s.db.ExecContext(ctx, `UPDATE `+s.table+` SET key_id = $1, sealed_token = $2 WHERE user_id = $3 AND sealed_token = $4`,
+			keyID, base64.StdEncoding.EncodeToString(sealed), r.user, r.sealed)
+		if err != nil {
+			return changed, fmt.Errorf("connecthttp: resealing a row: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			changed++
+		}
+	}
+	return changed, nil
+}

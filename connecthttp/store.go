@@ -1,0 +1,79 @@
+package connecthttp
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/kryptos-connect/kryptos-go"
+)
+
+// Connection is what an app keeps for each of its users who connected
+// Kryptos: the access token reads their data for 15 years, so keep it
+// sealed at rest (SQLStore does).
+type Connection struct {
+	// AccessToken authorizes data calls: client.User(kryptos.AccessToken(c.AccessToken.Reveal())).
+	AccessToken kryptos.Secret
+	// GrantID names the grant, to revoke it.
+	GrantID     string
+	WorkspaceID string
+	Scopes      kryptos.Scopes
+	ConnectedAt time.Time
+}
+
+// Credential returns the connection's credential, for Client.User.
+func (c *Connection) Credential() kryptos.Credential {
+	return kryptos.AccessToken(c.AccessToken.Reveal())
+}
+
+// ErrNoConnection matches a user who has no stored connection.
+var ErrNoConnection = errors.New("connecthttp: no connection is stored for this user")
+
+// TokenStore keeps each app user's Connection.
+type TokenStore interface {
+	// Get returns the user's connection, or an error matching
+	// ErrNoConnection when there is none.
+	Get(ctx context.Context, userID string) (*Connection, error)
+	// Put stores c for the user, replacing any previous one.
+	Put(ctx context.Context, userID string, c Connection) error
+	// Delete removes the user's connection; deleting none is not an error.
+	Delete(ctx context.Context, userID string) error
+}
+
+// MemoryStore is a TokenStore in memory, for tests and development. It is
+// safe for concurrent use.
+type MemoryStore struct {
+	mu    sync.Mutex
+	conns map[string]Connection
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{conns: map[string]Connection{}} }
+
+// Get implements TokenStore.
+func (m *MemoryStore) Get(_ context.Context, userID string) (*Connection, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.conns[userID]
+	if !ok {
+		return nil, ErrNoConnection
+	}
+	return &c, nil
+}
+
+// Put implements TokenStore.
+func (m *MemoryStore) Put(_ context.Context, userID string, c Connection) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.conns[userID] = c
+	return nil
+}
+
+// Delete implements TokenStore.
+func (m *MemoryStore) Delete(_ context.Context, userID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.conns, userID)
+	return nil
+}
