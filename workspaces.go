@@ -166,9 +166,9 @@ func (u *UserClient) workspaceLister(p WorkspacesParams, opts []CallOption) (*li
 
 // ListWorkspaces iterates over the workspaces the user is a member of, with
 // their membership: GET /v1/workspaces (no scope needed), page after page
-// as the loop asks for them. When p.Limit is 0 it asks for pages of 100
-// rather than the API's default of 10, to spend fewer calls of the data
-// quota.
+// as the loop asks for them. When p.Limit is 0 the API's default page size
+// (10) applies: unlike the other lists, this one documents no maximum to
+// ask for, and a user is a member of few workspaces.
 //
 // A Connect Guest is a member of no workspace: the list is empty, although
 // the Guest's token is bound to a workspace of type
@@ -177,9 +177,6 @@ func (u *UserClient) ListWorkspaces(ctx context.Context, p WorkspacesParams, opt
 	l, err := u.workspaceLister(p, opts)
 	if err != nil {
 		return failed[WorkspaceMembership](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxWorkspacesLimit // fewer calls against the data quota
 	}
 	return l.all(ctx)
 }

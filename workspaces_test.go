@@ -74,11 +74,11 @@ func TestListWorkspacesFollowsThePagesByTheTotal(t *testing.T) {
 	ws := func(id string) string {
 		return `{"wid":"` + id + `","workspaceName":"` + id + `","type":"enterprise","roleId":"admin","status":"active","joinedAt":null}`
 	}
-	// The server clamps the limit to 2 and sends no hasMore: the total of 3
-	// says a second page follows.
-	api.mock.RegisterResponderWithQuery(http.MethodGet, DefaultDataURL+"/v1/workspaces", "page=1&limit=100",
+	// No limit is sent (no maximum is documented); the server pages by 2
+	// and sends no hasMore: the total of 3 says a second page follows.
+	api.mock.RegisterResponderWithQuery(http.MethodGet, DefaultDataURL+"/v1/workspaces", "page=1",
 		reply(200, `{"success":true,"data":{"workspaces":[`+ws("a")+`,`+ws("b")+`],"pagination":{"page":1,"limit":2,"total":3}}}`))
-	api.mock.RegisterResponderWithQuery(http.MethodGet, DefaultDataURL+"/v1/workspaces", "page=2&limit=100",
+	api.mock.RegisterResponderWithQuery(http.MethodGet, DefaultDataURL+"/v1/workspaces", "page=2",
 		reply(200, `{"success":true,"data":{"workspaces":[`+ws("c")+`],"pagination":{"page":2,"limit":2,"total":3}}}`))
 	var ids []string
 	for _, m := range collect(t, api.user().ListWorkspaces(context.Background(), WorkspacesParams{})) {
