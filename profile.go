@@ -1,0 +1,110 @@
+package kryptos
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Profile is the user's own profile (DATA-API.md §5.1), or, for a Connect
+// Guest, the mark that there is none: a Guest has no Kryptos account, so
+// only Guest is set.
+type Profile struct {
+	// Guest reports that the credential belongs to a Connect Guest, who has
+	// no profile: the API answers 404 "User not found", which Me returns as
+	// a Profile with Guest true, every other field empty, and no error.
+	Guest bool `json:"-"`
+	// UID is the user's id; it equals the sub claim of their OIDC tokens.
+	UID string `json:"uid"`
+	// Email is unique across Kryptos.
+	Email string `json:"email"`
+	// FirstName and LastName are "" when the user has not given them (the
+	// API's null).
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Active    bool   `json:"active"`
+	// ClientType lists what kinds of client the user is: one or more of the
+	// ClientType constants, or values this package does not know yet, kept
+	// as sent.
+	ClientType []ClientType `json:"clientType"`
+	// PreferredLanguage is a language code; the API's default is "en".
+	PreferredLanguage string    `json:"preferredLanguage"`
+	CreatedAt         time.Time `json:"createdAt"`
+	UpdatedAt         time.Time `json:"updatedAt"`
+}
+
+// ClientType is a kind of Kryptos user, as Profile.ClientType lists them.
+type ClientType string
+
+// The documented client types.
+const (
+	ClientTypeRetail     ClientType = "retail"
+	ClientTypeEnterprise ClientType = "enterprise"
+	ClientTypeAccountant ClientType = "accountant"
+	ClientTypeDeveloper  ClientType = "developer"
+)
+
+// profileAnswer is the data of {success, data: Profile}.
+type profileAnswer struct {
+	Profile
+	found bool
+}
+
+func (a *profileAnswer) UnmarshalJSON(b []byte) error {
+	a.found = string(b) != "null"
+	return json.Unmarshal(b, &a.Profile)
+}
+
+func (a *profileAnswer) check() error {
+	if !a.found || a.UID == "" {
+		return errors.New("no profile (uid) in the answer")
+	}
+	return nil
+}
+
+// Me returns the profile of the user whose credential the UserClient has:
+// GET /v1/users/me (scope users:read). It is the one data API call that
+// also takes the user's API key (APIKey) instead of an access token.
+//
+// A Connect Guest has no profile: the API answers 404 {"success": false,
+// "error": "User not found"}, which the docs call expected, not a failure.
+// Me returns it as a *Profile whose Guest field is true, with nil error, so
+// that
+//
+//	me, err := user.Me(ctx)
+//	if err != nil { return err }
+//	if me.Guest { /* an anonymous Connect user: no email, no name */ }
+//
+// Any other 404 (one that is not the API's JSON, such as a proxy's page
+// for a wrong base URL) is returned as an error that matches ErrNotFound.
+func (u *UserClient) Me(ctx context.Context, opts ...CallOption) (*Profile, error) {
+	var a profileAnswer
+	err := u.c.do(ctx, opMe, request{cred: u.cred}, &a, opts)
+	if isGuestProfileAnswer(err) {
+		return &Profile{Guest: true}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &a.Profile, nil
+}
+
+// isGuestProfileAnswer reports whether err is the API's answer to a Guest's
+// GET /v1/users/me: a 404 in the API's error envelope, with the documented
+// message "User not found" or a not-found code. A 404 without the API's
+// JSON (describeNonJSON's message) is not it.
+func isGuestProfileAnswer(err error) bool {
+	var apiErr *Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.cause != nil {
+		return false
+	}
+	switch strings.ToUpper(apiErr.Code) {
+	case "NOT_FOUND", "USER_NOT_FOUND":
+		return true
+	case "":
+		return strings.EqualFold(strings.TrimSpace(apiErr.Message), "User not found")
+	}
+	return false
+}
