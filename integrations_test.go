@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func at(s string) time.Time {
+func syncTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
@@ -23,14 +23,14 @@ func at(s string) time.Time {
 	return t
 }
 
-// queries keeps the query string of each request a responder answers.
-type queries struct {
+// queryLog keeps the query string of each request a responder answers.
+type queryLog struct {
 	mu   sync.Mutex
 	seen []string
 }
 
 // answer answers with r, noting the request's query first.
-func (q *queries) answer(r httpmock.Responder) httpmock.Responder {
+func (q *queryLog) answer(r httpmock.Responder) httpmock.Responder {
 	return func(req *http.Request) (*http.Response, error) {
 		q.mu.Lock()
 		q.seen = append(q.seen, req.URL.RawQuery)
@@ -40,7 +40,7 @@ func (q *queries) answer(r httpmock.Responder) httpmock.Responder {
 }
 
 // last returns the last query seen.
-func (q *queries) last(t *testing.T) string {
+func (q *queryLog) last(t *testing.T) string {
 	t.Helper()
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -51,7 +51,7 @@ func (q *queries) last(t *testing.T) string {
 func TestListIntegrationsDecodesTheDocumentedAnswer(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	var q queries
+	var q queryLog
 	api.onData(http.MethodGet, "/v1/integrations", q.answer(reply(200, golden(t, "integrations.list.json"))))
 	page, err := api.user().ListIntegrationsPage(context.Background(), IntegrationsParams{})
 	require.NoError(t, err)
@@ -59,14 +59,14 @@ func TestListIntegrationsDecodesTheDocumentedAnswer(t *testing.T) {
 		ID: "int_9f2c", WorkspaceID: "ws_12ab", ProviderID: "binance", PrimaryPortfolioID: "pf_main", Alias: "Main exchange",
 		AccountStatus: AccountActive, CredentialKind: CredentialAPIKey, SyncEnabled: true, IsCustomWallet: false,
 		Provider:   IntegrationProvider{ID: "binance", Name: "Binance", PublicName: "Binance", Logo: "https://...", Type: ProviderTypeExchange},
-		LastSyncID: "sync_7712", LastSyncedAt: at("2026-08-13T09:14:22Z"),
+		LastSyncID: "sync_7712", LastSyncedAt: syncTime("2026-08-13T09:14:22Z"),
 		LatestSync: &SyncJob{ID: "sync_7712", Status: SyncCompleted, SyncKind: "api", Mode: SyncIncremental, ProgressPercent: 100,
-			RecordsProcessed: 412, RecordsFailed: 0, LimitReached: false, CompletedAt: at("2026-08-13T09:16:02Z")},
+			RecordsProcessed: 412, RecordsFailed: 0, LimitReached: false, CompletedAt: syncTime("2026-08-13T09:16:02Z")},
 		TxnCounts:    &IntegrationTxnCounts{Total: 1284, ByType: map[string]int{"trade": 900, "deposit": 220}},
 		NetValue:     Ptr(150000.0),
-		BaseCurrency: "USD", MetadataUpdatedAt: at("2026-08-13T09:16:30Z"),
+		BaseCurrency: "USD", MetadataUpdatedAt: syncTime("2026-08-13T09:16:30Z"),
 		HasMissingBalance: false, CanResync: true, AssetLogos: []string{"https://..."}, AssetCount: 12, TxnCount: 1284,
-		Credentials: nil, CreatedAt: at("2026-01-04T11:02:00Z"), UpdatedAt: at("2026-08-13T09:16:30Z"),
+		Credentials: nil, CreatedAt: syncTime("2026-01-04T11:02:00Z"), UpdatedAt: syncTime("2026-08-13T09:16:30Z"),
 	}}, page.Items)
 	assert.Equal(t, 7, page.Total)
 	assert.Nil(t, page.Summary.ProviderCounts, "not asked for")
@@ -99,7 +99,7 @@ func TestListIntegrationsSendsEveryFilter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			api := newMockAPI(t)
-			var q queries
+			var q queryLog
 			api.onData(http.MethodGet, "/v1/integrations", q.answer(reply(200, `{"success":true,"data":{"integrations":[],"pagination":{"page":1,"limit":50,"total":0,"totalPages":0,"hasMore":false}}}`)))
 			page, err := api.user().ListIntegrationsPage(context.Background(), tc.params)
 			require.NoError(t, err)
@@ -151,7 +151,7 @@ func TestListIntegrationsFollowsThePagesAndCarriesTheProviderCounts(t *testing.T
 func TestListIntegrationSummariesAsksForTheLightProjection(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	var q queries
+	var q queryLog
 	api.onData(http.MethodGet, "/v1/integrations", q.answer(reply(200, `{"success":true,"data":{"integrations":[
 		{"id":"int_1","alias":null,"providerId":"ethereum","providerName":"Ethereum","providerPublicName":"Ethereum",
 		 "logo":"https://x/eth.png","transactionCount":240,"address":"0xabc"}],
@@ -221,15 +221,15 @@ func TestGetIntegrationDecodesTheFullObject(t *testing.T) {
 			Functions:         []IntegrationFunction{{Name: "importFile", PublicName: "CSV file", IsBase: true, Categories: []string{"import"}, Enabled: true}},
 			IntegrationInfo:   map[string]any{"docs": "https://x"},
 			WalletLimitations: &IntegrationWalletLimitations{ImportOptions: []IntegrationImportOption{{Name: "csv", Status: true, IsRecommended: true}}},
-			Metadata:          map[string]any{}, CreatedAt: at("2026-01-01T00:00:00Z"), UpdatedAt: at("2026-08-01T00:00:00Z")},
-		LastSyncID: "sync_9", LastSyncedAt: at("2026-08-13T09:14:22Z"),
+			Metadata:          map[string]any{}, CreatedAt: syncTime("2026-01-01T00:00:00Z"), UpdatedAt: syncTime("2026-08-01T00:00:00Z")},
+		LastSyncID: "sync_9", LastSyncedAt: syncTime("2026-08-13T09:14:22Z"),
 		LatestSync: &SyncJob{ID: "sync_9", Status: SyncPartiallySynced, SyncKind: "csv", Mode: SyncFromStart, ProgressPercent: 100,
-			RecordsProcessed: 90, LimitReached: true, CompletedAt: at("2026-08-13T09:16:02Z")},
+			RecordsProcessed: 90, LimitReached: true, CompletedAt: syncTime("2026-08-13T09:16:02Z")},
 		BaseCurrency: "USD", CanResync: true,
-		CreatedAt: at("2026-01-04T11:02:00Z"), UpdatedAt: at("2026-08-13T09:16:30Z"),
+		CreatedAt: syncTime("2026-01-04T11:02:00Z"), UpdatedAt: syncTime("2026-08-13T09:16:30Z"),
 		Connections: []json.RawMessage{json.RawMessage(`{"chainId":"ethereum"}`)},
 		CSVUploads: []IntegrationCSVUpload{{UploadID: "upl_1", FileName: "trades.csv", FileSize: 23104, FileType: "text/csv",
-			Status: "processed", RowCount: 240, Summary: json.RawMessage(`{"imported":90}`), UploadedAt: at("2026-01-04T11:02:00Z")}},
+			Status: "processed", RowCount: 240, Summary: json.RawMessage(`{"imported":90}`), UploadedAt: syncTime("2026-01-04T11:02:00Z")}},
 	}, *got)
 	assert.True(t, got.LatestSync.Status.Succeeded(), "partially_synced is a success with losses")
 }
@@ -270,7 +270,7 @@ func TestGetIntegrationErrors(t *testing.T) {
 func TestSearchIntegrations(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	var q queries
+	var q queryLog
 	api.onData(http.MethodGet, "/v1/integrations/search", q.answer(reply(200, `{"success":true,"data":{"integrations":[
 		{"id":"int_1","alias":"Main","providerId":"ethereum","providerName":"Ethereum","providerPublicName":"Ethereum","logo":"l1","transactionCount":3,"address":"0xabc"},
 		{"id":"int_2","alias":"Kraken","providerId":"kraken","provider":{"id":"kraken","name":"Kraken","publicName":"Kraken Pro","logo":"l2","type":"exchange"},
@@ -305,7 +305,7 @@ func TestGetSyncStatus(t *testing.T) {
 	ctx := context.Background()
 	st, err := api.user().GetSyncStatus(ctx, SyncStatusParams{})
 	require.NoError(t, err)
-	assert.Equal(t, WorkspaceSyncStatus{LastSyncedAt: at("2026-08-13T09:16:02Z")}, *st)
+	assert.Equal(t, WorkspaceSyncStatus{LastSyncedAt: syncTime("2026-08-13T09:16:02Z")}, *st)
 	st, err = api.user().GetSyncStatus(ctx, SyncStatusParams{PortfolioID: "pf_new"})
 	require.NoError(t, err)
 	assert.True(t, st.LastSyncedAt.IsZero(), "never synced")
@@ -320,7 +320,7 @@ func TestListIntegrationAssets(t *testing.T) {
 	row := `{"assetId":"a1","symbol":"ETH","name":"Ethereum","logo":"l","type":"crypto","chainId":"ethereum",
 		"contractAddress":null,"quantity":"1.500000000000000000","price":3200,"value":4800,"costBasis":3000.5,
 		"isSpam":false,"transactionCount":12,"extra":{"x":1}}`
-	var q queries
+	var q queryLog
 	api.onData(http.MethodGet, "/v1/integrations/int_1/assets", q.answer(reply(200,
 		`{"success":true,"data":{"assets":[`+row+`],"pagination":{"page":2,"limit":10,"total":11,"totalPages":2,"hasMore":false}}}`)))
 	page, err := api.user().ListIntegrationAssetsPage(context.Background(), "int_1",

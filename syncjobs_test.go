@@ -37,7 +37,7 @@ func TestGetSyncJobReadsEveryField(t *testing.T) {
 	assert.Equal(t, SyncJob{ID: "sync_7712", Status: SyncPartiallySynced, IntegrationID: "int_1", SyncKind: "api", Mode: SyncIncremental,
 		ProgressPercent: 100, RecordsProcessed: 412, LimitReached: true,
 		Summary:     json.RawMessage(`{"fetchTrades":{"records":412,"status":"partially_synced"}}`),
-		CompletedAt: at("2026-08-13T09:16:02Z"), CreatedAt: at("2026-08-13T09:14:22Z"), UpdatedAt: at("2026-08-13T09:15:00Z")}, *job)
+		CompletedAt: syncTime("2026-08-13T09:16:02Z"), CreatedAt: syncTime("2026-08-13T09:14:22Z"), UpdatedAt: syncTime("2026-08-13T09:15:00Z")}, *job)
 	assert.Equal(t, 2, api.rec.count(), "reads are retried")
 	assert.Equal(t, "Bearer "+testAccessToken, api.rec.last(t).Header.Get("Authorization"))
 }
@@ -119,7 +119,7 @@ func TestListSyncJobsAcceptsEveryShape(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			api := newMockAPI(t)
-			var q queries
+			var q queryLog
 			api.onData(http.MethodGet, "/v1/sync", q.answer(reply(200, tc.body)))
 			jobs := collect(t, api.user().ListSyncJobs(context.Background(), SyncJobsParams{IntegrationID: "int_1"}))
 			require.Len(t, jobs, 2)

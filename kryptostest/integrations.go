@@ -521,7 +521,7 @@ func (s *Server) listIntegrationAssets(w http.ResponseWriter, r *http.Request) {
 	for _, p := range v.all {
 		switch {
 		case p.asset.spam && !spam,
-			p.value() < minValue,
+			round2(p.value()) < minValue,
 			text != "" && !strings.Contains(strings.ToLower(p.asset.symbol), text) && !strings.Contains(strings.ToLower(p.asset.name), text):
 			continue
 		}
