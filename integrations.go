@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
+	"math"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
@@ -728,11 +730,14 @@ func (u *UserClient) integrationAssetLister(integrationID string, p IntegrationA
 	if p.IncludeSpam {
 		q.v.Set("includeSpam", "true")
 	}
-	var long error
-	if len([]rune(p.Query)) > maxAssetQueryRunes {
-		long = &ParamError{"params.Query", "must be at most 100 characters"}
+	var bad error
+	switch {
+	case utf8.RuneCountInString(p.Query) > maxAssetQueryRunes:
+		bad = &ParamError{"params.Query", "must be at most 100 characters"}
+	case p.MinValue != nil && (math.IsNaN(*p.MinValue) || math.IsInf(*p.MinValue, 0)):
+		bad = &ParamError{"params.MinValue", "must be a finite number"}
 	}
-	if err := errors.Join(q.check(), long, checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxIntegrationAssetsLimit)); err != nil {
+	if err := errors.Join(q.check(), bad, checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxIntegrationAssetsLimit)); err != nil {
 		return nil, invalid(op, err)
 	}
 	return &lister[IntegrationAsset, NoSummary]{u: u, op: op, params: []string{integrationID}, query: q.v, style: byPageNumber,

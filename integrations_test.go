@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -338,7 +339,7 @@ func TestListIntegrationAssets(t *testing.T) {
 	assert.Len(t, all, 1)
 	assert.Equal(t, "limit=100&page=1", q.last(t))
 
-	for _, p := range []IntegrationAssetsParams{{Query: strings.Repeat("é", 101)}, {Limit: 101}, {Page: -1}} {
+	for _, p := range []IntegrationAssetsParams{{Query: strings.Repeat("é", 101)}, {Limit: 101}, {Page: -1}, {MinValue: Ptr(math.NaN())}, {MinValue: Ptr(math.Inf(1))}} {
 		_, err := api.user().ListIntegrationAssetsPage(context.Background(), "int_1", p)
 		require.ErrorIs(t, err, ErrInvalidParams)
 	}

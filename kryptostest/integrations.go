@@ -32,32 +32,43 @@ import (
 //     under WithCSVResyncUnsupported.
 
 // integrationView is what the data API says about an integration at a
-// moment.
+// moment. Its positions are replayed from the ledgers only when an answer
+// needs them: a scale test's histories are long.
 type integrationView struct {
-	in *integration
+	in  *integration
+	s   *Server
+	now time.Time
 	// visible are the transactions the data API shows; finished is the
 	// last successful sync, nil if none.
 	visible  []*txRecord
 	finished *job
-	// held are the integration's non-spam positions.
-	held []*position
-	// all includes spam tokens.
-	all []*position
+	// all are the integration's positions, spam tokens included; held
+	// leaves them out, most valuable first. Both are nil until replayed.
+	all, held []*position
+	replayed  bool
 }
 
 func (s *Server) viewIntegration(in *integration, now time.Time) *integrationView {
-	v := &integrationView{in: in, visible: in.visible(&s.cfg, now), finished: in.lastFinished(&s.cfg, now)}
-	v.all = s.positions([]*integration{in}, now)
+	return &integrationView{in: in, s: s, now: now, visible: in.visible(&s.cfg, now), finished: in.lastFinished(&s.cfg, now)}
+}
+
+// replay computes the positions once.
+func (v *integrationView) replay() {
+	if v.replayed {
+		return
+	}
+	v.replayed = true
+	v.all = v.s.positions([]*integration{v.in}, v.now)
 	for _, p := range v.all {
 		if !p.asset.spam {
 			v.held = append(v.held, p)
 		}
 	}
 	sort.SliceStable(v.held, func(a, b int) bool { return v.held[a].value() > v.held[b].value() })
-	return v
 }
 
 func (v *integrationView) netValue() float64 {
+	v.replay()
 	total := 0.0
 	for _, p := range v.held {
 		total += p.value()
@@ -160,6 +171,7 @@ func (s *Server) dataIntegrationJSON(req *dataRequest, v *integrationView, liste
 		counts = map[string]any{"total": len(v.visible), "byType": byType}
 		metadataAt, netValue = iso(v.finished.finishedAt(&s.cfg)), v.netValue()
 	}
+	v.replay()
 	logos := []string{}
 	for _, p := range v.held {
 		if len(logos) < 5 {
@@ -517,6 +529,7 @@ func (s *Server) listIntegrationAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	text = strings.ToLower(text)
 	v := s.viewIntegration(in, req.now)
+	v.replay()
 	var rows []*position
 	for _, p := range v.all {
 		switch {
