@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// syncTime reads an RFC 3339 time of a sample.
 func syncTime(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {

@@ -164,10 +164,10 @@ func TestListSyncJobsRejectsBadParamsBeforeSending(t *testing.T) {
 	assert.Equal(t, 0, api.rec.count())
 }
 
-// sleeps records the waits of a WaitForSync instead of waiting.
-type sleeps struct{ waits []time.Duration }
+// recordedSleeps records the waits of a WaitForSync instead of waiting.
+type recordedSleeps struct{ waits []time.Duration }
 
-func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+func (s *recordedSleeps) sleep(ctx context.Context, d time.Duration) error {
 	s.waits = append(s.waits, d)
 	return ctx.Err()
 }
@@ -188,7 +188,7 @@ func TestWaitForSyncPollsWithBackOffUntilTheJobIsFinal(t *testing.T) {
 		r = r.Then(reply(200, `{"success":true,"data":`+a+`}`))
 	}
 	api.onData(http.MethodGet, "/v1/sync/sync_1", r)
-	var clock sleeps
+	var clock recordedSleeps
 	var seen []string
 	job, err := api.user().WaitForSync(context.Background(), "sync_1", WaitOptions{
 		FirstInterval: time.Second, MaxInterval: 5 * time.Second, sleep: clock.sleep,
@@ -214,7 +214,7 @@ func TestWaitForSyncDefaultsAndLimits(t *testing.T) {
 	// The context ends while the job runs: the last state comes back with
 	// the context's error.
 	ctx, cancel := context.WithCancel(context.Background())
-	clock := sleeps{}
+	clock := recordedSleeps{}
 	calls := 0
 	job, err := api.user().WaitForSync(ctx, "sync_1", WaitOptions{sleep: func(ctx context.Context, d time.Duration) error {
 		if calls++; calls == 6 {
@@ -263,7 +263,7 @@ func TestWaitForLimitResyncsFollowsEveryTriggeredSync(t *testing.T) {
 	limit := &TransactionLimit{Resync: &LimitResync{Triggered: []TriggeredSync{
 		{IntegrationID: "int_1", SyncID: "sync_a"}, {IntegrationID: "int_2", SyncID: "sync_b"},
 	}}}
-	var clock sleeps
+	var clock recordedSleeps
 	var progress []string
 	jobs, err := api.user().WaitForLimitResyncs(context.Background(), limit, WaitOptions{sleep: clock.sleep,
 		OnProgress: func(j SyncJob) { progress = append(progress, j.IntegrationID+" "+string(j.Status)) }})

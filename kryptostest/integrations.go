@@ -1,6 +1,7 @@
 package kryptostest
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"sort"
@@ -91,7 +92,7 @@ func lastSyncedAt(in *integration) time.Time {
 	return in.lastJob.createdAt
 }
 
-func (s *Server) updatedAt(in *integration, now time.Time) time.Time {
+func (s *Server) integrationUpdatedAt(in *integration, now time.Time) time.Time {
 	t := in.addedOn
 	if in.lastJob != nil && in.lastJob.updatedAt(&s.cfg, now).After(t) {
 		t = in.lastJob.updatedAt(&s.cfg, now)
@@ -152,7 +153,7 @@ func (s *Server) dataIntegrationJSON(req *dataRequest, v *integrationView, liste
 		"syncEnabled": !in.syncDisabled, "isTokenExpired": false, "lastSyncStatus": s.lastSyncStatus(in, now),
 		"isCustomWallet": false, "lastSyncId": lastSyncID, "lastSyncedAt": iso(lastSyncedAt(in)),
 		"latestSync": latest, "baseCurrency": "USD", "canResync": s.canResync(in), "credentials": credentials,
-		"createdAt": iso(in.addedOn), "updatedAt": iso(s.updatedAt(in, now)), "deletedAt": nil,
+		"createdAt": iso(in.addedOn), "updatedAt": iso(s.integrationUpdatedAt(in, now)), "deletedAt": nil,
 	}
 	if !listed {
 		out["provider"] = integrationProviderJSON(in.provider)
@@ -183,9 +184,9 @@ func (s *Server) dataIntegrationJSON(req *dataRequest, v *integrationView, liste
 	return out
 }
 
-// summaryJSON is the fields=summary projection of an integration, also the
+// integrationSummaryJSON is the fields=summary projection of an integration, also the
 // sandbox's typeahead item.
-func summaryJSON(v *integrationView) map[string]any {
+func integrationSummaryJSON(v *integrationView) map[string]any {
 	in := v.in
 	var address any
 	if credentialKind(in.provider) == string(kryptos.CredentialAddress) {
@@ -293,7 +294,7 @@ func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	list := make([]map[string]any, 0, to-from)
 	for _, v := range views[from:to] {
 		if f.summary {
-			list = append(list, summaryJSON(v))
+			list = append(list, integrationSummaryJSON(v))
 		} else {
 			list = append(list, s.dataIntegrationJSON(req, v, true))
 		}
@@ -376,11 +377,11 @@ func (s *Server) sortIntegrations(views []*integrationView, by string, ascending
 		case "alias":
 			return strings.Compare(strings.ToLower(a.in.alias), strings.ToLower(b.in.alias))
 		case "updatedAt":
-			return s.updatedAt(a.in, now).Compare(s.updatedAt(b.in, now))
+			return s.integrationUpdatedAt(a.in, now).Compare(s.integrationUpdatedAt(b.in, now))
 		case "lastSyncedAt":
 			return lastSyncedAt(a.in).Compare(lastSyncedAt(b.in))
 		case "netValue":
-			return compareFloat(a.sortValue(), b.sortValue())
+			return cmp.Compare(a.sortValue(), b.sortValue())
 		case "txnCount":
 			return len(a.visible) - len(b.visible)
 		}
@@ -403,16 +404,6 @@ func (v *integrationView) sortValue() float64 {
 	return v.netValue()
 }
 
-func compareFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // GET /v1/integrations/{integrationId}
 func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -423,7 +414,7 @@ func (s *Server) getIntegration(w http.ResponseWriter, r *http.Request) {
 	}
 	in := req.user.integration(r.PathValue("integrationId"))
 	if in == nil {
-		writeAPIError(w, notFound("Integration not found"))
+		writeAPIError(w, notFoundWithDetails("Integration not found"))
 		return
 	}
 	writeData(w, http.StatusOK, s.dataIntegrationJSON(req, s.viewIntegration(in, req.now), false))
@@ -451,7 +442,7 @@ func (s *Server) searchIntegrations(w http.ResponseWriter, r *http.Request) {
 	for _, in := range req.user.integrations {
 		for _, text := range []string{in.alias, in.address, in.provider.id, in.provider.name, in.provider.publicName} {
 			if strings.Contains(strings.ToLower(text), q) {
-				list = append(list, summaryJSON(s.viewIntegration(in, req.now)))
+				list = append(list, integrationSummaryJSON(s.viewIntegration(in, req.now)))
 				break
 			}
 		}
@@ -472,7 +463,7 @@ func (s *Server) integrationSyncStatus(w http.ResponseWriter, r *http.Request) {
 	var pf *portfolio
 	if id := req.q.Get("portfolioId"); id != "" {
 		if pf = req.user.portfolio(id); pf == nil {
-			writeAPIError(w, notFound("Portfolio not found"))
+			writeAPIError(w, notFoundWithDetails("Portfolio not found"))
 			return
 		}
 	}
@@ -500,7 +491,7 @@ func (s *Server) listIntegrationAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	in := req.user.integration(r.PathValue("integrationId"))
 	if in == nil {
-		writeAPIError(w, notFound("Integration not found"))
+		writeAPIError(w, notFoundWithDetails("Integration not found"))
 		return
 	}
 	page, limit, e := numberedPage(req.q, 50, 100)

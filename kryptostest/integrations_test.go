@@ -18,11 +18,11 @@ import (
 // connected.
 func integrationsOf(t *testing.T, user *kryptos.UserClient) []kryptos.Integration {
 	t.Helper()
-	return listed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.SortByCreatedAt, Ascending: true})
+	return integrationsListed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.SortByCreatedAt, Ascending: true})
 }
 
-// listed drains ListIntegrations.
-func listed(t *testing.T, user *kryptos.UserClient, p kryptos.IntegrationsParams) []kryptos.Integration {
+// integrationsListed drains ListIntegrations.
+func integrationsListed(t *testing.T, user *kryptos.UserClient, p kryptos.IntegrationsParams) []kryptos.Integration {
 	t.Helper()
 	var out []kryptos.Integration
 	for in, err := range user.ListIntegrations(ctx, p) {
@@ -32,7 +32,7 @@ func listed(t *testing.T, user *kryptos.UserClient, p kryptos.IntegrationsParams
 	return out
 }
 
-func aliases(ins []kryptos.Integration) []string {
+func integrationAliases(ins []kryptos.Integration) []string {
 	out := make([]string, len(ins))
 	for i, in := range ins {
 		out[i] = in.Alias
@@ -40,12 +40,12 @@ func aliases(ins []kryptos.Integration) []string {
 	return out
 }
 
-// workspaceFixture is a Guest with four integrations connected a minute
+// integrationsFixture is a Guest with four integrations connected a minute
 // apart under a transaction cap of 130, with 40 transactions each: the
 // Binance account, the Ethereum wallet and the CSV import are whole, the
 // Kraken account was cut at 10 transactions by the cap, and the Ethereum
 // wallet's latest sync failed.
-type workspaceFixture struct {
+type integrationsFixture struct {
 	srv                         *Server
 	clock                       *FakeClock
 	c                           *kryptos.Client
@@ -55,13 +55,13 @@ type workspaceFixture struct {
 	connectedAt, failedResyncAt time.Time
 }
 
-func newWorkspaceFixture(t *testing.T) *workspaceFixture {
+func newIntegrationsFixture(t *testing.T) *integrationsFixture {
 	t.Helper()
 	clock := NewFakeClock(epoch)
 	srv := NewServer(WithClock(clock), WithSandboxMode(false), WithPortfolioSize(40),
 		WithWorkspaceTransactionLimit(kryptos.Ptr[int64](130), nil), WithSyncTimings(time.Second, 4*time.Second))
 	t.Cleanup(srv.Close)
-	f := &workspaceFixture{srv: srv, clock: clock, c: srv.Client(fast...), connectedAt: epoch}
+	f := &integrationsFixture{srv: srv, clock: clock, c: srv.Client(fast...), connectedAt: epoch}
 	f.grant = connect(t, srv, f.c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "binance", Address: "acct-main", Alias: "Trading desk"}}})
 	f.user = f.c.User(f.grant.Credential())
 	for _, w := range []Wallet{
@@ -129,11 +129,11 @@ func TestIntegrationAnswersHaveTheSamplesShape(t *testing.T) {
 
 func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 	t.Parallel()
-	f := newWorkspaceFixture(t)
+	f := newIntegrationsFixture(t)
 	user := f.user
 
 	// The API's default order: newest first.
-	assert.Equal(t, []string{"Kraken", "Old ledger", "Main wallet", "Trading desk"}, aliases(listed(t, user, kryptos.IntegrationsParams{Limit: 1})),
+	assert.Equal(t, []string{"Kraken", "Old ledger", "Main wallet", "Trading desk"}, integrationAliases(integrationsListed(t, user, kryptos.IntegrationsParams{Limit: 1})),
 		"four pages of one")
 	page, err := user.ListIntegrationsPage(ctx, kryptos.IntegrationsParams{Limit: 3})
 	require.NoError(t, err)
@@ -143,7 +143,7 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 	require.True(t, page.HasNext())
 	next, err := page.Next(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"Trading desk"}, aliases(next.Items))
+	assert.Equal(t, []string{"Trading desk"}, integrationAliases(next.Items))
 	assert.False(t, next.HasNext())
 
 	trading := f.kraken.PrimaryPortfolioID
@@ -178,8 +178,8 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := listed(t, user, tc.params)
-			assert.Equal(t, tc.want, nilIfNone(aliases(got)))
+			got := integrationsListed(t, user, tc.params)
+			assert.Equal(t, tc.want, noneAsNil(integrationAliases(got)))
 			for _, in := range got {
 				if tc.params.PrimaryPortfolioID != "" {
 					assert.Equal(t, tc.params.PrimaryPortfolioID, in.PrimaryPortfolioID)
@@ -194,7 +194,7 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 		})
 	}
 
-	byValue := listed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.SortByNetValue, Ascending: true})
+	byValue := integrationsListed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.SortByNetValue, Ascending: true})
 	require.Len(t, byValue, 4)
 	for i := 1; i < len(byValue); i++ {
 		assert.LessOrEqual(t, *byValue[i-1].NetValue, *byValue[i].NetValue, "ascending net value")
@@ -218,7 +218,7 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 	assert.Equal(t, 10, summaries[f.kraken.ID].TransactionCount)
 }
 
-func nilIfNone(s []string) []string {
+func noneAsNil(s []string) []string {
 	if len(s) == 0 {
 		return nil
 	}
@@ -227,7 +227,7 @@ func nilIfNone(s []string) []string {
 
 func TestIntegrationObjectsComeFromTheModel(t *testing.T) {
 	t.Parallel()
-	f := newWorkspaceFixture(t)
+	f := newIntegrationsFixture(t)
 
 	// Kraken: the cap cut its import, so its ledger holds less than the
 	// provider.
@@ -300,7 +300,7 @@ func TestIntegrationObjectsComeFromTheModel(t *testing.T) {
 
 func TestSingleIntegrationReads(t *testing.T) {
 	t.Parallel()
-	f := newWorkspaceFixture(t)
+	f := newIntegrationsFixture(t)
 	eth, err := f.user.GetIntegration(ctx, f.eth.ID)
 	require.NoError(t, err)
 	assert.Equal(t, f.eth.ID, eth.ID)
@@ -351,7 +351,7 @@ func TestSingleIntegrationReads(t *testing.T) {
 
 func TestIntegrationSearchAndSyncStatus(t *testing.T) {
 	t.Parallel()
-	f := newWorkspaceFixture(t)
+	f := newIntegrationsFixture(t)
 	found, err := f.user.SearchIntegrations(ctx, kryptos.SearchIntegrationsParams{Query: "kRaKeN"})
 	require.NoError(t, err)
 	require.Len(t, found, 1)
@@ -381,7 +381,7 @@ func TestIntegrationSearchAndSyncStatus(t *testing.T) {
 
 func TestIntegrationAssetsFilters(t *testing.T) {
 	t.Parallel()
-	f := newWorkspaceFixture(t)
+	f := newIntegrationsFixture(t)
 	all := func(p kryptos.IntegrationAssetsParams) []kryptos.IntegrationAsset {
 		var out []kryptos.IntegrationAsset
 		for a, err := range f.user.ListIntegrationAssets(ctx, f.eth.ID, p) {
@@ -434,7 +434,7 @@ func TestIntegrationAssetsFilters(t *testing.T) {
 
 func TestIntegrationRoutesRefuseWhatTheDocsRefuse(t *testing.T) {
 	t.Parallel()
-	f := newWorkspaceFixture(t)
+	f := newIntegrationsFixture(t)
 	token := map[string]string{"Authorization": "Bearer " + f.grant.AccessToken.Reveal()}
 	for _, bad := range []string{"providerType=bank", "status=deleted", "sortBy=name", "sortOrder=up", "fields=all",
 		"hasMissingBalance=maybe", "includeProviderCounts=yes", "page=0", "limit=0"} {

@@ -88,8 +88,8 @@ func functionOf(p *providerInfo, tx *txRecord) string {
 	return "fetchTransactions"
 }
 
-// dataMode is a job's mode in the data API's words.
-func dataMode(m kryptos.ResyncMode) kryptos.SyncMode {
+// syncModeOf is a job's mode in the data API's words.
+func syncModeOf(m kryptos.ResyncMode) kryptos.SyncMode {
 	if m == kryptos.ResyncFromStart {
 		return kryptos.SyncFromStart
 	}
@@ -234,7 +234,7 @@ func (s *Server) jobSummary(in *integration, j *job, v jobView, records []*txRec
 func (s *Server) latestSyncJSON(in *integration, j *job, now time.Time) map[string]any {
 	v := s.viewJob(in, j, now)
 	return map[string]any{
-		"id": j.id, "status": v.status, "syncKind": syncKind(in), "mode": dataMode(j.mode),
+		"id": j.id, "status": v.status, "syncKind": syncKind(in), "mode": syncModeOf(j.mode),
 		"progressPercent": v.percent, "recordsProcessed": v.processed, "recordsFailed": 0,
 		"limitReached": v.limitReached, "completedAt": iso(v.completedAt),
 	}
@@ -261,7 +261,7 @@ func (s *Server) getSyncJob(w http.ResponseWriter, r *http.Request) {
 	}
 	j := s.state.jobs[r.PathValue("syncId")]
 	if j == nil || j.userID != req.user.id {
-		writeAPIError(w, notFound("Sync not found"))
+		writeAPIError(w, notFoundWithDetails("Sync not found"))
 		return
 	}
 	writeData(w, http.StatusOK, s.syncJobJSON(req.user.integration(j.walletID), j, req.now))
@@ -350,7 +350,7 @@ func (s *Server) resyncUserIntegration(w http.ResponseWriter, r *http.Request) {
 	}
 	in := req.user.integration(r.PathValue("integrationId"))
 	if in == nil {
-		writeAPIError(w, notFound("Integration not found"))
+		writeAPIError(w, notFoundWithDetails("Integration not found"))
 		return
 	}
 	mode, opts, e := resyncRequest(in, body)
@@ -404,9 +404,9 @@ func resyncRequest(in *integration, b resyncBody) (kryptos.ResyncMode, *syncOpti
 	return mode, o, nil
 }
 
-// notFound is the integrations family's wrapped 404, with its empty
+// notFoundWithDetails is the integrations family's wrapped 404, with its empty
 // details (DATA-API.md §3.2).
-func notFound(message string) *apiError {
+func notFoundWithDetails(message string) *apiError {
 	e := errorf(http.StatusNotFound, "NOT_FOUND", "%s", message)
 	e.details = map[string]any{}
 	return e

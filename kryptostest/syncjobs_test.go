@@ -26,8 +26,8 @@ func connectWriter(t *testing.T, srv *Server, c *kryptos.Client, u LinkUser) *kr
 	return g
 }
 
-// report decodes a job's per-function summary.
-func report(t *testing.T, j *kryptos.SyncJob) map[string]struct {
+// syncReport decodes a job's per-function summary.
+func syncReport(t *testing.T, j *kryptos.SyncJob) map[string]struct {
 	Status  string `json:"status"`
 	Records int    `json:"records"`
 	Error   string `json:"error"`
@@ -42,7 +42,7 @@ func report(t *testing.T, j *kryptos.SyncJob) map[string]struct {
 	return out
 }
 
-func keys[V any](m map[string]V) []string {
+func reportFunctions[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -70,8 +70,8 @@ func TestSyncJobsReportTheirProgress(t *testing.T) {
 	assert.Zero(t, job.ProgressPercent)
 	assert.True(t, job.CompletedAt.IsZero())
 	functions := []string{"fetchDeposits", "fetchStakingRewards", "fetchTrades", "fetchWithdrawals"}
-	assert.Equal(t, functions, keys(report(t, job)), "one entry per function of the provider")
-	for _, r := range report(t, job) {
+	assert.Equal(t, functions, reportFunctions(syncReport(t, job)), "one entry per function of the provider")
+	for _, r := range syncReport(t, job) {
 		assert.Equal(t, "pending", r.Status)
 	}
 
@@ -82,14 +82,14 @@ func TestSyncJobsReportTheirProgress(t *testing.T) {
 	assert.Equal(t, float64(50), mid.ProgressPercent)
 	assert.Equal(t, 20, mid.RecordsProcessed)
 	sum := 0
-	for _, r := range report(t, mid) {
+	for _, r := range syncReport(t, mid) {
 		assert.Equal(t, "in_progress", r.Status)
 		sum += r.Records
 	}
 	assert.Equal(t, 20, sum, "the report adds up to the records processed")
-	listed := integrationsOf(t, user)[0]
-	assert.Equal(t, kryptos.SyncInProgress, listed.LatestSync.Status, "latestSync is the live job")
-	assert.Equal(t, kryptos.SyncCompleted, listed.LastSyncStatus, "lastSyncStatus is the last finished one")
+	integrationsListed := integrationsOf(t, user)[0]
+	assert.Equal(t, kryptos.SyncInProgress, integrationsListed.LatestSync.Status, "latestSync is the live job")
+	assert.Equal(t, kryptos.SyncCompleted, integrationsListed.LastSyncStatus, "lastSyncStatus is the last finished one")
 
 	clock.Advance(2 * time.Second)
 	done, err := user.GetSyncJob(ctx, job.ID)
@@ -101,12 +101,12 @@ func TestSyncJobsReportTheirProgress(t *testing.T) {
 	assert.Equal(t, epoch.Add(5*time.Second), done.CompletedAt)
 	assert.Equal(t, epoch.Add(5*time.Second), done.UpdatedAt)
 	sum = 0
-	for _, r := range report(t, done) {
+	for _, r := range syncReport(t, done) {
 		assert.Equal(t, "completed", r.Status)
 		sum += r.Records
 	}
 	assert.Equal(t, 40, sum)
-	assert.Positive(t, report(t, done)["fetchTrades"].Records)
+	assert.Positive(t, syncReport(t, done)["fetchTrades"].Records)
 
 	one, err := user.GetIntegration(ctx, in.ID)
 	require.NoError(t, err)
@@ -143,8 +143,8 @@ func TestUserResyncOptionsShapeTheRun(t *testing.T) {
 	assert.Zero(t, incremental.RecordsProcessed, "nothing is new since the import")
 
 	trades := run(kryptos.IntegrationResyncParams{Mode: kryptos.SyncFromStart, Functions: []string{"fetchTrades"}})
-	r := report(t, trades)
-	assert.Equal(t, []string{"fetchTrades"}, keys(r))
+	r := syncReport(t, trades)
+	assert.Equal(t, []string{"fetchTrades"}, reportFunctions(r))
 	assert.Positive(t, trades.RecordsProcessed)
 	assert.Less(t, trades.RecordsProcessed, 40, "trades only")
 	assert.Equal(t, trades.RecordsProcessed, r["fetchTrades"].Records)
@@ -157,7 +157,7 @@ func TestUserResyncOptionsShapeTheRun(t *testing.T) {
 	assert.Zero(t, future.RecordsProcessed)
 
 	prices := run(kryptos.IntegrationResyncParams{PricesOnly: true})
-	assert.Equal(t, []string{"updatePrices"}, keys(report(t, prices)))
+	assert.Equal(t, []string{"updatePrices"}, reportFunctions(syncReport(t, prices)))
 	assert.Equal(t, 40, prices.RecordsProcessed, "every transaction is priced again")
 	assert.Equal(t, 40, integrationsOf(t, user)[0].TxnCount, "and none is fetched")
 
@@ -342,7 +342,7 @@ func TestALimitChangeResyncsFromTheStartAndCanBeWaitedFor(t *testing.T) {
 	}
 	assert.Equal(t, 30, jobs[0].RecordsProcessed+jobs[1].RecordsProcessed, "the rows before the cut are saved")
 	statuses := map[string]bool{}
-	for _, r := range report(t, &jobs[0]) {
+	for _, r := range syncReport(t, &jobs[0]) {
 		statuses[r.Status] = true
 	}
 	assert.True(t, statuses["limit_reached"], "the report names what the cap cut")
