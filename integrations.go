@@ -160,12 +160,12 @@ type IntegrationProviderType string
 // The documented provider types; Custom is the manual-wallet provider,
 // which the providers catalogue never lists.
 const (
-	ProviderTypeExchange   IntegrationProviderType = "exchange"
-	ProviderTypeBlockchain IntegrationProviderType = "blockchain"
-	ProviderTypeWallet     IntegrationProviderType = "wallet"
-	ProviderTypeService    IntegrationProviderType = "service"
-	ProviderTypeAggregator IntegrationProviderType = "aggregator"
-	ProviderTypeCustom     IntegrationProviderType = "custom"
+	IntegrationProviderExchange   IntegrationProviderType = "exchange"
+	IntegrationProviderBlockchain IntegrationProviderType = "blockchain"
+	IntegrationProviderWallet     IntegrationProviderType = "wallet"
+	IntegrationProviderService    IntegrationProviderType = "service"
+	IntegrationProviderAggregator IntegrationProviderType = "aggregator"
+	IntegrationProviderCustom     IntegrationProviderType = "custom"
 )
 
 // IntegrationProvider is the provider of an integration: its catalogue
@@ -393,15 +393,15 @@ type IntegrationListSummary struct {
 // IntegrationSort names the field ListIntegrations sorts on.
 type IntegrationSort string
 
-// The documented sort fields; the API's default is SortByCreatedAt.
+// The documented sort fields; the API's default is IntegrationSortCreatedAt.
 const (
-	SortByAlias        IntegrationSort = "alias"
-	SortByAddedOn      IntegrationSort = "addedOn"
-	SortByCreatedAt    IntegrationSort = "createdAt"
-	SortByUpdatedAt    IntegrationSort = "updatedAt"
-	SortByLastSyncedAt IntegrationSort = "lastSyncedAt"
-	SortByNetValue     IntegrationSort = "netValue"
-	SortByTxnCount     IntegrationSort = "txnCount"
+	IntegrationSortAlias        IntegrationSort = "alias"
+	IntegrationSortAddedOn      IntegrationSort = "addedOn"
+	IntegrationSortCreatedAt    IntegrationSort = "createdAt"
+	IntegrationSortUpdatedAt    IntegrationSort = "updatedAt"
+	IntegrationSortLastSyncedAt IntegrationSort = "lastSyncedAt"
+	IntegrationSortNetValue     IntegrationSort = "netValue"
+	IntegrationSortTxnCount     IntegrationSort = "txnCount"
 )
 
 // IntegrationsParams filter and sort ListIntegrations and

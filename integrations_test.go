@@ -60,7 +60,7 @@ func TestListIntegrationsDecodesTheDocumentedAnswer(t *testing.T) {
 	assert.Equal(t, []Integration{{
 		ID: "int_9f2c", WorkspaceID: "ws_12ab", ProviderID: "binance", PrimaryPortfolioID: "pf_main", Alias: "Main exchange",
 		AccountStatus: AccountActive, CredentialKind: CredentialAPIKey, SyncEnabled: true, IsCustomWallet: false,
-		Provider:   IntegrationProvider{ID: "binance", Name: "Binance", PublicName: "Binance", Logo: "https://...", Type: ProviderTypeExchange},
+		Provider:   IntegrationProvider{ID: "binance", Name: "Binance", PublicName: "Binance", Logo: "https://...", Type: IntegrationProviderExchange},
 		LastSyncID: "sync_7712", LastSyncedAt: syncTime("2026-08-13T09:14:22Z"),
 		LatestSync: &SyncJob{ID: "sync_7712", Status: SyncCompleted, SyncKind: "api", Mode: SyncIncremental, ProgressPercent: 100,
 			RecordsProcessed: 412, RecordsFailed: 0, LimitReached: false, CompletedAt: syncTime("2026-08-13T09:16:02Z")},
@@ -89,12 +89,12 @@ func TestListIntegrationsSendsEveryFilter(t *testing.T) {
 	}{
 		{"defaults", IntegrationsParams{}, "page=1"},
 		{"workspace and portfolio", IntegrationsParams{WorkspaceID: "ws_1", PrimaryPortfolioID: "pf_1"}, "page=1&primaryPortfolioId=pf_1&workspaceId=ws_1"},
-		{"provider", IntegrationsParams{ProviderID: "binance", ProviderType: ProviderTypeExchange}, "page=1&providerId=binance&providerType=exchange"},
+		{"provider", IntegrationsParams{ProviderID: "binance", ProviderType: IntegrationProviderExchange}, "page=1&providerId=binance&providerType=exchange"},
 		{"status", IntegrationsParams{Status: AccountError}, "page=1&status=error"},
 		{"search", IntegrationsParams{Search: "main wallet"}, "page=1&search=main+wallet"},
 		{"missing balance", IntegrationsParams{HasMissingBalance: Ptr(false)}, "hasMissingBalance=false&page=1"},
 		{"provider counts", IntegrationsParams{IncludeProviderCounts: true}, "includeProviderCounts=true&page=1"},
-		{"sort", IntegrationsParams{SortBy: SortByNetValue, Ascending: true}, "page=1&sortBy=netValue&sortOrder=asc"},
+		{"sort", IntegrationsParams{SortBy: IntegrationSortNetValue, Ascending: true}, "page=1&sortBy=netValue&sortOrder=asc"},
 		{"paging", IntegrationsParams{Page: 3, Limit: 100}, "limit=100&page=3"},
 	}
 	for _, tc := range cases {
@@ -217,7 +217,7 @@ func TestGetIntegrationDecodesTheFullObject(t *testing.T) {
 		ID: "int_csv", WorkspaceID: "ws_1", ProviderID: "csv", Alias: "Old trades", AccountStatus: AccountActive,
 		CredentialKind: CredentialCSV, SyncEnabled: true, LastSyncStatus: SyncPartiallySynced,
 		Provider: IntegrationProvider{ID: "csv", Slug: "csv", Name: "CSV", PublicName: "CSV import", Description: "Files",
-			Type: ProviderTypeService, Logo: "https://x/csv.png", IsWorking: true, ImportMethods: []string{"csv"},
+			Type: IntegrationProviderService, Logo: "https://x/csv.png", IsWorking: true, ImportMethods: []string{"csv"},
 			CredentialFields: map[string]IntegrationCredentialField{"apiKey": {Required: true, Type: "string", Label: "API Key", Placeholder: "key"}},
 			Capabilities:     map[string]bool{"trades": true}, WalletSupportedChains: []IntegrationChain{{ID: "ethereum", OnlyManual: true}},
 			Functions:         []IntegrationFunction{{Name: "importFile", PublicName: "CSV file", IsBase: true, Categories: []string{"import"}, Enabled: true}},

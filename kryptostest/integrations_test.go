@@ -18,7 +18,7 @@ import (
 // connected.
 func integrationsOf(t *testing.T, user *kryptos.UserClient) []kryptos.Integration {
 	t.Helper()
-	return integrationsListed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.SortByCreatedAt, Ascending: true})
+	return integrationsListed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortCreatedAt, Ascending: true})
 }
 
 // integrationsListed drains ListIntegrations.
@@ -155,10 +155,10 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 		want   []string
 	}{
 		{"provider", kryptos.IntegrationsParams{ProviderID: "kraken"}, []string{"Kraken"}},
-		{"exchanges", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderTypeExchange}, []string{"Kraken", "Trading desk"}},
-		{"chains", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderTypeBlockchain}, []string{"Main wallet"}},
-		{"services", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderTypeService}, []string{"Old ledger"}},
-		{"manual wallets", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderTypeCustom}, nil},
+		{"exchanges", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderExchange}, []string{"Kraken", "Trading desk"}},
+		{"chains", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderBlockchain}, []string{"Main wallet"}},
+		{"services", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderService}, []string{"Old ledger"}},
+		{"manual wallets", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderCustom}, nil},
 		{"failing", kryptos.IntegrationsParams{Status: kryptos.AccountError}, []string{"Main wallet"}},
 		{"working", kryptos.IntegrationsParams{Status: kryptos.AccountActive}, []string{"Kraken", "Old ledger", "Trading desk"}},
 		{"suspended", kryptos.IntegrationsParams{Status: kryptos.AccountSuspended}, nil},
@@ -169,12 +169,12 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 		{"complete balance", kryptos.IntegrationsParams{HasMissingBalance: kryptos.Ptr(false)}, []string{"Old ledger", "Main wallet", "Trading desk"}},
 		{"portfolio", kryptos.IntegrationsParams{PrimaryPortfolioID: trading}, []string{"Kraken"}},
 		{"unknown portfolio", kryptos.IntegrationsParams{PrimaryPortfolioID: "pf_nope"}, nil},
-		{"alias A-Z", kryptos.IntegrationsParams{SortBy: kryptos.SortByAlias, Ascending: true}, []string{"Kraken", "Main wallet", "Old ledger", "Trading desk"}},
-		{"alias Z-A", kryptos.IntegrationsParams{SortBy: kryptos.SortByAlias}, []string{"Trading desk", "Old ledger", "Main wallet", "Kraken"}},
-		{"fewest transactions", kryptos.IntegrationsParams{SortBy: kryptos.SortByTxnCount, Ascending: true}, []string{"Kraken", "Trading desk", "Main wallet", "Old ledger"}},
-		{"latest sync", kryptos.IntegrationsParams{SortBy: kryptos.SortByLastSyncedAt, Limit: 1}, []string{"Main wallet", "Kraken", "Old ledger", "Trading desk"}},
-		{"added first", kryptos.IntegrationsParams{SortBy: kryptos.SortByAddedOn, Ascending: true}, []string{"Trading desk", "Main wallet", "Old ledger", "Kraken"}},
-		{"updated last", kryptos.IntegrationsParams{SortBy: kryptos.SortByUpdatedAt}, []string{"Main wallet", "Kraken", "Old ledger", "Trading desk"}},
+		{"alias A-Z", kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortAlias, Ascending: true}, []string{"Kraken", "Main wallet", "Old ledger", "Trading desk"}},
+		{"alias Z-A", kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortAlias}, []string{"Trading desk", "Old ledger", "Main wallet", "Kraken"}},
+		{"fewest transactions", kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortTxnCount, Ascending: true}, []string{"Kraken", "Trading desk", "Main wallet", "Old ledger"}},
+		{"latest sync", kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortLastSyncedAt, Limit: 1}, []string{"Main wallet", "Kraken", "Old ledger", "Trading desk"}},
+		{"added first", kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortAddedOn, Ascending: true}, []string{"Trading desk", "Main wallet", "Old ledger", "Kraken"}},
+		{"updated last", kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortUpdatedAt}, []string{"Main wallet", "Kraken", "Old ledger", "Trading desk"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +194,7 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 		})
 	}
 
-	byValue := integrationsListed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.SortByNetValue, Ascending: true})
+	byValue := integrationsListed(t, user, kryptos.IntegrationsParams{SortBy: kryptos.IntegrationSortNetValue, Ascending: true})
 	require.Len(t, byValue, 4)
 	for i := 1; i < len(byValue); i++ {
 		assert.LessOrEqual(t, *byValue[i-1].NetValue, *byValue[i].NetValue, "ascending net value")
@@ -257,7 +257,7 @@ func TestIntegrationObjectsComeFromTheModel(t *testing.T) {
 	assert.Equal(t, f.grant.WorkspaceID, kr.WorkspaceID)
 	assert.Equal(t, "USD", kr.BaseCurrency)
 	assert.Equal(t, kryptos.IntegrationProvider{ID: "kraken", Name: "Kraken", PublicName: "Kraken", Logo: kr.Provider.Logo,
-		Type: kryptos.ProviderTypeExchange}, kr.Provider, "lists send the short provider")
+		Type: kryptos.IntegrationProviderExchange}, kr.Provider, "lists send the short provider")
 
 	// The Ethereum wallet: its latest sync failed, its data is the import's.
 	eth := f.eth
