@@ -148,7 +148,7 @@ func TestErrorMessagesAreOneLineWithoutEchoedSecrets(t *testing.T) {
 	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
 	api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/integrations",
 		reply(401, `{"error":"unauthorized","error_description":"token `+jwt+` expired"}`))
-	_, err = api.client.User(AccessToken(jwt)).ListIntegrations(context.Background())
+	_, err = api.client.User(AccessToken(jwt)).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 	require.ErrorIs(t, err, ErrUnauthorized)
 	assert.NotContains(t, err.Error(), jwt)
 	assert.Contains(t, err.Error(), "token [redacted] expired")
@@ -205,7 +205,10 @@ func TestArgumentsHaveLengthBounds(t *testing.T) {
 			_, err := api.client.ResyncIntegration(ctx, "w", ResyncParams{UserID: huge, Mode: ResyncLatest})
 			return err
 		}(),
-		func() error { _, err := api.client.User(AccessToken(huge)).ListIntegrations(ctx); return err }(),
+		func() error {
+			_, err := api.client.User(AccessToken(huge)).ListIntegrationsPage(ctx, IntegrationsParams{})
+			return err
+		}(),
 		func() error { _, err := api.client.User(AccessToken("t")).GetSyncJob(ctx, huge); return err }(),
 	}
 	for i, err := range errs {

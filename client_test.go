@@ -121,12 +121,12 @@ func TestASandboxClientSendsNothingToProduction(t *testing.T) {
 	var hosts []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hosts = append(hosts, r.Host)
-		_, _ = w.Write([]byte(`{"success":true,"data":[]}`))
+		_, _ = w.Write([]byte(`{"success":true,"data":{"integrations":[],"pagination":{"page":1,"limit":50,"total":0,"totalPages":0,"hasMore":false}}}`))
 	}))
 	defer srv.Close()
 	c, err := NewClient("id", "secret", WithSandbox(srv.URL))
 	require.NoError(t, err)
-	_, err = c.User(AccessToken(testAccessToken)).ListIntegrations(context.Background())
+	_, err = c.User(AccessToken(testAccessToken)).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{strings.TrimPrefix(srv.URL, "http://")}, hosts)
 }

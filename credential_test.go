@@ -29,8 +29,8 @@ func TestEachCredentialSendsItsOwnHeaderAndNoClientSecret(t *testing.T) {
 	}
 	for _, tc := range cases {
 		api := newMockAPI(t)
-		api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/integrations", reply(200, `{"success":true,"data":[]}`))
-		_, err := api.client.User(tc.cred).ListIntegrations(context.Background())
+		api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/integrations", reply(200, `{"success":true,"data":{"integrations":[],"pagination":{"page":1,"limit":50,"total":0,"totalPages":0,"hasMore":false}}}`))
+		_, err := api.client.User(tc.cred).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 		require.NoError(t, err, tc.name)
 		h := api.rec.last(t).Header
 		assert.Equal(t, tc.auth, h.Get("Authorization"), tc.name)
@@ -45,7 +45,7 @@ func TestEachCredentialSendsItsOwnHeaderAndNoClientSecret(t *testing.T) {
 func TestAnAPIKeyGoesOnlyWhereTheDocsAllowIt(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	_, err := api.client.User(APIKey("kryptos_live_abc")).ListIntegrations(context.Background())
+	_, err := api.client.User(APIKey("kryptos_live_abc")).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 	var pe *ParamError
 	require.ErrorAs(t, err, &pe)
 	assert.Contains(t, pe.Problem, "an API key reaches only /v1/users/*")
@@ -74,13 +74,13 @@ func TestABadCredentialFailsBeforeSending(t *testing.T) {
 	}
 	for name, cred := range cases {
 		api := newMockAPI(t)
-		_, err := api.client.User(cred).ListIntegrations(context.Background())
+		_, err := api.client.User(cred).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 		require.Error(t, err, name)
 		assert.NotErrorIs(t, err, ErrOutcomeUnknown, name)
 		assert.Equal(t, 0, api.rec.count(), "%s: nothing may be sent", name)
 	}
 	api := newMockAPI(t)
-	_, err := api.client.User(failing).ListIntegrations(context.Background())
+	_, err := api.client.User(failing).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 	assert.ErrorContains(t, err, "getting the OAuth token: refresh token revoked")
 }
 

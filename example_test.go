@@ -110,11 +110,12 @@ func ExampleClient_ResyncIntegration() {
 	grant, _ := client.ExchangePublicToken(ctx, public)
 	session, _ := client.CheckSession(ctx, grant.AccessToken.Reveal())
 
-	integrations, err := client.User(grant.Credential()).ListIntegrations(ctx)
+	page, err := client.User(grant.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	job, err := client.ResyncIntegration(ctx, integrations[0].WalletID, kryptos.ResyncParams{
+	// An integration's ID is the walletId the partner resync takes.
+	job, err := client.ResyncIntegration(ctx, page.Items[0].ID, kryptos.ResyncParams{
 		UserID: session.UserID,
 		Mode:   kryptos.ResyncLatest,
 	})
@@ -193,14 +194,15 @@ func ExampleClient_User() {
 	// access token stored after the exchange, an OAuth token source, or an
 	// API key where the data API accepts one.
 	user := client.User(grant.Credential())
-	integrations, err := user.ListIntegrations(ctx)
-	if err != nil {
-		log.Fatal(err)
+	for in, err := range user.ListIntegrations(ctx, kryptos.IntegrationsParams{}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(in.Provider.PublicName, in.AccountStatus)
 	}
-	fmt.Println(len(integrations), integrations[0].Provider)
 	fmt.Println(user) // the token is never printed
 	// Output:
-	// 1 ethereum
+	// Ethereum active
 	// kryptos.UserClient{kryptos.AccessToken(cat_[redacted])}
 }
 

@@ -27,7 +27,8 @@ type ResyncParams struct {
 }
 
 // ResyncJob is a queued resync. The resync runs in the background: follow it
-// through JobID (UserClient.GetSyncJob) or webhooks.
+// through JobID with the user's UserClient.WaitForSync (or GetSyncJob), or
+// through webhooks.
 type ResyncJob struct {
 	Mode ResyncMode `json:"mode"`
 	// IntegrationType is "wallet", "exchange" or "csv".

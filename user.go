@@ -17,7 +17,7 @@ type UserClient struct {
 // User returns the data API handle of the user whose credential cred is:
 //
 //	user := client.User(kryptos.AccessToken(storedToken)) // or grant.Credential()
-//	integrations, err := user.ListIntegrations(ctx)
+//	for in, err := range user.ListIntegrations(ctx, kryptos.IntegrationsParams{}) { ... }
 //
 // A nil or malformed credential fails each call before anything is sent.
 func (c *Client) User(cred Credential) *UserClient { return &UserClient{c: c, cred: cred} }

@@ -132,7 +132,7 @@ func (e *WebhookEvent) Family() string {
 }
 
 // Integration decodes the payload of an integration.* event.
-func (e *WebhookEvent) Integration() (*Integration, error) {
+func (e *WebhookEvent) Integration() (*WebhookIntegration, error) {
 	var in integrationJSON
 	if err := e.decode("integration", &in); err != nil {
 		return nil, err

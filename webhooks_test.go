@@ -116,7 +116,7 @@ func TestParseWebhookDecodesEveryFamily(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 5, 1, 10, 0, 2, 0, time.UTC), ev.DeliveredAt)
 	in, err := ev.Integration()
 	require.NoError(t, err)
-	assert.Equal(t, Integration{WalletID: "wallet-1", Provider: "ethereum", ProviderPublicName: "Ethereum",
+	assert.Equal(t, WebhookIntegration{WalletID: "wallet-1", Provider: "ethereum", ProviderPublicName: "Ethereum",
 		PublicAddress: "0x47c2e31e9ce22437bcf6313d2b9e98245a7bfcfa", Alias: "Main", Type: "wallet", Category: "blockchain",
 		Status: IntegrationFailed, ErrorMessage: "provider timeout", LogoURL: "https://x/eth.png", TotalTransactions: 1234,
 		AddedOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), LastSyncedAt: time.Date(2026, 5, 1, 9, 59, 0, 0, time.UTC)}, *in)

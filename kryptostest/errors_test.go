@@ -77,13 +77,13 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 			lt, _ := e.c.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: kryptos.Scopes{kryptos.ScopeOpenID}})
 			public, _ := e.srv.CompleteLink(lt.Token, LinkUser{Guest: true})
 			g, _ := e.c.ExchangePublicToken(ctx, public)
-			_, err := e.c.User(g.Credential()).ListIntegrations(ctx)
+			_, err := e.c.User(g.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
 			return err
 		}},
 		{"unauthorized", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true})
 			_ = e.c.RevokeGrant(ctx, g.GrantID)
-			_, err := e.c.User(g.Credential()).ListIntegrations(ctx)
+			_, err := e.c.User(g.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
 			return err
 		}},
 		{"GRANT_NOT_FOUND", func(e env) error { return e.c.RevokeGrant(ctx, "cgrant_nope") }},
@@ -108,8 +108,8 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 		{"SYNC_DISABLED", func(e env) error {
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "ethereum", Address: EthereumTestAddress, SyncDisabled: true}}})
 			s, _ := e.c.CheckSession(ctx, g.AccessToken.Reveal())
-			ints, _ := e.c.User(g.Credential()).ListIntegrations(ctx)
-			_, err := e.c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+			ints := integrationsOf(t, e.c.User(g.Credential()))
+			_, err := e.c.ResyncIntegration(ctx, ints[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
 			return err
 		}},
 		{"SANDBOX_PROVIDER_NOT_ALLOWED", func(e env) error {
@@ -173,8 +173,8 @@ func TestEveryDocumentedErrorCodeIsReachable(t *testing.T) {
 			e := setup(opts...)
 			g := connect(t, e.srv, e.c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "csv", Address: "f.csv", SourceMissing: missing}}})
 			s, _ := e.c.CheckSession(ctx, g.AccessToken.Reveal())
-			ints, _ := e.c.User(g.Credential()).ListIntegrations(ctx)
-			_, err := e.c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: mode})
+			ints := integrationsOf(t, e.c.User(g.Credential()))
+			_, err := e.c.ResyncIntegration(ctx, ints[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: mode})
 			return err
 		}})
 	}

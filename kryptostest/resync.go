@@ -42,6 +42,7 @@ func (s *Server) resync(w http.ResponseWriter, r *http.Request) {
 	s.stats.ResyncsQueued++
 	writeData(w, http.StatusAccepted, map[string]any{
 		"mode": mode, "integration_type": in.kind, "wallet_id": in.walletID, "job_id": j.id, "status": kryptos.SyncQueued,
+		"note": "Resync queued; poll GET /v1/sync/" + j.id + " with the user's access token for its progress",
 	})
 }
 

@@ -84,9 +84,7 @@ func TestReturningUsersGetAnAuthorizedLinkAndNoPublicToken(t *testing.T) {
 	public, err := srv.CompleteLink(again.Token, LinkUser{Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress}}})
 	require.NoError(t, err)
 	assert.Empty(t, public, "onSuccess gets null for a returning user")
-	ints, err := c.User(g.Credential()).ListIntegrations(ctx)
-	require.NoError(t, err)
-	assert.Len(t, ints, 2, "the new wallet was added to the existing user")
+	assert.Len(t, integrationsOf(t, c.User(g.Credential())), 2, "the new wallet was added to the existing user")
 
 	// The same email signing in through a new link is the same user.
 	g2 := connect(t, srv, c, LinkUser{Email: "ADA@example.com"})
@@ -126,7 +124,7 @@ func TestRevocationEndsEveryTokenOfTheGrantAtOnce(t *testing.T) {
 	require.NoError(t, c.RevokeGrant(ctx, g1.GrantID))
 	s, _ = c.CheckSession(ctx, g1.AccessToken.Reveal())
 	assert.Equal(t, kryptos.Session{Valid: false, Reason: "grant_revoked"}, *s)
-	_, err = c.User(g1.Credential()).ListIntegrations(ctx)
+	_, err = c.User(g1.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
 	require.ErrorIs(t, err, kryptos.ErrUnauthorized)
 	grants, _ = c.ListGrants(ctx)
 	require.Len(t, grants, 1)
@@ -165,7 +163,7 @@ func TestTransactionLimitsFollowTheResolutionOrder(t *testing.T) {
 	assert.Empty(t, tl.Resync.Failed)
 	job, err := c.User(g.Credential()).GetSyncJob(ctx, tl.Resync.Triggered[0].SyncID)
 	require.NoError(t, err)
-	assert.Equal(t, kryptos.ResyncFromStart, job.Mode)
+	assert.Equal(t, kryptos.SyncFromStart, job.Mode)
 
 	// Turning the limiter off removes the cap.
 	tl, err = c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{EnableLimiter: kryptos.Ptr(false)})
@@ -188,34 +186,36 @@ func TestSyncJobsProgressWithTheClock(t *testing.T) {
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
-	ints, err := c.User(g.Credential()).ListIntegrations(ctx)
-	require.NoError(t, err)
+	ints := integrationsOf(t, c.User(g.Credential()))
 	require.Len(t, ints, 1)
-	assert.Equal(t, kryptos.IntegrationCompleted, ints[0].Status)
-	assert.Equal(t, "wallet", ints[0].Type)
-	assert.Equal(t, EthereumTestAddress, ints[0].PublicAddress)
+	require.NotNil(t, ints[0].LatestSync)
+	assert.Equal(t, kryptos.SyncCompleted, ints[0].LatestSync.Status, "the import of the connection")
+	assert.Equal(t, kryptos.CredentialAddress, ints[0].CredentialKind)
+	assert.Equal(t, EthereumTestAddress, ints[0].Credentials.Address)
 
-	job, err := c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	job, err := c.ResyncIntegration(ctx, ints[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
 	require.NoError(t, err)
-	assert.Equal(t, kryptos.ResyncJob{Mode: kryptos.ResyncLatest, IntegrationType: "wallet", WalletID: ints[0].WalletID, JobID: job.JobID, Status: "queued"}, *job)
+	assert.Equal(t, kryptos.ResyncJob{Mode: kryptos.ResyncLatest, IntegrationType: "wallet", WalletID: ints[0].ID, JobID: job.JobID,
+		Status: "queued", Note: "Resync queued; poll GET /v1/sync/" + job.JobID + " with the user's access token for its progress"}, *job)
 
 	for _, step := range []struct {
-		advance     time.Duration
-		job         kryptos.SyncStatus
-		integration kryptos.IntegrationStatus
+		advance time.Duration
+		job     kryptos.SyncStatus
 	}{
-		{0, kryptos.SyncQueued, kryptos.IntegrationQueued},
-		{time.Second, kryptos.SyncInProgress, kryptos.IntegrationSyncing},
-		{2 * time.Second, kryptos.SyncCompleted, kryptos.IntegrationCompleted},
+		{0, kryptos.SyncQueued},
+		{time.Second, kryptos.SyncInProgress},
+		{2 * time.Second, kryptos.SyncCompleted},
 	} {
 		clock.Advance(step.advance)
 		st, err := c.User(g.Credential()).GetSyncJob(ctx, job.JobID)
 		require.NoError(t, err)
 		assert.Equal(t, step.job, st.Status)
-		ints, _ = c.User(g.Credential()).ListIntegrations(ctx)
-		assert.Equal(t, step.integration, ints[0].Status)
+		ints = integrationsOf(t, c.User(g.Credential()))
+		assert.Equal(t, step.job, ints[0].LatestSync.Status, "latestSync is the live job")
+		assert.Equal(t, job.JobID, ints[0].LastSyncID)
 	}
-	assert.Equal(t, epoch.Add(3*time.Second), ints[0].LastSyncedAt)
+	assert.Equal(t, epoch.Add(3*time.Second), ints[0].LatestSync.CompletedAt)
+	assert.Equal(t, kryptos.SyncCompleted, ints[0].LastSyncStatus)
 	assert.Equal(t, 1, srv.Stats().ResyncsQueued)
 
 	// Another user's token cannot read the job.
@@ -239,12 +239,12 @@ func TestResyncRulesPerIntegrationType(t *testing.T) {
 			{Provider: "csv", Address: "old.csv", SourceMissing: true},
 		}})
 		s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
-		ints, _ := c.User(g.Credential()).ListIntegrations(ctx)
+		ints := integrationsOf(t, c.User(g.Credential()))
 		exchange, csv, gone := ints[0], ints[1], ints[2]
-		assert.Equal(t, "exchange", exchange.Type)
-		assert.Equal(t, "csv", csv.Type)
+		assert.Equal(t, kryptos.CredentialAPIKey, exchange.CredentialKind)
+		assert.Equal(t, kryptos.CredentialCSV, csv.CredentialKind)
 		resync := func(in kryptos.Integration, mode kryptos.ResyncMode) (*kryptos.ResyncJob, error) {
-			return c.ResyncIntegration(ctx, in.WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: mode})
+			return c.ResyncIntegration(ctx, in.ID, kryptos.ResyncParams{UserID: s.UserID, Mode: mode})
 		}
 		_, err := resync(exchange, kryptos.ResyncLatest)
 		require.NoError(t, err)

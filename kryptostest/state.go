@@ -128,6 +128,8 @@ type job struct {
 	// short.
 	saved        int
 	limitReached bool
+	// options narrow a user's resync (syncjobs.go); nil for every other job.
+	options *syncOptions
 	// notified is the last status announced by webhook.
 	notified syncState
 }

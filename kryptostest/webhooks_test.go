@@ -111,8 +111,8 @@ func TestTheSandboxAnnouncesFailedSyncs(t *testing.T) {
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress, FailSync: true}}})
 	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
-	ints, _ := c.User(g.Credential()).ListIntegrations(ctx)
-	job, err := c.ResyncIntegration(ctx, ints[0].WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
+	ints := integrationsOf(t, c.User(g.Credential()))
+	job, err := c.ResyncIntegration(ctx, ints[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		n := rc.names()

@@ -172,6 +172,9 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 			queued = len(limit.Resync.Triggered)
 		}
 		step("8. Set the Guest user's transaction limit to %d; %d integration(s) re-import from the start.", *limit.TransactionLimit, queued)
+		if err := waitForReimports(ctx, b, b.client.User(grant.Credential()), limit, step); err != nil {
+			return err
+		}
 	}
 
 	if err := c.RevokeGrant(ctx, grant.GrantID); err != nil {
@@ -189,41 +192,57 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 	return nil
 }
 
-// resync queues a resync of the user's first integration and polls it until
-// it finishes.
+// resync queues a resync of the user's first integration and waits for it
+// to finish, printing each change of its status.
 func resync(ctx context.Context, b *backend, user *kryptos.UserClient, userID string, step func(string, ...any)) error {
-	integrations, err := user.ListIntegrations(ctx)
+	page, err := user.ListIntegrationsPage(ctx, kryptos.IntegrationsParams{Limit: 1})
 	if err != nil {
 		return err
 	}
-	if len(integrations) == 0 {
+	if len(page.Items) == 0 {
 		step("7. The user connected no integration, so there is nothing to resync.")
 		return nil
 	}
-	wallet := integrations[0]
-	job, err := b.client.ResyncIntegration(ctx, wallet.WalletID, kryptos.ResyncParams{UserID: userID, Mode: kryptos.ResyncLatest})
+	wallet := page.Items[0]
+	// The data API's integration id is the walletId of the partner resync.
+	job, err := b.client.ResyncIntegration(ctx, wallet.ID, kryptos.ResyncParams{UserID: userID, Mode: kryptos.ResyncLatest})
 	if err != nil {
 		return err
 	}
-	step("7. Queued a resync of %s %s (job %s, %s).", wallet.ProviderPublicName, wallet.WalletID, job.JobID, job.Status)
+	step("7. Queued a resync of %s %s (job %s, %s).", wallet.Provider.PublicName, wallet.ID, job.JobID, job.Status)
 	last := kryptos.SyncStatus(job.Status)
-	for wait := 50 * time.Millisecond; !last.Done(); wait = min(2*wait, b.poll) {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-		st, err := user.GetSyncJob(ctx, job.JobID)
-		if err != nil {
-			return err
-		}
-		if st.Status != last {
-			step("   job %s: %s", job.JobID, st.Status)
-			last = st.Status
-		}
+	final, err := user.WaitForSync(ctx, job.JobID, kryptos.WaitOptions{
+		FirstInterval: 50 * time.Millisecond,
+		MaxInterval:   b.poll,
+		OnProgress: func(j kryptos.SyncJob) {
+			if j.Status != last {
+				step("   job %s: %s (%.0f%%, %d records)", j.ID, j.Status, j.ProgressPercent, j.RecordsProcessed)
+				last = j.Status
+			}
+		},
+	})
+	if err != nil {
+		return err
 	}
-	if !last.Succeeded() {
-		return fmt.Errorf("resync ended %s", last)
+	if !final.Status.Succeeded() {
+		return fmt.Errorf("resync ended %s", final.Status)
+	}
+	return nil
+}
+
+// waitForReimports waits for the from-start syncs that a limit change
+// queued, and prints how each ended.
+func waitForReimports(ctx context.Context, b *backend, user *kryptos.UserClient, limit *kryptos.TransactionLimit, step func(string, ...any)) error {
+	jobs, err := user.WaitForLimitResyncs(ctx, limit, kryptos.WaitOptions{FirstInterval: 50 * time.Millisecond, MaxInterval: b.poll})
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		cut := ""
+		if j.LimitReached {
+			cut = ", cut short by the transaction limit"
+		}
+		step("   %s re-imported from the start: %s, %d records%s.", j.IntegrationID, j.Status, j.RecordsProcessed, cut)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ func TestQuickstartWalksTheWholeFlowOnTheEmbeddedSandbox(t *testing.T) {
 		"6. A returning user's link token: has_existing_grant=true",
 		"7. Queued a resync", ": in_progress", ": completed",
 		"8. Set the Guest user's transaction limit to 10000; 1 integration(s)",
+		"re-imported from the start: completed, 240 records.",
 		`9. Revoked the grant; the stored token no longer works (reason "grant_revoked")`,
 		"Done.",
 	} {

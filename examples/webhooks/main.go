@@ -88,11 +88,12 @@ func run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	integrations, err := client.User(grant.Credential()).ListIntegrations(ctx)
+	page, err := client.User(grant.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
 	if err != nil {
 		return err
 	}
-	if _, err := client.ResyncIntegration(ctx, integrations[0].WalletID, kryptos.ResyncParams{UserID: session.UserID, Mode: kryptos.ResyncLatest}); err != nil {
+	// The data API's integration id is the walletId the partner resync takes.
+	if _, err := client.ResyncIntegration(ctx, page.Items[0].ID, kryptos.ResyncParams{UserID: session.UserID, Mode: kryptos.ResyncLatest}); err != nil {
 		return err
 	}
 	select {
