@@ -49,7 +49,7 @@ func TestAssetSearchThroughTheSDK(t *testing.T) {
 		assert.Greater(t, a.CMCRank, lastRank, "%d: %s after rank %d", i, a.Symbol, lastRank)
 		lastRank = a.CMCRank
 	}
-	assert.Equal(t, []string{"BTC", "ETH", "USDT"}, symbols(all[:3]))
+	assert.Equal(t, []string{"BTC", "ETH", "USDT"}, searchedSymbols(all[:3]))
 	eth := assetBySymbol("ETH")
 	assert.Equal(t, kryptos.CatalogAsset{ID: eth.id, Symbol: "ETH", Name: "Ethereum", Type: kryptos.AssetCrypto,
 		LogoURL: eth.logo(), Category: "layer-1", CMCRank: 2,
@@ -57,7 +57,7 @@ func TestAssetSearchThroughTheSDK(t *testing.T) {
 
 	page, err := user.SearchAssetsPage(ctx, kryptos.AssetSearchParams{Offset: 2, Limit: 2})
 	require.NoError(t, err)
-	assert.Equal(t, symbols(all[2:4]), symbols(page.Items))
+	assert.Equal(t, searchedSymbols(all[2:4]), searchedSymbols(page.Items))
 	assert.Equal(t, len(catalogue), page.Total)
 
 	cases := []struct {
@@ -81,7 +81,7 @@ func TestAssetSearchThroughTheSDK(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			page, err := user.SearchAssetsPage(ctx, tc.params)
 			require.NoError(t, err)
-			got := symbols(page.Items)
+			got := searchedSymbols(page.Items)
 			if tc.params.Query != "" && len(tc.want) > 0 && len(got) > len(tc.want) {
 				got = got[:len(tc.want)] // weaker fuzzy matches follow
 			}
@@ -130,7 +130,7 @@ func TestAssetSearchRefusesOutOfRangeParams(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status, "a token is needed")
 }
 
-func symbols(list []kryptos.CatalogAsset) []string {
+func searchedSymbols(list []kryptos.CatalogAsset) []string {
 	var out []string
 	for _, a := range list {
 		out = append(out, a.Symbol)

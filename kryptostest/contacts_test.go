@@ -34,7 +34,7 @@ func TestContactAndCounterPartyAnswersHaveTheSamplesShape(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	g := connectGranting(t, srv, srv.Client(fast...), withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solWallet}})
+	g := connectGranting(t, srv, srv.Client(fast...), withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}})
 	token := g.AccessToken.Reveal()
 	sameShapeAsSample(t, "contacts.get.404.json", get(t, srv, token, "/v1/contacts/ct_unknown"), golden.Options{})
 	// §5.16's item: name str?, logo str?, platformExchangeId str? (null
@@ -131,7 +131,7 @@ func TestCounterPartiesThroughTheSDK(t *testing.T) {
 	srv := NewServer()
 	defer srv.Close()
 	c := srv.Client(fast...)
-	g := connectGranting(t, srv, c, withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solWallet}})
+	g := connectGranting(t, srv, c, withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}})
 	user := c.User(g.Credential())
 
 	var all []kryptos.CounterParty
@@ -244,13 +244,13 @@ func TestCounterPartiesParamsOnTheWire(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	meta := body["meta"].(map[string]any)
 	assert.EqualValues(t, 200, meta["limit"], "clamped to 200")
-	assert.Equal(t, []string{"limit", "page", "total"}, sortedKeysOf(meta), "no totalPages or hasMore")
+	assert.Equal(t, []string{"limit", "page", "total"}, metaKeys(meta), "no totalPages or hasMore")
 	status, _, body = raw(t, srv, http.MethodGet, "/v1/counter-parties", auth, "")
 	require.Equal(t, http.StatusOK, status)
 	assert.EqualValues(t, 50, body["meta"].(map[string]any)["limit"], "50 by default")
 }
 
-func sortedKeysOf(m map[string]any) []string {
+func metaKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -12,7 +12,7 @@ import (
 	"github.com/kryptos-connect/kryptos-go/internal/golden"
 )
 
-var solWallet = Wallet{Provider: "solana", Address: SolanaTestAddress}
+var solanaTestWallet = Wallet{Provider: "solana", Address: SolanaTestAddress}
 
 // connectGranting runs the flow for one user up to the exchange, asking
 // for scopes (contacts:read is not among the defaults).
@@ -31,7 +31,7 @@ func TestSpamAnswerHasTheSamplesShape(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	g := connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solWallet}})
+	g := connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}})
 	sameShapeAsSample(t, "spam.list.json", get(t, srv, g.AccessToken.Reveal(), "/v1/spam?includeNonSpam=true"), golden.Options{})
 }
 
@@ -40,7 +40,7 @@ func TestSpamThroughTheSDK(t *testing.T) {
 	srv := NewServer()
 	defer srv.Close()
 	c := srv.Client(fast...)
-	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solWallet}})
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}})
 	user := c.User(g.Credential())
 	scam, bonk := assetBySymbol("SCAM"), assetBySymbol("BONK")
 
