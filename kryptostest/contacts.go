@@ -69,6 +69,8 @@ type knownAddress struct {
 	protocol             string // platform id of a protocol's contract
 }
 
+// knownAddresses are the exchanges' wallets and the protocols' contracts
+// of the sandbox's chains.
 var knownAddresses = []knownAddress{
 	{chain: "ethereum", address: "0x28C6c06298d514Db089934071355E5743bf21d60", name: "Binance 14", role: "exchange", exchange: "binance"},
 	{chain: "ethereum", address: "0xA9D1e08C7793af67e9d92fe308d5697FB81d3E43", name: "Coinbase 10", role: "exchange", exchange: "coinbase"},
