@@ -86,8 +86,8 @@ func (c *NFTCollection) UnmarshalJSON(b []byte) error {
 type NFTSummary struct {
 	// TotalEstimatedValueUSD is the estimated value, in US dollars, of the
 	// NFTs of the whole workspace, or of the whole portfolio on a
-	// portfolio's list: the docs define it so, not as the page's or the
-	// filtered list's value.
+	// portfolio's list: the docs call it that, "not the page". They do not
+	// say whether the filters narrow it; the sandbox does not narrow it.
 	TotalEstimatedValueUSD float64
 }
 
