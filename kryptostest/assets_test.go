@@ -27,7 +27,7 @@ func TestAssetSearchThroughTheSDK(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	// The search needs a token but no scope.
-	g := connectGranting(t, srv, c, kryptos.Scopes{kryptos.ScopeOpenID}, LinkUser{Guest: true})
+	g := connectGranting(t, srv, c, LinkUser{Guest: true})
 	user := c.User(g.Credential())
 
 	// Without a query: the whole catalogue by market rank, unranked last,

@@ -2,6 +2,7 @@ package kryptostest
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -15,7 +16,11 @@ import (
 
 // withContacts is the default scope set plus contacts:read, which a
 // client must ask for.
-func withContacts() kryptos.Scopes { return append(kryptos.DefaultScopes(), kryptos.ScopeContactsRead) }
+// withContacts is the default scopes and contacts:read, past the openid
+// that connectGranting adds.
+func withContacts() kryptos.Scopes {
+	return append(slices.DeleteFunc(kryptos.DefaultScopes(), func(s kryptos.Scope) bool { return s == kryptos.ScopeOpenID }), kryptos.ScopeContactsRead)
+}
 
 // visibleOf returns what the data API shows of the user's transactions,
 // with their integrations, read from the sandbox's state.
@@ -34,7 +39,7 @@ func TestContactAndCounterPartyAnswersHaveTheSamplesShape(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	g := connectGranting(t, srv, srv.Client(fast...), withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}})
+	g := connectGranting(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}}, withContacts()...)
 	token := g.AccessToken.Reveal()
 	sameShapeAsSample(t, "contacts.get.404.json", get(t, srv, token, "/v1/contacts/ct_unknown"), golden.Options{})
 	// §5.16's item: name str?, logo str?, platformExchangeId str? (null
@@ -48,7 +53,7 @@ func TestContactsThroughTheSDK(t *testing.T) {
 	srv := NewServer()
 	defer srv.Close()
 	c := srv.Client(fast...)
-	g := connectGranting(t, srv, c, withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	g := connectGranting(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}}, withContacts()...)
 	user := c.User(g.Credential())
 
 	var all []kryptos.Contact
@@ -90,12 +95,12 @@ func TestContactsThroughTheSDK(t *testing.T) {
 	assert.Equal(t, "Contact not found", apiErr.Message)
 
 	// Another user's contact is not this user's.
-	other := connectGranting(t, srv, c, withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	other := connectGranting(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}}, withContacts()...)
 	_, err = c.User(other.Credential()).GetContact(ctx, northwind.ID)
 	require.ErrorIs(t, err, kryptos.ErrNotFound)
 
 	// A user without integrations has no address book yet.
-	empty := connectGranting(t, srv, c, withContacts(), LinkUser{Guest: true})
+	empty := connectGranting(t, srv, c, LinkUser{Guest: true}, withContacts()...)
 	page, err = c.User(empty.Credential()).ListContactsPage(ctx, kryptos.ContactsParams{})
 	require.NoError(t, err)
 	assert.Empty(t, page.Items)
@@ -131,7 +136,7 @@ func TestCounterPartiesThroughTheSDK(t *testing.T) {
 	srv := NewServer()
 	defer srv.Close()
 	c := srv.Client(fast...)
-	g := connectGranting(t, srv, c, withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}})
+	g := connectGranting(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solanaTestWallet}}, withContacts()...)
 	user := c.User(g.Credential())
 
 	var all []kryptos.CounterParty
@@ -233,7 +238,7 @@ func TestCounterPartiesParamsOnTheWire(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	g := connectGranting(t, srv, srv.Client(fast...), withContacts(), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	g := connectGranting(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}}, withContacts()...)
 	auth := map[string]string{"Authorization": "Bearer " + g.AccessToken.Reveal()}
 	for _, query := range []string{"resolved=1", "resolved=0", "ignored=1", "ignored=TRUE", "type=wallet", "page=0", "limit=0"} {
 		status, _, body := raw(t, srv, http.MethodGet, "/v1/counter-parties?"+query, auth, "")

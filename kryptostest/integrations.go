@@ -225,11 +225,6 @@ func integrationProviderJSON(p *providerInfo) map[string]any {
 	if p.chain != "" {
 		chains = []map[string]any{{"id": p.chain}}
 	}
-	functions := []map[string]any{}
-	for _, f := range connectorFunctions(p) {
-		functions = append(functions, map[string]any{"name": f.name, "public_name": f.publicName, "is_base": f.base,
-			"categories": f.categories, "enabled": true, "operational": p.working})
-	}
 	options := []map[string]any{}
 	for i, m := range p.importMethods {
 		options = append(options, map[string]any{"name": m, "status": true, "isRecommended": i == 0})
@@ -238,7 +233,7 @@ func integrationProviderJSON(p *providerInfo) map[string]any {
 		"id": p.id, "slug": p.id, "name": p.name, "publicName": p.publicName,
 		"description": p.publicName + " (" + p.typ + ")", "type": p.typ, "logo": p.logo(),
 		"featured": p.featured, "isWorking": p.working, "importMethods": p.importMethods,
-		"credentialFields": fields, "capabilities": caps, "walletSupportedChains": chains, "functions": functions,
+		"credentialFields": fields, "capabilities": caps, "walletSupportedChains": chains, "functions": functionsJSON(p),
 		"integrationInfo": map[string]any{}, "walletLimitations": map[string]any{"importOptions": options},
 		"metadata": map[string]any{}, "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-08-01T00:00:00.000Z",
 	}

@@ -75,7 +75,7 @@ func TestLabelsFilteredByTypeStartWithTheCommonOnes(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	// Labels need a token but no scope.
-	g := connectGranting(t, srv, c, kryptos.Scopes{kryptos.ScopeOpenID}, LinkUser{Guest: true})
+	g := connectGranting(t, srv, c, LinkUser{Guest: true})
 	user := c.User(g.Credential())
 	all, err := user.ListLabels(ctx, kryptos.LabelsParams{})
 	require.NoError(t, err)

@@ -118,7 +118,7 @@ func providerJSON(p *providerInfo) map[string]any {
 		"id": p.id, "slug": p.id, "name": p.name, "publicName": p.publicName, "description": description,
 		"type": p.typ, "logo": p.logo(), "featured": p.featured, "isWorking": p.working,
 		"importMethods": p.importMethods, "credentialFields": credentialFields(p), "capabilities": capabilities(p),
-		"walletSupportedChains": supportedChains(p), "functions": connectorFunctions(p),
+		"walletSupportedChains": supportedChains(p), "functions": functionsJSON(p),
 		"integrationInfo":   map[string]any{"guideUrl": "https://sandbox.kryptos.invalid/guides/" + p.id},
 		"walletLimitations": map[string]any{"importOptions": imports},
 		"metadata":          map[string]any{"website": "https://sandbox.kryptos.invalid/providers/" + p.id},
@@ -185,34 +185,14 @@ func supportedChains(p *providerInfo) any {
 	return []map[string]any{{"id": "bitcoin"}, {"id": "ethereum"}} // Ledger Live's exports
 }
 
-// connectorFunctions are the provider's import functions; every catalogue
-// provider's connector answers its probes (operational) when it works.
-func connectorFunctions(p *providerInfo) []map[string]any {
-	fn := func(name, public string, base bool, categories ...string) map[string]any {
-		return map[string]any{"name": name, "public_name": public, "is_base": base, "categories": categories,
-			"enabled": true, "operational": p.working}
+// functionsJSON is the provider's import functions in the catalogue's
+// shape: the ones its syncs run, whose connector answers its probes
+// (operational) when the provider works.
+func functionsJSON(p *providerInfo) []map[string]any {
+	out := []map[string]any{}
+	for _, f := range connectorFunctions(p) {
+		out = append(out, map[string]any{"name": f.name, "public_name": f.publicName, "is_base": f.base,
+			"categories": f.categories, "enabled": true, "operational": p.working})
 	}
-	switch {
-	case p.typ == "exchange":
-		out := []map[string]any{
-			fn("fetchTrades", "Trades", true, "trade"),
-			fn("fetchDeposits", "Deposits", true, "deposit"),
-			fn("fetchWithdrawals", "Withdrawals", true, "withdrawal"),
-			fn("fetchStakingRewards", "Staking rewards", false, "deposit", "income"),
-		}
-		if capabilities(p)["margin"] {
-			out = append(out, fn("fetchMarginTrades", "Margin trades", false, "trade"))
-		}
-		return out
-	case p.chain != "":
-		out := []map[string]any{fn("fetchTransactions", "Transactions", true, "deposit", "withdrawal", "transfer")}
-		if p.chain != "bitcoin" { // a chain with tokens
-			out = append(out, fn("fetchTokenTransfers", "Token transfers", true, "deposit", "withdrawal"))
-		}
-		if capabilities(p)["nft"] {
-			out = append(out, fn("fetchNFTTransfers", "NFT transfers", false, "nft"))
-		}
-		return out
-	}
-	return []map[string]any{fn("importCsv", "CSV rows", true, "trade", "deposit", "withdrawal")}
+	return out
 }

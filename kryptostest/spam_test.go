@@ -14,19 +14,6 @@ import (
 
 var solanaTestWallet = Wallet{Provider: "solana", Address: SolanaTestAddress}
 
-// connectGranting runs the flow for one user up to the exchange, asking
-// for scopes (contacts:read is not among the defaults).
-func connectGranting(t *testing.T, srv *Server, c *kryptos.Client, scopes kryptos.Scopes, u LinkUser) *kryptos.AccessGrant {
-	t.Helper()
-	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: scopes})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, u)
-	require.NoError(t, err)
-	g, err := c.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
-	return g
-}
-
 func TestSpamAnswerHasTheSamplesShape(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
@@ -123,7 +110,7 @@ func TestSpamParamsAndScope(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the documented bounds themselves are fine")
 
-	narrow := connectGranting(t, srv, c, kryptos.Scopes{kryptos.ScopeOpenID, kryptos.ScopePortfoliosRead}, LinkUser{Guest: true})
+	narrow := connectGranting(t, srv, c, LinkUser{Guest: true}, kryptos.ScopePortfoliosRead)
 	_, err := c.User(narrow.Credential()).ListSpamPage(ctx, kryptos.SpamParams{})
 	require.ErrorIs(t, err, kryptos.ErrInsufficientScope)
 	assert.Contains(t, err.Error(), "Missing: transactions:read")
