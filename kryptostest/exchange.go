@@ -43,6 +43,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	s.state.grants[g.id] = g
 	token := "cat_" + randomHex(24)
 	s.state.accessTokens[token] = &accessToken{grantID: g.id, expiresAt: now.Add(AccessTokenTTL)}
+	s.releaseWebhooks(req.PublicToken, g.id)
 	s.stats.TokensExchanged++
 	writeData(w, http.StatusOK, map[string]any{
 		"access_token": token,

@@ -375,7 +375,7 @@ func (h *Handler) claim(ctx, work context.Context, id, token string) (State, err
 		if left <= 0 || clock.Sleep(ctx, h.clock, min(pause, left)) != nil {
 			return StateInFlight, nil
 		}
-		pause = min(2*pause, 250*time.Millisecond)
+		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
 
