@@ -305,22 +305,23 @@ func TestARetryWaitingOnACrashedClaimTakesItOver(t *testing.T) {
 
 func TestHandlerExtendsItsClaimWhileTheFunctionRuns(t *testing.T) {
 	t.Parallel()
+	const lease = 300 * time.Millisecond
 	release := make(chan struct{})
-	started := make(chan struct{})
+	started := make(chan struct{}, 8)
 	var calls atomic.Int32
 	h, err := NewHandler([]string{testSecret}, func(context.Context, *Event) error {
 		calls.Add(1)
-		close(started)
+		started <- struct{}{}
 		<-release
 		return nil
-	}, WithLease(30*time.Millisecond), WithInFlightWait(0), WithLogger(slog.New(slog.DiscardHandler)))
+	}, WithLease(lease), WithInFlightWait(0), WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
 	b := body("whd_1")
 	first := make(chan int)
 	go func() { first <- serve(h, request(b)).Code }()
 	<-started
-	for range 5 {
-		time.Sleep(30 * time.Millisecond) // a whole lease each time
+	for range 3 {
+		time.Sleep(lease) // a whole lease each time
 		assert.Equal(t, http.StatusServiceUnavailable, serve(h, request(b)).Code, "the claim is still held")
 	}
 	close(release)
