@@ -389,7 +389,7 @@ func (h *Handler) run(work context.Context, ev *Event, token string) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		h.keepClaim(work, cancel, ev, token, stop)
+		h.keepClaim(ctx, work, cancel, ev, token, stop)
 	}()
 	err := h.call(ctx, ev)
 	close(stop)
@@ -398,16 +398,29 @@ func (h *Handler) run(work context.Context, ev *Event, token string) error {
 }
 
 // keepClaim extends the claim every third of the lease until stop is
-// closed. When the claim is lost (the store lost it, or extending failed
-// for longer than the lease), it cancels the function's context, since
-// another call may claim the id now.
-func (h *Handler) keepClaim(work context.Context, cancel context.CancelFunc, ev *Event, token string, stop <-chan struct{}) {
+// closed. When the claim is lost (the store lost it, or this process
+// stalled past the lease), it cancels the function's context, since another
+// call may claim the id now. Once the function's context has ended (its
+// timeout), it stops extending: a function that ignores its context must
+// not hold the id for ever, or every retry would be answered 503.
+func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFunc, ev *Event, token string, stop <-chan struct{}) {
 	every := max(h.lease/3, time.Millisecond)
 	for {
 		t := h.clock.NewTimer(every)
 		select {
 		case <-stop:
 			t.Stop()
+			return
+		case <-fnCtx.Done():
+			t.Stop()
+			select {
+			case <-stop: // the function returned
+				return
+			default:
+			}
+			if errors.Is(context.Cause(fnCtx), context.DeadlineExceeded) {
+				h.record(work, slog.LevelError, "webhook: the function ran past its timeout; its claim on the delivery id will expire, and a retry may handle it", ev, 0)
+			}
 			return
 		case <-t.C():
 		}

@@ -305,28 +305,74 @@ func TestARetryWaitingOnACrashedClaimTakesItOver(t *testing.T) {
 
 func TestHandlerExtendsItsClaimWhileTheFunctionRuns(t *testing.T) {
 	t.Parallel()
-	const lease = 300 * time.Millisecond
+	const lease = 3 * time.Second
+	// One fake clock for the handler's heartbeat and the deduplicator's
+	// leases: time moves only when the test says.
+	dedup, fake := newFakeDedup(t, time.Hour)
 	release := make(chan struct{})
 	started := make(chan struct{}, 8)
 	var calls atomic.Int32
-	h, err := NewHandler([]string{testSecret}, func(context.Context, *Event) error {
+	h, err := newHandler([]string{testSecret}, func(ctx context.Context, _ *Event) error {
 		calls.Add(1)
 		started <- struct{}{}
-		<-release
-		return nil
-	}, WithLease(lease), WithInFlightWait(0), WithLogger(slog.New(slog.DiscardHandler)))
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, fake, []Option{WithDeduplicator(dedup), WithLease(lease), WithInFlightWait(0), WithLogger(slog.New(slog.DiscardHandler))})
 	require.NoError(t, err)
 	b := body("whd_1")
 	first := make(chan int)
 	go func() { first <- serve(h, request(b)).Code }()
 	<-started
-	for range 3 {
-		time.Sleep(lease) // a whole lease each time
-		assert.Equal(t, http.StatusServiceUnavailable, serve(h, request(b)).Code, "the claim is still held")
+	for i := range 10 { // 10 thirds of a lease: over three leases
+		require.True(t, fake.WaitForTimers(1, 5*time.Second), "the heartbeat waits for its next turn")
+		fake.Advance(lease / 3)
+		if i%3 == 2 {
+			require.True(t, fake.WaitForTimers(1, 5*time.Second))
+			assert.Equal(t, http.StatusServiceUnavailable, serve(h, request(b)).Code, "the claim is still held after %d thirds of a lease", i+1)
+		}
 	}
 	close(release)
 	assert.Equal(t, http.StatusOK, <-first)
 	assert.Equal(t, int32(1), calls.Load())
+
+	// Without the heartbeat, the claim would have expired: a claim made
+	// directly, and not extended, is gone after one lease.
+	st, err := dedup.Begin(ctx, "whd_2", "t", lease)
+	require.NoError(t, err)
+	require.Equal(t, StateClaimed, st)
+	fake.Advance(lease)
+	assert.Equal(t, http.StatusOK, serve(h, request(body("whd_2"))).Code)
+}
+
+func TestAFunctionIgnoringItsTimeoutDoesNotHoldTheIDForEver(t *testing.T) {
+	t.Parallel()
+	const lease = 3 * time.Second
+	dedup, fake := newFakeDedup(t, time.Hour)
+	logs, withLog := newLog()
+	release := make(chan struct{})
+	var calls atomic.Int32
+	h, err := newHandler([]string{testSecret}, func(context.Context, *Event) error {
+		if calls.Add(1) == 1 {
+			<-release // ignores its context
+		}
+		return nil
+	}, fake, []Option{WithDeduplicator(dedup), WithLease(lease), WithHandlerTimeout(20 * time.Millisecond), WithInFlightWait(0), withLog})
+	require.NoError(t, err)
+	b := body("whd_1")
+	first := make(chan int)
+	go func() { first <- serve(h, request(b)).Code }()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "ran past its timeout") }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, http.StatusServiceUnavailable, serve(h, request(b)).Code, "held until its lease ends")
+	fake.Advance(lease)
+	assert.Equal(t, http.StatusOK, serve(h, request(b)).Code, "no longer extended: a retry handles it")
+	close(release)
+	assert.Equal(t, http.StatusOK, <-first, "the late success is still recorded")
+	assert.Equal(t, int32(2), calls.Load())
+	assert.Contains(t, logs.String(), "another call may have handled it too")
 }
 
 // lossyDedup loses every claim at the first extension, as a store that
