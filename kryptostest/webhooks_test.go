@@ -99,7 +99,7 @@ func TestTheSandboxDeliversSignedWebhooksOfAResync(t *testing.T) {
 	assert.Equal(t, []webhook.EventType{
 		webhook.EventIntegrationCreated,
 		webhook.EventIntegrationUpdated, webhook.EventIntegrationUpdated, webhook.EventIntegrationUpdated,
-		webhook.EventTransferDetectionStarted, webhook.EventTransferDetectionComplete,
+		webhook.EventTransferDetectionStarted, webhook.EventTransferDetectionCompleted,
 		webhook.EventCostBasisStarted, webhook.EventCostBasisCompleted,
 	}, rc.names())
 	events := rc.handled()

@@ -27,12 +27,9 @@ var (
 // delivery: not a JSON object, or without an event name or a delivery id.
 var ErrMalformed = errors.New("webhook: malformed delivery")
 
-// ErrTooLarge matches a body over the Handler's limit (see WithBodyLimit).
-var ErrTooLarge = errors.New("webhook: body too large")
-
-// ErrStale matches a delivery whose event is older than the Handler's
+// errStale is a delivery whose event is older than the Handler's
 // WithMaxAge.
-var ErrStale = errors.New("webhook: stale delivery")
+var errStale = errors.New("webhook: stale delivery")
 
 // ErrLeaseLost is returned by a Deduplicator's Extend, and may be returned
 // by its Done, when the claim of the given token has expired: another call

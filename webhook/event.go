@@ -17,16 +17,16 @@ type EventType string
 
 // The events Kryptos sends (API.md §7).
 const (
-	EventIntegrationCreated        EventType = "integration.created"
-	EventIntegrationUpdated        EventType = "integration.updated"
-	EventIntegrationDeleted        EventType = "integration.deleted"
-	EventIntegrationFailed         EventType = "integration.failed"
-	EventTransferDetectionStarted  EventType = "transfer_detection.started"
-	EventTransferDetectionComplete EventType = "transfer_detection.completed"
-	EventTransferDetectionFailed   EventType = "transfer_detection.failed"
-	EventCostBasisStarted          EventType = "costbasis.started"
-	EventCostBasisCompleted        EventType = "costbasis.completed"
-	EventCostBasisFailed           EventType = "costbasis.failed"
+	EventIntegrationCreated         EventType = "integration.created"
+	EventIntegrationUpdated         EventType = "integration.updated"
+	EventIntegrationDeleted         EventType = "integration.deleted"
+	EventIntegrationFailed          EventType = "integration.failed"
+	EventTransferDetectionStarted   EventType = "transfer_detection.started"
+	EventTransferDetectionCompleted EventType = "transfer_detection.completed"
+	EventTransferDetectionFailed    EventType = "transfer_detection.failed"
+	EventCostBasisStarted           EventType = "costbasis.started"
+	EventCostBasisCompleted         EventType = "costbasis.completed"
+	EventCostBasisFailed            EventType = "costbasis.failed"
 )
 
 // The families of events, which decide the shape of their data.

@@ -73,7 +73,7 @@ func TestGoldenSamplesDecode(t *testing.T) {
 				AddedOn: utc("2022-01-01T00:00:00Z"), LastSyncedAt: utc("2023-01-01T00:00:00Z")}, nil},
 		{"transfer_detection.started.json", envelope("whd_td0001", EventTransferDetectionStarted, "2026-02-19T12:10:00Z", "ws_12ab"),
 			nil, process(ActionDetectTransfer, ProcessStarted, "", "2026-02-19T12:10:00Z")},
-		{"transfer_detection.completed.json", envelope("whd_td0002", EventTransferDetectionComplete, "2026-02-19T12:10:05Z", "ws_12ab"),
+		{"transfer_detection.completed.json", envelope("whd_td0002", EventTransferDetectionCompleted, "2026-02-19T12:10:05Z", "ws_12ab"),
 			nil, process(ActionDetectTransfer, ProcessCompleted, "", "2026-02-19T12:10:05Z")},
 		{"costbasis.started.json", envelope("whd_cb0001", EventCostBasisStarted, "2026-02-19T12:10:06Z", "ws_12ab"),
 			nil, process(ActionAccountManager, ProcessStarted, "", "2026-02-19T12:10:06Z")},

@@ -291,10 +291,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // checkAge refuses an event that happened more than maxAge ago.
 func (h *Handler) checkAge(ev *Event) error {
 	if ev.Timestamp.IsZero() {
-		return fmt.Errorf("%w: the body has no timestamp", ErrStale)
+		return fmt.Errorf("%w: the body has no timestamp", errStale)
 	}
 	if age := h.clock.Now().Sub(ev.Timestamp); age > h.maxAge {
-		return fmt.Errorf("%w: the event happened %s ago, more than %s", ErrStale, age.Round(time.Second), h.maxAge)
+		return fmt.Errorf("%w: the event happened %s ago, more than %s", errStale, age.Round(time.Second), h.maxAge)
 	}
 	return nil
 }
@@ -307,7 +307,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, ev *Event) {
 	// lets the retry be acknowledged.
 	work := context.WithoutCancel(ctx)
 	token := newToken()
-	state, err := h.claim(ctx, work, ev.ID, token)
+	state, claimedAt, err := h.claim(ctx, work, ev.ID, token)
 	retryAfter := max(1, int(h.lease.Round(time.Second)/time.Second))
 	switch {
 	case err != nil:
@@ -330,7 +330,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, ev *Event) {
 		return
 	}
 
-	err = h.run(work, ev, token)
+	err = h.run(work, ev, token, claimedAt)
 	storeCtx, cancel := context.WithTimeout(work, h.lease)
 	defer cancel()
 	if err != nil {
@@ -360,28 +360,30 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, ev *Event) {
 }
 
 // claim claims id, waiting up to inFlightWait for a claim held by another
-// call to end. It stops waiting when the sender hangs up (ctx).
-func (h *Handler) claim(ctx, work context.Context, id, token string) (State, error) {
+// call to end. It stops waiting when the sender hangs up (ctx). It returns
+// when the claim was asked for, from which its lease runs.
+func (h *Handler) claim(ctx, work context.Context, id, token string) (State, time.Time, error) {
 	deadline := h.clock.Now().Add(h.inFlightWait)
 	pause := 20 * time.Millisecond
 	for {
 		storeCtx, cancel := context.WithTimeout(work, h.lease)
+		at := h.clock.Now()
 		state, err := h.dedup.Begin(storeCtx, id, token, h.lease)
 		cancel()
 		if err != nil || state != StateInFlight {
-			return state, err
+			return state, at, err
 		}
 		left := deadline.Sub(h.clock.Now())
 		if left <= 0 || clock.Sleep(ctx, h.clock, min(pause, left)) != nil {
-			return StateInFlight, nil
+			return StateInFlight, at, nil
 		}
 		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
 
 // run calls the function with the handler timeout, extending the claim on
-// the id while it runs.
-func (h *Handler) run(work context.Context, ev *Event, token string) error {
+// the id, made at claimedAt, while it runs.
+func (h *Handler) run(work context.Context, ev *Event, token string, claimedAt time.Time) error {
 	ctx, cancel := context.WithTimeout(work, h.timeout)
 	defer cancel()
 	stop := make(chan struct{})
@@ -389,7 +391,7 @@ func (h *Handler) run(work context.Context, ev *Event, token string) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		h.keepClaim(ctx, work, cancel, ev, token, stop)
+		h.keepClaim(ctx, work, cancel, ev, token, claimedAt, stop)
 	}()
 	err := h.call(ctx, ev)
 	close(stop)
@@ -397,16 +399,18 @@ func (h *Handler) run(work context.Context, ev *Event, token string) error {
 	return err
 }
 
-// keepClaim extends the claim every third of the lease until stop is
-// closed. When the claim is lost (the store lost it, or this process
+// keepClaim extends the claim every third of the lease, counted from
+// when the claim or the last extension was asked for (so that a late start
+// of this goroutine does not add to a late timer), until stop is closed. When the claim is lost (the store lost it, or this process
 // stalled past the lease), it cancels the function's context, since another
 // call may claim the id now. Once the function's context has ended (its
 // timeout), it stops extending: a function that ignores its context must
 // not hold the id for ever, or every retry would be answered 503.
-func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFunc, ev *Event, token string, stop <-chan struct{}) {
+func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFunc, ev *Event, token string, claimedAt time.Time, stop <-chan struct{}) {
 	every := max(h.lease/3, time.Millisecond)
+	next := claimedAt.Add(every)
 	for {
-		t := h.clock.NewTimer(every)
+		t := h.clock.NewTimer(next.Sub(h.clock.Now()))
 		select {
 		case <-stop:
 			t.Stop()
@@ -425,8 +429,10 @@ func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFu
 		case <-t.C():
 		}
 		storeCtx, cancelStore := context.WithTimeout(work, every)
+		at := h.clock.Now()
 		err := h.dedup.Extend(storeCtx, ev.ID, token, h.lease)
 		cancelStore()
+		next = at.Add(every)
 		switch {
 		case errors.Is(err, ErrLeaseLost):
 			h.record(work, slog.LevelError, "webhook: lost the claim on the delivery id while the function ran; its context is cancelled", ev, 0)
@@ -435,6 +441,7 @@ func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFu
 		case err != nil:
 			h.record(work, slog.LevelWarn, "webhook: could not extend the claim on the delivery id; trying again", ev, 0,
 				slog.String("error", clean(err.Error(), h.secrets)))
+			next = h.clock.Now().Add(every / 2) // sooner: the lease is running out
 		}
 	}
 }
