@@ -77,10 +77,10 @@
 //
 // # Webhooks
 //
-// NewWebhookHandler receives Kryptos webhooks: it verifies signatures
-// (VerifyWebhookSignature), decodes deliveries (ParseWebhook), hands each
-// delivery to your function once, and answers so that Kryptos retries only
-// what failed.
+// Package webhook receives Kryptos webhooks: webhook.NewHandler verifies
+// signatures, decodes the documented payloads into typed events, hands each
+// delivery id to your function once, and acknowledges it only after your
+// function succeeded, so that Kryptos retries whatever failed.
 //
 // # Testing
 //

@@ -42,6 +42,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 	s.state.grantSeq++
 	s.state.grants[g.id] = g
 	s.stats.TokensExchanged++
+	s.releaseWebhooks(req.PublicToken, g.id)
 	if s.cfg.legacyTokens {
 		// Older API versions: a 24-hour token, a rotating refresh token,
 		// and no grant id.

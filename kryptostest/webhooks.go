@@ -2,36 +2,77 @@ package kryptostest
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
-	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/webhook"
 )
 
-// Webhook delivery, as documented: a 10 s timeout and 2 retries on 429, 5xx
-// or a failed connection.
+// Webhook delivery, as documented (API.md §7): a 10 s timeout, and 2
+// retries on 429, 500, 502, 503 or 504. A failed connection or a timeout is
+// retried too.
 const (
-	webhookTimeout = 10 * time.Second
-	webhookRetries = 2
+	webhookTimeout   = 10 * time.Second
+	webhookRetries   = 2
+	webhookRetryWait = 50 * time.Millisecond
 )
+
+// The wire form of the webhooks is written here as the docs spell it, not
+// taken from the webhook package: the sandbox is the docs' second witness,
+// so that a misreading of them in the package shows up as a failing test
+// (webhook/testdata holds the docs' samples). Only the signature comes from
+// webhook.Sign, whose known answers are checked against openssl.
+
+// webhookTime is the layout of the envelope's timestamp and of the
+// X-Webhook-Timestamp header, as in the docs' sample.
+const webhookTime = "2006-01-02T15:04:05.000Z07:00"
 
 // Delivery is one webhook the sandbox sent, with its final outcome.
 type Delivery struct {
 	ID    string
 	Event string
+	// GrantID is the grant the delivery was for: an event of a user is
+	// delivered once per active grant of the user.
+	GrantID string
 	// Attempts made, retries included.
 	Attempts int
 	// Status is the receiver's last HTTP status, 0 if it never answered.
 	Status int
-	// Err is the last transport error, if any.
+	// Err is the last transport error (a timeout, a refused connection),
+	// if any.
 	Err error
+}
+
+// WebhookOption configures the delivery of RegisterWebhook.
+type WebhookOption func(*webhookSink)
+
+// WithWebhookTimeout sets how long the sandbox waits for the receiver's
+// answer to one attempt before it gives up on it and retries (default 10 s,
+// as documented). With a receiver slower than that, the retry arrives while
+// the first attempt is still being handled, as it does from Kryptos: a
+// short timeout tests that case without waiting 10 s.
+func WithWebhookTimeout(d time.Duration) WebhookOption {
+	return func(k *webhookSink) {
+		if d > 0 {
+			k.http.Timeout = d
+		}
+	}
+}
+
+// WithWebhookRetryWait sets the pause before a retry: n times d before the
+// n-th (default 50 ms). Kryptos does not document its own.
+func WithWebhookRetryWait(d time.Duration) WebhookOption {
+	return func(k *webhookSink) {
+		if d >= 0 {
+			k.retryWait = d
+		}
+	}
 }
 
 // webhookSink delivers events to one registered endpoint, in order, from a
@@ -43,10 +84,15 @@ type webhookSink struct {
 	clock       Clock
 	retryWait   time.Duration
 	http        *http.Client
+	ctx         context.Context // cancelled by close, ending the attempt under way
+	cancel      context.CancelFunc
 
-	mu        sync.Mutex
-	queue     []outgoing
-	sent      map[string]outgoing
+	mu    sync.Mutex
+	queue []outgoing
+	sent  map[string]outgoing
+	// held keeps, by public token, the events of a new connection until the
+	// exchange of the token creates the grant they belong to.
+	held      map[string]*heldEvents
 	delivered []Delivery
 	wake      chan struct{}
 	stop      chan struct{}
@@ -54,24 +100,53 @@ type webhookSink struct {
 }
 
 type outgoing struct {
-	id, event string
-	body      []byte
+	id, event, grantID string
+	body               []byte
 	// age backdates X-Webhook-Timestamp, to test stale deliveries.
 	age time.Duration
 }
 
+// webhookEvent is an event before it is addressed to a grant.
+type webhookEvent struct {
+	name string
+	at   time.Time
+	data map[string]any
+}
+
+type heldEvents struct {
+	expiresAt time.Time
+	events    []webhookEvent
+}
+
 // RegisterWebhook makes the sandbox deliver its events to url, signed with
-// secret: integration.created when a user connects an integration,
-// integration.updated as a sync job goes from queued to syncing to
-// completed, integration.failed when it fails (Wallet.FailSync), and
-// transfer_detection.completed and costbasis.completed after a completed
-// sync. Deliveries carry the documented headers, time out after 10 s, and are
-// retried twice on 429, 5xx or a failed connection.
-func (s *Server) RegisterWebhook(url, secret string) {
+// secret, as Kryptos does:
+//
+//   - integration.created when a user connects an integration;
+//     integration.updated as a sync job goes from queued to syncing to
+//     completed, then transfer_detection.started and .completed and
+//     costbasis.started and .completed; integration.failed when a sync
+//     fails (Wallet.FailSync).
+//   - Each event of a user is delivered once per active grant of the user,
+//     with that grant's grant_id. The integrations connected in a link that
+//     ends with a public token belong to the grant its exchange creates: their
+//     integration.created waits for that exchange (and is dropped if the
+//     token is never exchanged), so that it carries the grant id like every
+//     other delivery. Grants the user already had get it at once.
+//   - The body and headers are those of the docs' sample; each attempt times
+//     out after 10 s (WithWebhookTimeout), and is retried twice on 429, 500,
+//     502, 503, 504, a timeout or a failed connection.
+//
+// Registering again replaces the endpoint.
+func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 	sink := &webhookSink{
-		url: url, secret: secret, clock: s.cfg.clock, retryWait: 50 * time.Millisecond,
+		url: url, secret: secret, clock: s.cfg.clock, retryWait: webhookRetryWait,
 		http: &http.Client{Timeout: webhookTimeout},
-		sent: map[string]outgoing{}, wake: make(chan struct{}, 1), stop: make(chan struct{}),
+		sent: map[string]outgoing{}, held: map[string]*heldEvents{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}),
+	}
+	sink.ctx, sink.cancel = context.WithCancel(context.Background())
+	for _, o := range opts {
+		o(sink)
 	}
 	s.mu.Lock()
 	old := s.hooks
@@ -100,8 +175,8 @@ func (s *Server) WebhookDeliveries() []Delivery {
 
 // ReplayWebhook sends a delivery again with the same id and body, as Kryptos
 // does when it did not see an acknowledgement: a duplicate for the
-// receiver's deduplication. A positive age backdates its X-Webhook-Timestamp,
-// to test a receiver's freshness check.
+// receiver's deduplication. A positive age backdates its
+// X-Webhook-Timestamp header (which the signature does not cover).
 func (s *Server) ReplayWebhook(id string, age time.Duration) error {
 	s.mu.Lock()
 	sink := s.hooks
@@ -120,22 +195,141 @@ func (s *Server) ReplayWebhook(id string, age time.Duration) error {
 	return nil
 }
 
-// announce queues an event for the registered webhook, if any. The caller
-// holds s.mu.
-func (s *Server) announce(event, userID string, data any) {
+// announce delivers an event of userID to each of the user's active
+// grants. The caller holds s.mu.
+func (s *Server) announce(ev webhookEvent, userID string) {
 	if s.hooks == nil {
 		return
 	}
-	grantID := ""
-	if g := s.state.activeGrant(s.ClientID, userID, s.cfg.clock.Now()); g != nil {
-		grantID = g.id
+	for _, g := range s.webhookGrants(userID, ev.at) {
+		s.hooks.enqueue(s.addressed(ev, g.id))
 	}
+}
+
+// announceConnected announces integration.created for an integration that
+// a link connected. When the link ends with a public token, its exchange
+// creates a grant that the integration belongs to too: the event waits for
+// it (releaseWebhooks). The caller holds s.mu.
+func (s *Server) announceConnected(in *integration, publicToken string) {
+	now := s.cfg.clock.Now()
+	ev := webhookEvent{name: "integration.created", at: now, data: s.webhookIntegration(in, now)}
+	s.announce(ev, in.userID)
+	if s.hooks == nil || publicToken == "" {
+		return
+	}
+	k := s.hooks
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for token, h := range k.held { // tokens never exchanged
+		if !now.Before(h.expiresAt) {
+			delete(k.held, token)
+		}
+	}
+	h := k.held[publicToken]
+	if h == nil {
+		h = &heldEvents{expiresAt: now.Add(PublicTokenTTL)}
+		k.held[publicToken] = h
+	}
+	h.events = append(h.events, ev)
+}
+
+// releaseWebhooks delivers the events held for publicToken to the grant its
+// exchange created. The caller holds s.mu.
+func (s *Server) releaseWebhooks(publicToken, grantID string) {
+	if s.hooks == nil {
+		return
+	}
+	k := s.hooks
+	k.mu.Lock()
+	h := k.held[publicToken]
+	delete(k.held, publicToken)
+	k.mu.Unlock()
+	if h == nil {
+		return
+	}
+	for _, ev := range h.events {
+		k.enqueue(s.addressed(ev, grantID))
+	}
+}
+
+// webhookGrants returns the active grants of the sandbox's client for
+// userID, oldest first.
+func (s *Server) webhookGrants(userID string, now time.Time) []*grant {
+	var out []*grant
+	for _, g := range s.state.grants {
+		if g.clientID == s.ClientID && g.userID == userID && g.active(now) {
+			out = append(out, g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+// addressed makes a delivery of ev for one grant: the docs' envelope, with
+// the workspace of the grant's user. The caller holds s.mu.
+func (s *Server) addressed(ev webhookEvent, grantID string) outgoing {
+	workspaceID := s.state.users[s.state.grants[grantID].userID].workspace.id
 	id := "whd_" + randomHex(12)
 	body, _ := json.Marshal(map[string]any{
-		"id": id, "event": event, "timestamp": s.cfg.clock.Now().UTC().Format(time.RFC3339Nano),
-		"grant_id": grantID, "workspace_id": s.state.users[userID].workspace.id, "data": data,
+		"id": id, "event": ev.name, "timestamp": ev.at.UTC().Format(webhookTime),
+		"grant_id": grantID, "workspace_id": workspaceID, "data": ev.data,
 	})
-	s.hooks.enqueue(outgoing{id: id, event: event, body: body})
+	return outgoing{id: id, event: ev.name, grantID: grantID, body: body}
+}
+
+// webhookIntegration is an integration in the webhook's own shape (API.md
+// §7), not the data API's: times in Unix milliseconds (0 for never), the
+// webhook's status vocabulary, "" rather than null, and errorMessage only
+// when the status is FAILED.
+func (s *Server) webhookIntegration(in *integration, now time.Time) map[string]any {
+	// Connecting imports the history, so an integration without a job of
+	// its own is synced as of when it was added (as the data API says).
+	status, lastSynced, errorMessage := "COMPLETED", in.addedOn, ""
+	if j := in.lastJob; j != nil {
+		switch j.status(&s.cfg, now) {
+		case syncQueued:
+			status = "QUEUED"
+		case syncInProgress:
+			status = "SYNCING"
+		case syncFailed:
+			status, errorMessage = "FAILED", "sandbox: the provider did not answer"
+		default:
+			lastSynced = j.updatedAt(&s.cfg, now)
+		}
+	}
+	typ, category, address := "api", "exchange", ""
+	switch in.kind {
+	case "wallet":
+		category, address = "blockchain", in.address
+	case "csv":
+		typ, category = "csv", "unknown"
+	}
+	out := map[string]any{
+		"provider": in.provider.id, "providerPublicName": in.provider.publicName, "publicAddress": address, "walletId": in.walletID,
+		"logoUrl": in.provider.logo(), "isContract": false, "alias": in.alias,
+		"status": status, "addedOn": unixMilli(in.addedOn), "lastSyncedAt": unixMilli(lastSynced),
+		"category": category, "type": typ, "totalTransactions": 0,
+	}
+	if status == "FAILED" {
+		out["errorMessage"] = errorMessage
+	}
+	return out
+}
+
+// webhookProcess is the data of a transfer_detection.* or costbasis.*
+// event. The docs do not say which action goes with which family; the
+// sandbox pairs DETECT_TRANSFER with transfer detection and ACCOUNT_MANAGER
+// with cost basis.
+func webhookProcess(action, status string, at time.Time) map[string]any {
+	return map[string]any{"action": action, "status": status, "reason": nil, "timestamp": unixMilli(at)}
+}
+
+// unixMilli is t in Unix milliseconds, 0 for the zero time ("never").
+func unixMilli(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // watchJobs announces every change of a sync job's status, as the sandbox's
@@ -163,20 +357,17 @@ func (s *Server) watchJobs(sink *webhookSink) {
 			if in == nil || in.lastJob != j {
 				continue // a later job of the integration speaks for it
 			}
-			data := s.integrationJSON(in, now)
-			switch st {
-			case syncFailed:
-				s.announce(kryptos.EventIntegrationFailed, u.id, data)
-			case syncCompleted, syncPartial:
-				s.announce(kryptos.EventIntegrationUpdated, u.id, data)
-				for _, ev := range []string{kryptos.EventTransferDetectionComplete, kryptos.EventCostBasisCompleted} {
-					s.announce(ev, u.id, map[string]any{
-						"action": "recalculate", "status": "completed", "reason": "sync " + j.id + " completed",
-						"timestamp": now.UTC().Format(time.RFC3339Nano),
-					})
+			changed := webhookEvent{name: "integration.updated", at: now, data: s.webhookIntegration(in, now)}
+			if st == syncFailed {
+				changed.name = "integration.failed"
+			}
+			s.announce(changed, u.id)
+			if st == syncCompleted || st == syncPartial {
+				for _, p := range []struct{ family, action string }{{"transfer_detection", "DETECT_TRANSFER"}, {"costbasis", "ACCOUNT_MANAGER"}} {
+					for _, status := range []string{"started", "completed"} {
+						s.announce(webhookEvent{name: p.family + "." + status, at: now, data: webhookProcess(p.action, status, now)}, u.id)
+					}
 				}
-			default:
-				s.announce(kryptos.EventIntegrationUpdated, u.id, data)
 			}
 		}
 		s.mu.Unlock()
@@ -214,37 +405,46 @@ func (k *webhookSink) run() {
 		}
 		d := k.deliver(*next)
 		k.mu.Lock()
-		k.sent[next.id] = outgoing{id: next.id, event: next.event, body: next.body}
+		sent := *next
+		sent.age = 0
+		k.sent[next.id] = sent
 		k.delivered = append(k.delivered, d)
 		k.mu.Unlock()
 	}
 }
 
+// retried reports whether Kryptos retries a delivery answered with status.
+func retried(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
 // deliver sends one event, retrying as documented.
 func (k *webhookSink) deliver(out outgoing) Delivery {
-	mac := hmac.New(sha256.New, []byte(k.secret))
-	mac.Write(out.body)
-	sig := hex.EncodeToString(mac.Sum(nil))
-	d := Delivery{ID: out.id, Event: out.event}
+	sig := webhook.Sign(out.body, k.secret)
+	d := Delivery{ID: out.id, Event: out.event, GrantID: out.grantID}
 	for d.Attempts = 1; ; d.Attempts++ {
-		req, err := http.NewRequest(http.MethodPost, k.url, bytes.NewReader(out.body))
+		req, err := http.NewRequestWithContext(k.ctx, http.MethodPost, k.url, bytes.NewReader(out.body))
 		if err != nil {
 			d.Err = err
 			return d
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(kryptos.HeaderWebhookSignature, sig)
-		req.Header.Set(kryptos.HeaderWebhookEvent, out.event)
-		req.Header.Set(kryptos.HeaderWebhookID, out.id)
-		req.Header.Set(kryptos.HeaderWebhookTimestamp, k.clock.Now().Add(-out.age).UTC().Format(time.RFC3339Nano))
+		req.Header.Set("X-Webhook-Signature", sig)
+		req.Header.Set("X-Webhook-Event", out.event)
+		req.Header.Set("X-Webhook-Id", out.id)
+		req.Header.Set("X-Webhook-Timestamp", k.clock.Now().Add(-out.age).UTC().Format(webhookTime))
 		resp, err := k.http.Do(req)
 		d.Status, d.Err = 0, err
 		if err == nil {
 			d.Status = resp.StatusCode
 			_ = resp.Body.Close()
 		}
-		retry := err != nil || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
-		if !retry || d.Attempts > webhookRetries {
+		if (err == nil && !retried(resp.StatusCode)) || d.Attempts > webhookRetries {
 			return d
 		}
 		select {
@@ -255,8 +455,9 @@ func (k *webhookSink) deliver(out outgoing) Delivery {
 	}
 }
 
-// close stops the sink after the deliveries under way.
+// close stops the sink, cutting short the attempt under way.
 func (k *webhookSink) close() {
 	close(k.stop)
+	k.cancel()
 	k.done.Wait()
 }

@@ -3,6 +3,7 @@ package kryptostest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,21 +15,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/webhook"
 )
 
-// receiver is a webhook endpoint built on kryptos.NewWebhookHandler that
-// records what it handled.
+// receiver is a webhook endpoint built on webhook.NewHandler that records
+// what it handled.
 type receiver struct {
 	mu     sync.Mutex
-	events []*kryptos.WebhookEvent
-	failN  atomic.Int32 // answer 500 to this many deliveries first
+	events []*webhook.Event
+	calls  atomic.Int32
+	failN  atomic.Int32 // fail this many calls first
 	srv    *httptest.Server
 }
 
-func newReceiver(t *testing.T, secret string, opts ...kryptos.WebhookOption) *receiver {
+func newReceiver(t *testing.T, secret string, opts ...webhook.Option) *receiver {
 	t.Helper()
 	rc := &receiver{}
-	h := kryptos.NewWebhookHandler([]string{secret}, func(_ context.Context, ev *kryptos.WebhookEvent) error {
+	h, err := webhook.NewHandler([]string{secret}, func(_ context.Context, ev *webhook.Event) error {
+		rc.calls.Add(1)
 		if rc.failN.Add(-1) >= 0 {
 			return errors.New("not now")
 		}
@@ -36,69 +40,92 @@ func newReceiver(t *testing.T, secret string, opts ...kryptos.WebhookOption) *re
 		defer rc.mu.Unlock()
 		rc.events = append(rc.events, ev)
 		return nil
-	}, opts...)
+	}, append([]webhook.Option{webhook.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	require.NoError(t, err)
 	rc.srv = httptest.NewServer(h)
 	t.Cleanup(rc.srv.Close)
 	return rc
 }
 
-func (rc *receiver) names() []string {
+func (rc *receiver) handled() []*webhook.Event {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	var out []string
-	for _, ev := range rc.events {
-		out = append(out, ev.Event)
+	return append([]*webhook.Event(nil), rc.events...)
+}
+
+func (rc *receiver) names() []webhook.EventType {
+	var out []webhook.EventType
+	for _, ev := range rc.handled() {
+		out = append(out, ev.Type)
 	}
 	return out
 }
 
-func (rc *receiver) last() *kryptos.WebhookEvent {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return rc.events[len(rc.events)-1]
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, 5*time.Second, time.Millisecond)
 }
 
 func TestTheSandboxDeliversSignedWebhooksOfAResync(t *testing.T) {
 	t.Parallel()
-	srv := NewServer(WithSyncTimings(30*time.Millisecond, 30*time.Millisecond))
+	// The sandbox's clock moves the sync job along, a step at a time.
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
 	defer srv.Close()
 	rc := newReceiver(t, "whsec_e2e")
 	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
 	c := srv.Client(fast...)
 
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
-	require.Eventually(t, func() bool { return len(rc.names()) == 1 }, 5*time.Second, time.Millisecond)
-	created := rc.last()
-	assert.Equal(t, kryptos.EventIntegrationCreated, created.Event)
-	in, err := created.Integration()
-	require.NoError(t, err)
+	eventually(t, func() bool { return len(rc.names()) == 1 })
+	created := rc.handled()[0]
+	assert.Equal(t, webhook.EventIntegrationCreated, created.Type)
+	assert.Equal(t, g.GrantID, created.GrantID, "the first event of a new connection carries its grant id")
+	in := created.Integration
+	require.NotNil(t, in)
 	assert.Equal(t, EthereumTestAddress, in.PublicAddress)
+	assert.Equal(t, webhook.CategoryBlockchain, in.Category)
+	assert.Equal(t, webhook.TypeAPI, in.Type)
+	assert.Equal(t, epoch, in.AddedOn, "addedOn is read from Unix milliseconds, not left zero")
 
 	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
-	_, err = c.ResyncIntegration(ctx, in.WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	_, err := c.ResyncIntegration(ctx, in.WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return len(rc.names()) == 6 }, 5*time.Second, time.Millisecond)
-	assert.Equal(t, []string{
-		kryptos.EventIntegrationCreated,
-		kryptos.EventIntegrationUpdated, kryptos.EventIntegrationUpdated, kryptos.EventIntegrationUpdated,
-		kryptos.EventTransferDetectionComplete, kryptos.EventCostBasisCompleted,
+	eventually(t, func() bool { return len(rc.names()) == 2 })
+	clock.Advance(time.Minute)
+	eventually(t, func() bool { return len(rc.names()) == 3 })
+	clock.Advance(time.Minute)
+	eventually(t, func() bool { return len(rc.names()) == 8 })
+	assert.Equal(t, []webhook.EventType{
+		webhook.EventIntegrationCreated,
+		webhook.EventIntegrationUpdated, webhook.EventIntegrationUpdated, webhook.EventIntegrationUpdated,
+		webhook.EventTransferDetectionStarted, webhook.EventTransferDetectionCompleted,
+		webhook.EventCostBasisStarted, webhook.EventCostBasisCompleted,
 	}, rc.names())
-	var statuses []kryptos.IntegrationStatus
-	for _, ev := range rc.events[1:4] {
-		in, err := ev.Integration()
-		require.NoError(t, err)
-		statuses = append(statuses, in.Status)
-		assert.Equal(t, g.GrantID, ev.GrantID)
-		assert.Regexp(t, `^ws_`, ev.WorkspaceID)
+	events := rc.handled()
+	var statuses []webhook.IntegrationStatus
+	for _, ev := range events[1:4] {
+		statuses = append(statuses, ev.Integration.Status)
 	}
-	assert.Equal(t, []kryptos.IntegrationStatus{kryptos.IntegrationQueued, kryptos.IntegrationSyncing, kryptos.IntegrationCompleted}, statuses)
-	cb, err := rc.last().CostBasis()
-	require.NoError(t, err)
-	assert.Equal(t, "completed", cb.Status)
+	assert.Equal(t, []webhook.IntegrationStatus{webhook.StatusQueued, webhook.StatusSyncing, webhook.StatusCompleted}, statuses)
+	assert.Equal(t, epoch.Add(2*time.Minute), events[3].Integration.LastSyncedAt, "a completed sync moves lastSyncedAt")
+	for _, ev := range events {
+		assert.Equal(t, g.GrantID, ev.GrantID)
+		assert.Equal(t, g.WorkspaceID, ev.WorkspaceID, "the user's workspace")
+		assert.Empty(t, ev.Warnings, "every delivery is in the documented form")
+		assert.False(t, ev.Timestamp.IsZero())
+		assert.False(t, ev.DeliveredAt.IsZero())
+	}
+	td, cb := events[5].Process, events[7].Process
+	assert.Equal(t, webhook.ActionDetectTransfer, td.Action)
+	assert.Equal(t, webhook.ProcessCompleted, td.Status)
+	assert.Equal(t, webhook.ActionAccountManager, cb.Action)
+	assert.Equal(t, epoch.Add(2*time.Minute), cb.Timestamp)
 
 	for _, d := range srv.WebhookDeliveries() {
 		assert.Equal(t, http.StatusOK, d.Status)
 		assert.Equal(t, 1, d.Attempts)
+		assert.Equal(t, g.GrantID, d.GrantID)
 	}
 }
 
@@ -111,33 +138,137 @@ func TestTheSandboxAnnouncesFailedSyncs(t *testing.T) {
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress, FailSync: true}}})
 	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
-	ints := integrationsOf(t, c.User(g.Credential()))
-	job, err := c.ResyncIntegration(ctx, ints[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
+	var walletID string
+	for in, err := range c.User(g.Credential()).ListIntegrations(ctx, kryptos.IntegrationsParams{}) {
+		require.NoError(t, err)
+		walletID = in.ID
+		break
+	}
+	job, err := c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
+	eventually(t, func() bool {
 		n := rc.names()
-		return len(n) > 0 && n[len(n)-1] == kryptos.EventIntegrationFailed
-	}, 5*time.Second, time.Millisecond)
-	in, err := rc.last().Integration()
-	require.NoError(t, err)
-	assert.Equal(t, kryptos.IntegrationFailed, in.Status)
+		return len(n) > 0 && n[len(n)-1] == webhook.EventIntegrationFailed
+	})
+	events := rc.handled()
+	in := events[len(events)-1].Integration
+	assert.Equal(t, webhook.StatusFailed, in.Status)
+	assert.True(t, in.Status.Terminal())
 	assert.NotEmpty(t, in.ErrorMessage)
+	for _, ev := range events[:len(events)-1] {
+		assert.Empty(t, ev.Integration.ErrorMessage, "errorMessage only when FAILED")
+	}
 	st, err := c.User(g.Credential()).GetSyncJob(ctx, job.JobID)
 	require.NoError(t, err)
 	assert.Equal(t, kryptos.SyncFailed, st.Status)
 }
 
-func TestWebhookRetriesDuplicatesAndStaleDeliveries(t *testing.T) {
+func TestTheFirstIntegrationCreatedWaitsForItsGrant(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_e2e", kryptos.WithWebhookMaxAge(time.Minute))
+	rc := newReceiver(t, "whsec_e2e")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
+	c := srv.Client(fast...)
+
+	// A link whose public token is never exchanged gives no grant: nothing
+	// is delivered.
+	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+	require.NoError(t, err)
+	_, err = srv.CompleteLink(lt.Token, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	require.NoError(t, err)
+
+	lt, err = c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+	require.NoError(t, err)
+	public, err := srv.CompleteLink(lt.Token, LinkUser{Email: "ada@example.com", Wallets: []Wallet{ethWallet}})
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond)
+	assert.Empty(t, srv.WebhookDeliveries(), "held until the exchange creates the grant")
+	g, err := c.ExchangePublicToken(ctx, public)
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(rc.names()) == 1 })
+	assert.Equal(t, g.GrantID, rc.handled()[0].GrantID)
+
+	// A returning user's new integration is delivered at once to the grant
+	// they have.
+	lt, err = c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: g.AccessToken})
+	require.NoError(t, err)
+	public, err = srv.CompleteLink(lt.Token, LinkUser{Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress}}})
+	require.NoError(t, err)
+	assert.Empty(t, public)
+	eventually(t, func() bool { return len(rc.names()) == 2 })
+	assert.Equal(t, g.GrantID, rc.handled()[1].GrantID)
+	assert.Equal(t, SolanaTestAddress, rc.handled()[1].Integration.PublicAddress)
+	time.Sleep(30 * time.Millisecond)
+	assert.Len(t, srv.WebhookDeliveries(), 2, "the unexchanged link's event was never sent")
+}
+
+func TestWebhooksFanOutPerGrant(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
+	defer srv.Close()
+	rc := newReceiver(t, "whsec_e2e")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
+	c := srv.Client(fast...)
+	// syncs steps a resync through its three statuses; each change is
+	// delivered to each of the user's grants.
+	syncs := func(walletID, userID string, grants int) {
+		t.Helper()
+		base := len(rc.names())
+		_, err := c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: userID, Mode: kryptos.ResyncLatest})
+		require.NoError(t, err)
+		for _, n := range []int{base + grants, base + 2*grants, base + 7*grants} {
+			eventually(t, func() bool { return len(rc.names()) >= n })
+			clock.Advance(time.Minute)
+		}
+		time.Sleep(30 * time.Millisecond)
+		require.Len(t, rc.names(), base+7*grants)
+	}
+	// The same Linked user connects twice, and has two grants.
+	first := connect(t, srv, c, LinkUser{Email: "ada@example.com", Wallets: []Wallet{ethWallet}})
+	second := connect(t, srv, c, LinkUser{Email: "ada@example.com", Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress}}})
+	require.NotEqual(t, first.GrantID, second.GrantID)
+	// The second link's wallet: once for the grant the user had, once for
+	// the new one.
+	eventually(t, func() bool { return len(rc.names()) == 3 })
+
+	s, _ := c.CheckSession(ctx, first.AccessToken.Reveal())
+	var walletID string
+	for in, err := range c.User(first.Credential()).ListIntegrations(ctx, kryptos.IntegrationsParams{}) {
+		require.NoError(t, err)
+		walletID = in.ID
+		break
+	}
+	syncs(walletID, s.UserID, 2)
+
+	byGrant := map[string]int{}
+	ids := map[string]bool{}
+	for _, ev := range rc.handled() {
+		byGrant[ev.GrantID]++
+		assert.False(t, ids[ev.ID], "each grant's delivery has its own id")
+		ids[ev.ID] = true
+	}
+	assert.Equal(t, map[string]int{first.GrantID: 1 + 1 + 7, second.GrantID: 1 + 7}, byGrant)
+
+	require.NoError(t, c.RevokeGrant(ctx, first.GrantID))
+	syncs(walletID, s.UserID, 1)
+	for _, ev := range rc.handled()[3+2*7:] {
+		assert.Equal(t, second.GrantID, ev.GrantID, "a revoked grant gets nothing more")
+	}
+}
+
+func TestWebhookRetriesAndDuplicatesAreHandledOnce(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	rc := newReceiver(t, "whsec_e2e")
 	rc.failN.Store(2) // the first delivery fails twice: Kryptos retries it twice
 	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
 	c := srv.Client(fast...)
 	connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 
-	require.Eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 }, 5*time.Second, time.Millisecond)
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
 	d := srv.WebhookDeliveries()[0]
 	assert.Equal(t, 3, d.Attempts)
 	assert.Equal(t, http.StatusOK, d.Status)
@@ -145,11 +276,13 @@ func TestWebhookRetriesDuplicatesAndStaleDeliveries(t *testing.T) {
 
 	require.NoError(t, srv.ReplayWebhook(d.ID, 0))
 	require.NoError(t, srv.ReplayWebhook(d.ID, time.Hour))
-	require.Eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 3 }, 5*time.Second, time.Millisecond)
-	all := srv.WebhookDeliveries()
-	assert.Equal(t, http.StatusOK, all[1].Status, "the duplicate is acknowledged")
-	assert.Equal(t, http.StatusBadRequest, all[2].Status, "the stale one is refused")
-	assert.Len(t, rc.names(), 1, "neither reached the handler")
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 3 })
+	for _, dup := range srv.WebhookDeliveries()[1:] {
+		assert.Equal(t, http.StatusOK, dup.Status, "a duplicate is acknowledged")
+		assert.Equal(t, d.ID, dup.ID)
+	}
+	assert.Len(t, rc.names(), 1, "no duplicate reached the function")
+	assert.Equal(t, int32(3), rc.calls.Load())
 
 	require.Error(t, srv.ReplayWebhook("whd_unknown", 0))
 	other := NewServer()
@@ -158,25 +291,98 @@ func TestWebhookRetriesDuplicatesAndStaleDeliveries(t *testing.T) {
 	assert.Nil(t, other.WebhookDeliveries())
 }
 
-func TestWebhookDeliveryGivesUpAfterTwoRetries(t *testing.T) {
+func TestWebhookDeliveryRetriesOnlyWhatKryptosRetries(t *testing.T) {
 	t.Parallel()
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}))
-	defer down.Close()
+	cases := []struct {
+		status   int
+		attempts int
+	}{
+		{http.StatusTooManyRequests, 3}, {http.StatusInternalServerError, 3}, {http.StatusBadGateway, 3},
+		{http.StatusServiceUnavailable, 3}, {http.StatusGatewayTimeout, 3},
+		{http.StatusNotImplemented, 1}, {http.StatusConflict, 1}, {http.StatusUnauthorized, 1}, {http.StatusBadRequest, 1},
+	}
+	for _, tc := range cases {
+		t.Run(http.StatusText(tc.status), func(t *testing.T) {
+			t.Parallel()
+			down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(tc.status) }))
+			defer down.Close()
+			srv := NewServer()
+			defer srv.Close()
+			srv.RegisterWebhook(down.URL, "s", WithWebhookRetryWait(time.Millisecond))
+			connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+			eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
+			d := srv.WebhookDeliveries()[0]
+			assert.Equal(t, tc.attempts, d.Attempts)
+			assert.Equal(t, tc.status, d.Status)
+		})
+	}
+
+	t.Run("no receiver", func(t *testing.T) {
+		t.Parallel()
+		srv := NewServer()
+		defer srv.Close()
+		srv.RegisterWebhook("http://127.0.0.1:1/hooks", "s", WithWebhookRetryWait(time.Millisecond))
+		connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+		eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
+		d := srv.WebhookDeliveries()[0]
+		assert.Equal(t, 3, d.Attempts)
+		assert.Error(t, d.Err)
+	})
+}
+
+// slowReceiver handles deliveries with fn, counting its calls.
+func slowReceiver(t *testing.T, fn func(call int32) error, opts ...webhook.Option) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var calls atomic.Int32
+	h, err := webhook.NewHandler([]string{"whsec_e2e"}, func(context.Context, *webhook.Event) error {
+		return fn(calls.Add(1))
+	}, append([]webhook.Option{webhook.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+func TestARetryArrivesWhileTheFirstAttemptIsInFlight(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	recv, calls := slowReceiver(t, func(int32) error {
+		<-release // slower than the sender's timeout
+		return nil
+	}, webhook.WithInFlightWait(0))
 	srv := NewServer()
 	defer srv.Close()
-	srv.RegisterWebhook(down.URL, "s")
-	c := srv.Client(fast...)
-	connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
-	require.Eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 }, 5*time.Second, time.Millisecond)
+	srv.RegisterWebhook(recv.URL, "whsec_e2e", WithWebhookTimeout(50*time.Millisecond), WithWebhookRetryWait(10*time.Millisecond))
+	connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
 	d := srv.WebhookDeliveries()[0]
 	assert.Equal(t, 3, d.Attempts)
-	assert.Equal(t, http.StatusServiceUnavailable, d.Status)
+	assert.Equal(t, http.StatusServiceUnavailable, d.Status, "the retries found the first attempt in flight, and were told to come back")
+	close(release)
+	require.NoError(t, srv.ReplayWebhook(d.ID, 0))
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 2 })
+	assert.Equal(t, http.StatusOK, srv.WebhookDeliveries()[1].Status, "the first attempt finished and was recorded")
+	assert.Equal(t, int32(1), calls.Load(), "one call for the id, however many attempts")
+}
 
-	// A receiver that is not there at all.
-	srv.RegisterWebhook("http://127.0.0.1:1/hooks", "s")
-	connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
-	require.Eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 }, 5*time.Second, time.Millisecond)
-	assert.Error(t, srv.WebhookDeliveries()[0].Err)
+func TestARetryWaitingOnAFailedFirstAttemptHandlesTheEvent(t *testing.T) {
+	t.Parallel()
+	recv, calls := slowReceiver(t, func(call int32) error {
+		if call == 1 {
+			time.Sleep(1200 * time.Millisecond) // past the sender's timeout
+			return errors.New("failed after the sender gave up")
+		}
+		return nil
+	})
+	srv := NewServer()
+	defer srv.Close()
+	srv.RegisterWebhook(recv.URL, "whsec_e2e", WithWebhookTimeout(time.Second), WithWebhookRetryWait(10*time.Millisecond))
+	connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
+	d := srv.WebhookDeliveries()[0]
+	assert.Equal(t, 2, d.Attempts)
+	assert.Equal(t, http.StatusOK, d.Status, "the retry waited, saw the failure, and handled the event itself")
+	assert.Equal(t, int32(2), calls.Load())
 }

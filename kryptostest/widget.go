@@ -107,14 +107,17 @@ func (s *Server) completeLink(lt *linkToken, lu LinkUser) (string, *apiError) {
 			u = s.newUser("uuid-user-"+randomHex(8), false, email)
 		}
 	}
+	token := "" // a returning user (lt.userID set) gets none: nothing to exchange
+	if lt.userID == "" {
+		token = "public_" + randomHex(16)
+	}
 	for _, wl := range lu.Wallets {
 		in := s.connect(u, wl)
-		s.announce(kryptos.EventIntegrationCreated, u.id, s.integrationJSON(in, now))
+		s.announceConnected(in, token)
 	}
-	if lt.userID != "" {
-		return "", nil // a returning user: nothing to exchange
+	if token == "" {
+		return "", nil
 	}
-	token := "public_" + randomHex(16)
 	s.state.publicTokens[token] = &publicToken{clientID: lt.clientID, userID: u.id, scopes: lt.scopes, expiresAt: now.Add(PublicTokenTTL)}
 	return token, nil
 }

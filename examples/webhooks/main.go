@@ -4,20 +4,23 @@
 //
 //	go run ./examples/webhooks
 //
-// The receiver is kryptos.NewWebhookHandler: it verifies each signature,
-// acknowledges duplicates once, and hands every event to a function.
+// The receiver is webhook.NewHandler: it verifies each signature, hands each
+// delivery id to a function once, and answers so that Kryptos retries only
+// what failed.
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
+	"github.com/kryptos-connect/kryptos-go/webhook"
 )
 
 func main() {
@@ -34,34 +37,23 @@ func run(ctx context.Context, out io.Writer) error {
 
 	// The receiver: in production, mount the handler at your HTTPS endpoint.
 	done := make(chan struct{})
-	handler := kryptos.NewWebhookHandler([]string{secret}, func(_ context.Context, ev *kryptos.WebhookEvent) error {
-		switch ev.Family() {
-		case "integration":
-			in, err := ev.Integration()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%-28s %s %s\n", ev.Event, in.WalletID, in.Status)
-		case "transfer_detection":
-			p, err := ev.TransferDetection()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%-28s %s\n", ev.Event, p.Status)
-		case "costbasis":
-			p, err := ev.CostBasis()
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "%-28s %s\n", ev.Event, p.Status)
-			if ev.Event == kryptos.EventCostBasisCompleted {
+	handler, err := webhook.NewHandler([]string{secret}, func(_ context.Context, ev *webhook.Event) error {
+		switch {
+		case ev.Integration != nil: // integration.created, .updated, .deleted, .failed
+			fmt.Fprintf(out, "%-28s %s %s\n", ev.Type, ev.Integration.WalletID, ev.Integration.Status)
+		case ev.Process != nil: // transfer_detection.* and costbasis.*
+			fmt.Fprintf(out, "%-28s %s\n", ev.Type, ev.Process.Status)
+			if ev.Type == webhook.EventCostBasisCompleted {
 				close(done) // the last event of a resync
 			}
 		default: // an event this receiver does not know: acknowledge it
-			fmt.Fprintf(out, "%-28s\n", ev.Event)
+			fmt.Fprintf(out, "%-28s\n", ev.Type)
 		}
 		return nil
-	}, kryptos.WithWebhookMaxAge(5*time.Minute))
+	}, webhook.WithMaxAge(5*time.Minute), webhook.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	if err != nil {
+		return err // a secret read from an unset variable is refused here
+	}
 	receiver := httptest.NewServer(handler)
 	defer receiver.Close()
 

@@ -18,11 +18,12 @@ func TestTheReceiverPrintsAResyncFromQueuedToCompleted(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, &out))
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	require.Len(t, lines, 8, out.String())
+	require.Len(t, lines, 10, out.String())
 	for i, want := range []string{
 		"Receiving Kryptos webhooks at",
 		"integration.created", "integration.updated", "integration.updated", "integration.updated",
-		"transfer_detection.completed", "costbasis.completed", "The resync is complete.",
+		"transfer_detection.started", "transfer_detection.completed", "costbasis.started", "costbasis.completed",
+		"The resync is complete.",
 	} {
 		assert.True(t, strings.HasPrefix(lines[i], want), "line %d: %q", i, lines[i])
 	}
