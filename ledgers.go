@@ -68,17 +68,42 @@ type Ledger struct {
 // UnmarshalJSON reads Timestamp from Unix milliseconds (or an RFC 3339
 // string).
 func (l *Ledger) UnmarshalJSON(b []byte) error {
-	type plain Ledger
-	var w struct {
-		*plain
-		Timestamp Timestamp `json:"timestamp"`
-	}
-	w.plain = (*plain)(l)
+	var w ledgerWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	l.Timestamp = w.Timestamp.Time
+	*l = w.ledger()
 	return nil
+}
+
+// plainLedger is Ledger without its UnmarshalJSON.
+type plainLedger Ledger
+
+// ledgerWire decodes a Ledger in one pass, as transactionWire does a
+// Transaction.
+type ledgerWire struct {
+	plainLedger
+	Timestamp Timestamp `json:"timestamp"`
+}
+
+func (w *ledgerWire) ledger() Ledger {
+	l := Ledger(w.plainLedger)
+	l.Timestamp = w.Timestamp.Time
+	return l
+}
+
+// ledgersAnswer is the bare {data, meta} of GET /v1/ledgers.
+type ledgersAnswer struct {
+	metaPage[ledgerWire]
+}
+
+func (a *ledgersAnswer) page() pageFacts[Ledger, NoSummary] {
+	f := a.metaPage.page()
+	items := make([]Ledger, len(f.items))
+	for i := range f.items {
+		items[i] = f.items[i].ledger()
+	}
+	return pageFacts[Ledger, NoSummary]{items: items, total: f.total, hasMore: f.hasMore, limit: f.limit}
 }
 
 // LedgerSortBy is the order of ListLedgers.
@@ -143,7 +168,7 @@ func (u *UserClient) ledgerLister(p LedgersParams, opts []CallOption) (*lister[L
 		return nil, invalid(opListLedgers, err)
 	}
 	return &lister[Ledger, NoSummary]{u: u, op: opListLedgers, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[Ledger, NoSummary] { return &metaPage[Ledger]{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[Ledger, NoSummary] { return &ledgersAnswer{} }, opts: opts}, nil
 }
 
 // ListLedgers iterates over the user's ledger entries that match p:
