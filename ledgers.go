@@ -130,7 +130,8 @@ type LedgersParams struct {
 	// HasMissingPrice: the entry lacks a price; HasMissingAsset: its asset
 	// is unresolved. true keeps only those, false only the others.
 	HasMissingPrice, HasMissingAsset *bool
-	// StartTime and EndTime bound Timestamp (sent as Unix milliseconds).
+	// StartTime and EndTime bound Timestamp (sent as Unix milliseconds;
+	// the sandbox includes both ends).
 	StartTime, EndTime time.Time
 	// AfterBalanceBelow (ltAfterBalance) keeps the entries whose
 	// AfterBalance is strictly less, AfterBalanceAbove (gtAfterBalance)

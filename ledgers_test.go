@@ -2,6 +2,7 @@ package kryptos
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,6 +35,11 @@ func TestListLedgersDecodesTheDocumentedAnswer(t *testing.T) {
 		Asset: &LegAsset{Symbol: "USDC", Name: "USD Coin", LogoURL: "https://...", Type: "stablecoin"},
 	}}, page.Items)
 	assert.Equal(t, "0.00", page.Items[0].Profit.String(), "a computed zero is kept, and is not null")
+	stored, err := json.Marshal(page.Items[0])
+	require.NoError(t, err)
+	var back Ledger
+	require.NoError(t, json.Unmarshal(stored, &back))
+	assert.Equal(t, page.Items[0], back, "a ledger entry kept as JSON reads back the same")
 	assert.True(t, page.Items[0].Profit.Valid())
 	assert.Equal(t, 4821, page.Total)
 	assert.True(t, page.HasNext(), "no hasMore: 1 of 4821 read")

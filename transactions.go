@@ -46,7 +46,9 @@ const (
 	ImportManual ImportSourceType = "Manual"
 )
 
-// TransactionSortBy is the order of ListTransactions.
+// TransactionSortBy is the order of ListTransactions. The docs do not say
+// where transactions without a net value go when sorting by it; the
+// sandbox puts them last in either order.
 type TransactionSortBy string
 
 // The documented sort keys of GET /v1/transactions.
@@ -332,7 +334,9 @@ type TransactionsParams struct {
 	Providers, NotProviders []string
 	// ImportSourceTypes match ImportSource.Type.
 	ImportSourceTypes, NotImportSourceTypes []ImportSourceType
-	// LedgerTypes match transactions with a leg of one of these sides.
+	// LedgerTypes match transactions with a leg of one of these sides
+	// (the API names this filter ledgerTypes here and types on ledgers);
+	// NotLedgerTypes those with no such leg.
 	LedgerTypes, NotLedgerTypes []LedgerType
 	Tags, NotTags               []string
 	// FromAddresses and ToAddresses are on-chain addresses on the sending
@@ -359,9 +363,12 @@ type TransactionsParams struct {
 	IsHighPnLReviewed, IsUncategorisedIgnored, IsMissingPriceIgnored *bool
 
 	// StartTime and EndTime bound Timestamp (sent as Unix milliseconds).
+	// The docs do not say whether the bounds are inclusive; the sandbox
+	// includes both.
 	StartTime, EndTime time.Time
-	// MinValue and MaxValue bound NetValue.FiatValue; MinTotalGains bounds
-	// TotalGains. nil leaves a bound out.
+	// MinValue and MaxValue bound NetValue.FiatValue (so they leave out
+	// unpriced transactions); MinTotalGains bounds TotalGains. nil leaves a
+	// bound out.
 	MinValue, MaxValue, MinTotalGains *float64
 	// Search is free text the API looks for in the transactions.
 	Search string

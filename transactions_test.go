@@ -71,6 +71,12 @@ func TestListTransactionsDecodesTheDocumentedAnswer(t *testing.T) {
 		Outgoing: []Leg{}, Fees: []Leg{},
 	}}, page.Items)
 	assert.Equal(t, "1.000000000000000000", page.Items[0].Incoming[0].Quantity.String(), "the quantity's text is kept exactly")
+	// A transaction kept as JSON (a cache, a queue) reads back the same.
+	stored, err := json.Marshal(page.Items[0])
+	require.NoError(t, err)
+	var back Transaction
+	require.NoError(t, json.Unmarshal(stored, &back))
+	assert.Equal(t, page.Items[0], back)
 	assert.Nil(t, page.Items[0].CoaJournal, "absent outside enterprise workspaces")
 	assert.Equal(t, 1284, page.Total)
 	assert.True(t, page.HasNext(), "hasMore true")

@@ -117,7 +117,7 @@ func parseLedgerFilter(q url.Values) (*ledgerFilter, *apiError) {
 		allowed []string
 	}{
 		{&f.transactions, "transactionIds", nil, nil}, {&f.assets, "assetIds", nil, nil},
-		{&f.types, "types", nil, legKinds}, {&f.providers, "providers", strings.ToLower, nil},
+		{&f.types, "types", nil, txLegKinds}, {&f.providers, "providers", strings.ToLower, nil},
 	} {
 		if *l.set, e = txListParam(q, l.name, l.norm, l.allowed...); e != nil {
 			return nil, e

@@ -33,7 +33,7 @@ func ledgerIDs(ls []kryptos.Ledger) []string {
 	return out
 }
 
-func rat(t *testing.T, d kryptos.Decimal) *big.Rat {
+func exactRat(t *testing.T, d kryptos.Decimal) *big.Rat {
 	t.Helper()
 	r, ok := d.Rat()
 	require.True(t, ok, "a decimal number, not null")
@@ -76,7 +76,7 @@ func TestLedgersThroughTheSDK(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	user := historyUser(t, srv)
+	user := txHistoryUser(t, srv)
 	txs := everyTransaction(t, user)
 	legs := map[string]kryptos.Leg{}
 	sides := map[string]kryptos.LedgerType{}
@@ -112,16 +112,16 @@ func TestLedgersThroughTheSDK(t *testing.T) {
 		assert.True(t, l.CostBasis.Valid())
 		assert.Equal(t, l.Type != kryptos.LedgerIncoming, l.Proceeds.Valid(), "gains on what was disposed of")
 		if l.Proceeds.Valid() {
-			gain := new(big.Rat).Sub(rat(t, l.Proceeds), rat(t, l.CostBasis))
-			diff := new(big.Rat).Sub(gain, rat(t, l.Profit))
+			gain := new(big.Rat).Sub(exactRat(t, l.Proceeds), exactRat(t, l.CostBasis))
+			diff := new(big.Rat).Sub(gain, exactRat(t, l.Profit))
 			assert.LessOrEqual(t, new(big.Rat).Abs(diff).Cmp(big.NewRat(1, 100)), 0, "profit is proceeds less cost basis, to the cent")
 		}
 		// The balance moves by the quantity, exactly.
-		moved := new(big.Rat).Sub(rat(t, l.AfterBalance), rat(t, l.BeforeBalance))
+		moved := new(big.Rat).Sub(exactRat(t, l.AfterBalance), exactRat(t, l.BeforeBalance))
 		if l.Type != kryptos.LedgerIncoming {
 			moved.Neg(moved)
 		}
-		require.Zero(t, moved.Cmp(rat(t, l.Quantity)), "%s: %s -> %s by %s", l.ID, l.BeforeBalance, l.AfterBalance, l.Quantity)
+		require.Zero(t, moved.Cmp(exactRat(t, l.Quantity)), "%s: %s -> %s by %s", l.ID, l.BeforeBalance, l.AfterBalance, l.Quantity)
 	}
 
 	// Oldest first, each account's running balance of an asset starts where
@@ -164,7 +164,7 @@ func TestLedgerFiltersReallyFilter(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	t.Cleanup(srv.Close) // after the parallel subtests
-	user := historyUser(t, srv)
+	user := txHistoryUser(t, srv)
 	all := everyLedger(t, user, kryptos.LedgersParams{})
 	txs := everyTransaction(t, user)
 	some := []string{txs[3].ID, txs[100].ID, txs[len(txs)-1].ID}
@@ -252,7 +252,7 @@ func TestLedgerSortsReallySort(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(WithPortfolioSize(60))
 	defer srv.Close()
-	user := historyUser(t, srv)
+	user := txHistoryUser(t, srv)
 	def := everyLedger(t, user, kryptos.LedgersParams{Limit: 40})
 	for i := 1; i < len(def); i++ {
 		if def[i].Timestamp.After(def[i-1].Timestamp) {

@@ -386,8 +386,8 @@ func parseTxFilter(q url.Values) (*txFilter, *apiError) {
 		{&f.wallets, "walletIds", nil, nil}, {&f.notWallets, "notWalletIds", nil, nil},
 		{&f.assets, "assetIds", nil, nil}, {&f.notAssets, "notAssetIds", nil, nil},
 		{&f.providers, "providers", strings.ToLower, nil}, {&f.notProviders, "notProviders", strings.ToLower, nil},
-		{&f.imports, "importSourceTypes", nil, importTypes}, {&f.notImports, "notImportSourceTypes", nil, importTypes},
-		{&f.ledgerTypes, "ledgerTypes", nil, legKinds}, {&f.notLedgers, "notLedgerTypes", nil, legKinds},
+		{&f.imports, "importSourceTypes", nil, txImportTypes}, {&f.notImports, "notImportSourceTypes", nil, txImportTypes},
+		{&f.ledgerTypes, "ledgerTypes", nil, txLegKinds}, {&f.notLedgers, "notLedgerTypes", nil, txLegKinds},
 		{&f.tags, "tags", nil, nil}, {&f.notTags, "notTags", nil, nil},
 		{&f.from, "fromAddresses", txAddress, nil}, {&f.notFrom, "notFromAddresses", txAddress, nil},
 		{&f.to, "toAddresses", txAddress, nil}, {&f.notTo, "notToAddresses", txAddress, nil},
@@ -446,9 +446,9 @@ func parseTxFilter(q url.Values) (*txFilter, *apiError) {
 }
 
 var (
-	txTypes     = []string{"deposit", "withdrawal", "trade", "transfer", "payment"}
-	importTypes = []string{"API", "CSV", "Manual"}
-	legKinds    = []string{"incoming", "outgoing", "fee"}
+	txTypes       = []string{"deposit", "withdrawal", "trade", "transfer", "payment"}
+	txImportTypes = []string{"API", "CSV", "Manual"}
+	txLegKinds    = []string{"incoming", "outgoing", "fee"}
 )
 
 // txMillisParam reads a time parameter in Unix milliseconds; nil when absent.
@@ -640,37 +640,37 @@ func writeNestedAPIError(w http.ResponseWriter, e *apiError) {
 
 // txJSON is a transaction as the data API sends it.
 type txJSON struct {
-	ID                    string       `json:"id"`
-	WorkspaceID           string       `json:"workspaceId"`
-	TransactionPlatformID string       `json:"transactionPlatformId"`
-	Timestamp             int64        `json:"timestamp"`
-	Type                  *string      `json:"type"`
-	Label                 string       `json:"label"`
-	Description           string       `json:"description"`
-	Notes                 *string      `json:"notes"`
-	ImportSource          importJSON   `json:"importSource"`
-	IsManual              bool         `json:"isManual"`
-	IsEdited              bool         `json:"isEdited"`
-	IsDefiTrx             bool         `json:"isDefiTrx"`
-	IsNFTTrx              bool         `json:"isNFTTrx"`
-	IsMissingTransaction  bool         `json:"isMissingTransaction"`
-	Protocol              any          `json:"protocol"`
-	Tags                  []string     `json:"tags"`
-	Comments              []any        `json:"comments"`
-	NetValue              netValueJSON `json:"netValue"`
-	TotalCostbasis        float64      `json:"totalCostbasis"`
-	TotalGains            float64      `json:"totalGains"`
-	ExplorerLink          *string      `json:"explorerLink"`
-	ExplorerLinkSrc       *string      `json:"explorerLinkSrc"`
-	IsMergedTrx           bool         `json:"isMergedTrx"`
-	TrxsMerged            []string     `json:"trxsMerged"`
-	IsSplitted            bool         `json:"isSplitted"`
-	IncomingAssets        []legJSON    `json:"incomingAssets"`
-	OutgoingAssets        []legJSON    `json:"outgoingAssets"`
-	Fee                   []legJSON    `json:"fee"`
+	ID                    string         `json:"id"`
+	WorkspaceID           string         `json:"workspaceId"`
+	TransactionPlatformID string         `json:"transactionPlatformId"`
+	Timestamp             int64          `json:"timestamp"`
+	Type                  *string        `json:"type"`
+	Label                 string         `json:"label"`
+	Description           string         `json:"description"`
+	Notes                 *string        `json:"notes"`
+	ImportSource          txImportJSON   `json:"importSource"`
+	IsManual              bool           `json:"isManual"`
+	IsEdited              bool           `json:"isEdited"`
+	IsDefiTrx             bool           `json:"isDefiTrx"`
+	IsNFTTrx              bool           `json:"isNFTTrx"`
+	IsMissingTransaction  bool           `json:"isMissingTransaction"`
+	Protocol              any            `json:"protocol"`
+	Tags                  []string       `json:"tags"`
+	Comments              []any          `json:"comments"`
+	NetValue              txNetValueJSON `json:"netValue"`
+	TotalCostbasis        float64        `json:"totalCostbasis"`
+	TotalGains            float64        `json:"totalGains"`
+	ExplorerLink          *string        `json:"explorerLink"`
+	ExplorerLinkSrc       *string        `json:"explorerLinkSrc"`
+	IsMergedTrx           bool           `json:"isMergedTrx"`
+	TrxsMerged            []string       `json:"trxsMerged"`
+	IsSplitted            bool           `json:"isSplitted"`
+	IncomingAssets        []legJSON      `json:"incomingAssets"`
+	OutgoingAssets        []legJSON      `json:"outgoingAssets"`
+	Fee                   []legJSON      `json:"fee"`
 }
 
-type importJSON struct {
+type txImportJSON struct {
 	Type         string  `json:"type"`
 	ImportedAt   int64   `json:"importedAt"`
 	WalletID     string  `json:"walletId"`
@@ -679,7 +679,7 @@ type importJSON struct {
 	FunctionName string  `json:"functionName"`
 }
 
-type netValueJSON struct {
+type txNetValueJSON struct {
 	FiatValue *float64 `json:"fiatValue"`
 	Currency  string   `json:"currency"`
 }
@@ -687,40 +687,40 @@ type netValueJSON struct {
 // legJSON is a leg as transactions send it, and the part of a ledger entry
 // that is the same.
 type legJSON struct {
-	ID            string          `json:"id"`
-	AssetID       string          `json:"assetId"`
-	AssetRaw      assetRawJSON    `json:"assetRaw"`
-	Quantity      string          `json:"quantity"`
-	BaseCurrency  string          `json:"baseCurrency"`
-	Price         *legPriceJSON   `json:"price"`
-	Value         *float64        `json:"value"`
-	FromAccount   *legAccountJSON `json:"fromAccount"`
-	ToAccount     *legAccountJSON `json:"toAccount"`
-	Label         string          `json:"label"`
-	Description   string          `json:"description"`
-	InternalLabel *string         `json:"internalLabel"`
-	Asset         legAssetJSON    `json:"asset"`
+	ID            string         `json:"id"`
+	AssetID       string         `json:"assetId"`
+	AssetRaw      txAssetRawJSON `json:"assetRaw"`
+	Quantity      string         `json:"quantity"`
+	BaseCurrency  string         `json:"baseCurrency"`
+	Price         *txPriceJSON   `json:"price"`
+	Value         *float64       `json:"value"`
+	FromAccount   *txAccountJSON `json:"fromAccount"`
+	ToAccount     *txAccountJSON `json:"toAccount"`
+	Label         string         `json:"label"`
+	Description   string         `json:"description"`
+	InternalLabel *string        `json:"internalLabel"`
+	Asset         txAssetJSON    `json:"asset"`
 }
 
-type assetRawJSON struct {
+type txAssetRawJSON struct {
 	Symbol string `json:"symbol"`
 }
 
-// legPriceJSON is the valuation object priceJSON builds, as a struct.
-type legPriceJSON struct {
+// txPriceJSON is the valuation object priceJSON builds, as a struct.
+type txPriceJSON struct {
 	Price        float64 `json:"price"`
 	BaseCurrency string  `json:"baseCurrency"`
 	Timestamp    int64   `json:"timestamp"`
 	Source       string  `json:"source"`
 }
 
-// legAccountJSON is an account as legs name it: provider and walletId only.
-type legAccountJSON struct {
+// txAccountJSON is an account as legs name it: provider and walletId only.
+type txAccountJSON struct {
 	Provider string `json:"provider"`
 	WalletID string `json:"walletId"`
 }
 
-type legAssetJSON struct {
+type txAssetJSON struct {
 	Symbol  string `json:"symbol"`
 	Name    string `json:"name"`
 	LogoURL string `json:"logoUrl"`
@@ -733,10 +733,10 @@ func transactionJSON(row *txRow, workspaceID string) txJSON {
 	out := txJSON{
 		ID: tx.id, WorkspaceID: workspaceID, TransactionPlatformID: tx.hash, Timestamp: millis(tx.at),
 		Label: tx.label, Description: tx.desc,
-		ImportSource: importJSON{Type: txImportType(in), ImportedAt: millis(row.createdAt), WalletID: in.walletID,
+		ImportSource: txImportJSON{Type: txImportType(in), ImportedAt: millis(row.createdAt), WalletID: in.walletID,
 			FunctionName: txImportFunction(row)},
 		IsDefiTrx: row.defi, IsMissingTransaction: row.missingTx, Tags: []string{}, Comments: []any{},
-		NetValue:       netValueJSON{Currency: "USD"},
+		NetValue:       txNetValueJSON{Currency: "USD"},
 		TotalCostbasis: row.costbasis, TotalGains: row.gains,
 		IncomingAssets: legsJSON(tx.in, row), OutgoingAssets: legsJSON(tx.out, row), Fee: legsJSON(tx.fee, row),
 	}
@@ -808,16 +808,16 @@ func txImportFunction(row *txRow) string {
 func legOf(l *legRecord, row *txRow) legJSON {
 	a := l.asset
 	out := legJSON{
-		ID: l.id, AssetID: a.id, AssetRaw: assetRawJSON{Symbol: a.symbol}, Quantity: decimalText(l.qty, a), BaseCurrency: "USD",
+		ID: l.id, AssetID: a.id, AssetRaw: txAssetRawJSON{Symbol: a.symbol}, Quantity: decimalText(l.qty, a), BaseCurrency: "USD",
 		Label: legLabel(l), Description: legDescription(l),
-		Asset: legAssetJSON{Symbol: a.symbol, Name: a.name, LogoURL: a.logo(), Type: a.typ},
+		Asset: txAssetJSON{Symbol: a.symbol, Name: a.name, LogoURL: a.logo(), Type: a.typ},
 	}
 	if l.price > 0 {
 		value := round2(l.value())
-		out.Price = &legPriceJSON{Price: l.price, BaseCurrency: "USD", Timestamp: millis(l.tx.at), Source: "cmc"}
+		out.Price = &txPriceJSON{Price: l.price, BaseCurrency: "USD", Timestamp: millis(l.tx.at), Source: "cmc"}
 		out.Value = &value
 	}
-	account := &legAccountJSON{Provider: row.in.provider.id, WalletID: row.in.walletID}
+	account := &txAccountJSON{Provider: row.in.provider.id, WalletID: row.in.walletID}
 	if l.kind == "incoming" {
 		out.ToAccount = account
 	} else {

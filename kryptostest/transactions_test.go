@@ -17,16 +17,16 @@ import (
 // The wallets of the transactions tests: two chains and a CSV import, all
 // allowed in sandbox mode.
 var (
-	solWallet = Wallet{Provider: "solana", Address: SolanaTestAddress}
-	csvWallet = Wallet{Provider: "csv", Address: "ledger-export.csv"}
+	txSolanaWallet = Wallet{Provider: "solana", Address: SolanaTestAddress}
+	txCSVWallet    = Wallet{Provider: "csv", Address: "ledger-export.csv"}
 )
 
-// historyUser connects a user with an Ethereum wallet, a Solana wallet and
+// txHistoryUser connects a user with an Ethereum wallet, a Solana wallet and
 // a CSV import, and returns their data API handle.
-func historyUser(t *testing.T, srv *Server) *kryptos.UserClient {
+func txHistoryUser(t *testing.T, srv *Server) *kryptos.UserClient {
 	t.Helper()
 	c := srv.Client(fast...)
-	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, solWallet, csvWallet}})
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, txSolanaWallet, txCSVWallet}})
 	return c.User(g.Credential())
 }
 
@@ -44,7 +44,7 @@ func everyTransaction(t *testing.T, user *kryptos.UserClient) []kryptos.Transact
 	return all
 }
 
-func ids(txs []kryptos.Transaction) []string {
+func txIDs(txs []kryptos.Transaction) []string {
 	out := make([]string, len(txs))
 	for i, tx := range txs {
 		out[i] = tx.ID
@@ -52,9 +52,9 @@ func ids(txs []kryptos.Transaction) []string {
 	return out
 }
 
-// walletOf returns the provider of a transaction's account: every leg
+// txProviderOf returns the provider of a transaction's account: every leg
 // names it.
-func providerOf(tx kryptos.Transaction) string {
+func txProviderOf(tx kryptos.Transaction) string {
 	l := tx.Legs()[0]
 	if l.ToAccount != nil {
 		return l.ToAccount.Provider
@@ -92,21 +92,21 @@ func TestTransactionsThroughTheSDK(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	user := historyUser(t, srv)
+	user := txHistoryUser(t, srv)
 	all := everyTransaction(t, user)
 	require.Len(t, all, 3*DefaultTransactionsPerIntegration, "every transaction of the three integrations")
-	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(ids(all)))), len(all), "no transaction twice")
+	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(txIDs(all)))), len(all), "no transaction twice")
 	for i := 1; i < len(all); i++ {
 		require.False(t, all[i].Timestamp.After(all[i-1].Timestamp), "newest first")
 	}
 
 	wallets := map[string]string{} // provider -> wallet id
 	for _, tx := range all {
-		wallets[providerOf(tx)] = tx.ImportSource.WalletID
+		wallets[txProviderOf(tx)] = tx.ImportSource.WalletID
 		assert.True(t, strings.HasPrefix(tx.ImportSource.SyncID, "sync_"), "saved by a sync")
 		assert.False(t, tx.ImportSource.ImportedAt.Before(tx.Timestamp), "imported after it happened")
 		assert.NotEmpty(t, tx.WorkspaceID)
-		switch providerOf(tx) {
+		switch txProviderOf(tx) {
 		case "ethereum":
 			assert.Equal(t, "https://etherscan.io/tx/"+tx.TransactionPlatformID, tx.ExplorerLink)
 			assert.Equal(t, kryptos.ImportAPI, tx.ImportSource.Type)
@@ -170,10 +170,10 @@ func TestTransactionsThroughTheSDK(t *testing.T) {
 	page, err := user.ListTransactionsPage(ctx, kryptos.TransactionsParams{Offset: 60, Limit: 20})
 	require.NoError(t, err)
 	assert.Equal(t, len(all)-spam, page.Total)
-	assert.Equal(t, ids(listed[60:80]), ids(page.Items), "an offset page is a window of the whole list")
+	assert.Equal(t, txIDs(listed[60:80]), txIDs(page.Items), "an offset page is a window of the whole list")
 	next, err := page.Next(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, ids(listed[80:100]), ids(next.Items))
+	assert.Equal(t, txIDs(listed[80:100]), txIDs(next.Items))
 
 	// Single reads return what the list did.
 	for _, tx := range []kryptos.Transaction{all[0], all[len(all)/2], all[len(all)-1]} {
@@ -216,11 +216,11 @@ func TestTransactionFiltersReallyFilter(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	t.Cleanup(srv.Close) // after the parallel subtests
-	user := historyUser(t, srv)
+	user := txHistoryUser(t, srv)
 	all := everyTransaction(t, user)
 	wallets := map[string]string{}
 	for _, tx := range all {
-		wallets[providerOf(tx)] = tx.ImportSource.WalletID
+		wallets[txProviderOf(tx)] = tx.ImportSource.WalletID
 	}
 	eth, sol, usdc := assetBySymbol("ETH").id, assetBySymbol("SOL").id, assetBySymbol("USDC").id
 	yes, no := true, false
@@ -231,7 +231,7 @@ func TestTransactionFiltersReallyFilter(t *testing.T) {
 		return slices.ContainsFunc(tx.Legs(), func(l kryptos.Leg) bool { return l.AssetID == id })
 	}
 	chainSide := func(tx kryptos.Transaction, provider string, sent bool) bool {
-		if providerOf(tx) != provider {
+		if txProviderOf(tx) != provider {
 			return false
 		}
 		if sent {
@@ -270,15 +270,15 @@ func TestTransactionFiltersReallyFilter(t *testing.T) {
 		{"walletIds", kryptos.TransactionsParams{WalletIDs: []string{wallets["solana"]}},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && tx.ImportSource.WalletID == wallets["solana"] }, false},
 		{"notWalletIds", kryptos.TransactionsParams{NotWalletIDs: []string{wallets["solana"], wallets["csv"]}},
-			func(tx kryptos.Transaction) bool { return notSpam(tx) && providerOf(tx) == "ethereum" }, false},
+			func(tx kryptos.Transaction) bool { return notSpam(tx) && txProviderOf(tx) == "ethereum" }, false},
 		{"assetIds", kryptos.TransactionsParams{AssetIDs: []string{eth, sol}},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && (hasAsset(tx, eth) || hasAsset(tx, sol)) }, false},
 		{"notAssetIds", kryptos.TransactionsParams{NotAssetIDs: []string{usdc}},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && !hasAsset(tx, usdc) }, false},
 		{"providers", kryptos.TransactionsParams{Providers: []string{"Solana", "csv"}},
-			func(tx kryptos.Transaction) bool { return notSpam(tx) && providerOf(tx) != "ethereum" }, false},
+			func(tx kryptos.Transaction) bool { return notSpam(tx) && txProviderOf(tx) != "ethereum" }, false},
 		{"notProviders", kryptos.TransactionsParams{NotProviders: []string{"ethereum"}},
-			func(tx kryptos.Transaction) bool { return notSpam(tx) && providerOf(tx) != "ethereum" }, false},
+			func(tx kryptos.Transaction) bool { return notSpam(tx) && txProviderOf(tx) != "ethereum" }, false},
 		{"importSourceTypes", kryptos.TransactionsParams{ImportSourceTypes: []kryptos.ImportSourceType{kryptos.ImportCSV}},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && tx.ImportSource.Type == kryptos.ImportCSV }, false},
 		{"notImportSourceTypes", kryptos.TransactionsParams{NotImportSourceTypes: []kryptos.ImportSourceType{kryptos.ImportCSV, kryptos.ImportManual}},
@@ -301,10 +301,10 @@ func TestTransactionFiltersReallyFilter(t *testing.T) {
 				return notSpam(tx) && !chainSide(tx, "solana", false) && !chainSide(tx, "ethereum", false)
 			}, false},
 		{"addresses, either side", kryptos.TransactionsParams{Addresses: []string{EthereumTestAddress}},
-			func(tx kryptos.Transaction) bool { return notSpam(tx) && providerOf(tx) == "ethereum" }, false},
+			func(tx kryptos.Transaction) bool { return notSpam(tx) && txProviderOf(tx) == "ethereum" }, false},
 		{"isDefiTrx", kryptos.TransactionsParams{IsDeFi: &yes},
 			func(tx kryptos.Transaction) bool {
-				return notSpam(tx) && tx.Label == "Staking Reward" && providerOf(tx) != "csv"
+				return notSpam(tx) && tx.Label == "Staking Reward" && txProviderOf(tx) != "csv"
 			}, false},
 		{"isDefiTrx false", kryptos.TransactionsParams{IsDeFi: &no},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && !tx.IsDeFi }, false},
@@ -343,7 +343,7 @@ func TestTransactionFiltersReallyFilter(t *testing.T) {
 		{"several at once", kryptos.TransactionsParams{Types: []kryptos.TransactionType{kryptos.TransactionTrade},
 			WalletIDs: []string{wallets["ethereum"], wallets["solana"]}, NotAssetIDs: []string{usdc}, MinValue: &lo, StartTime: start},
 			func(tx kryptos.Transaction) bool {
-				return tx.Type == kryptos.TransactionTrade && providerOf(tx) != "csv" && !hasAsset(tx, usdc) &&
+				return tx.Type == kryptos.TransactionTrade && txProviderOf(tx) != "csv" && !hasAsset(tx, usdc) &&
 					*tx.NetValue.FiatValue >= lo && !tx.Timestamp.Before(start)
 			}, false},
 	}
@@ -387,7 +387,7 @@ func TestTransactionSortsReallySort(t *testing.T) {
 	clock.Advance(time.Hour)
 	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: g.AccessToken})
 	require.NoError(t, err)
-	_, err = srv.CompleteLink(lt.Token, LinkUser{Wallets: []Wallet{csvWallet}})
+	_, err = srv.CompleteLink(lt.Token, LinkUser{Wallets: []Wallet{txCSVWallet}})
 	require.NoError(t, err)
 	user := c.User(g.Credential())
 	list := func(p kryptos.TransactionsParams) []kryptos.Transaction {
@@ -404,8 +404,8 @@ func TestTransactionSortsReallySort(t *testing.T) {
 		t.Helper()
 		desc := list(kryptos.TransactionsParams{SortBy: by})
 		asc := list(kryptos.TransactionsParams{SortBy: by, Ascending: true})
-		assert.ElementsMatch(t, ids(def), ids(desc), "%s: the same transactions", by)
-		assert.Equal(t, ids(desc), reversed(ids(asc)), "%s: ascending is descending reversed", by)
+		assert.ElementsMatch(t, txIDs(def), txIDs(desc), "%s: the same transactions", by)
+		assert.Equal(t, txIDs(desc), reversedIDs(txIDs(asc)), "%s: ascending is descending reversedIDs", by)
 		for i := 1; i < len(desc); i++ {
 			if key(desc[i-1]) < key(desc[i]) {
 				t.Fatalf("%s: not descending at %d: %v then %v", by, i, key(desc[i-1]), key(desc[i]))
@@ -416,9 +416,9 @@ func TestTransactionSortsReallySort(t *testing.T) {
 	sorted(kryptos.SortTransactionsByNetValue, func(tx kryptos.Transaction) float64 { return *tx.NetValue.FiatValue })
 	sorted(kryptos.SortTransactionsByTotalGains, func(tx kryptos.Transaction) float64 { return tx.TotalGains })
 	sorted(kryptos.SortTransactionsByCreatedAt, func(tx kryptos.Transaction) float64 { return float64(tx.ImportSource.ImportedAt.UnixMilli()) })
-	assert.Equal(t, ids(def), ids(list(kryptos.TransactionsParams{SortBy: kryptos.SortTransactionsByTimestamp})), "timestamp is the default")
+	assert.Equal(t, txIDs(def), txIDs(list(kryptos.TransactionsParams{SortBy: kryptos.SortTransactionsByTimestamp})), "timestamp is the default")
 	byValue := list(kryptos.TransactionsParams{SortBy: kryptos.SortTransactionsByNetValue})
-	assert.NotEqual(t, ids(def), ids(byValue), "another order")
+	assert.NotEqual(t, txIDs(def), txIDs(byValue), "another order")
 	assert.Greater(t, *byValue[0].NetValue.FiatValue, *byValue[len(byValue)-1].NetValue.FiatValue)
 	byCreation := list(kryptos.TransactionsParams{SortBy: kryptos.SortTransactionsByCreatedAt})
 	assert.Equal(t, kryptos.ImportCSV, byCreation[0].ImportSource.Type, "saved last")
@@ -432,7 +432,7 @@ func TestTransactionSortsReallySort(t *testing.T) {
 	assert.Greater(t, switches, 10, "by time, the two accounts' transactions interleave")
 }
 
-func reversed(s []string) []string {
+func reversedIDs(s []string) []string {
 	out := slices.Clone(s)
 	slices.Reverse(out)
 	return out
