@@ -352,9 +352,9 @@ type TransactionsParams struct {
 	// transactions nobody dismissed). nil leaves a flag out.
 	IsDeFi, IsNFT, IsManual, IsEdited *bool
 	// IncludeSpam and IncludeIgnored bring back the Spam- and
-	// Ignore-labelled transactions, which the docs leave out by default
-	// without exception: to list only spam, set IncludeSpam and Labels
-	// {"Spam"}.
+	// Ignore-labelled transactions, which are left out by default. The docs
+	// name no exception, and the sandbox makes none for Labels {"Spam"}: to
+	// list only spam, set IncludeSpam and Labels {"Spam"}.
 	IncludeSpam, IncludeIgnored *bool
 	// HasMissingPrice: a leg lacks a price; HasMissingAsset: a leg's asset
 	// is unresolved; IsMissingTransaction: a running balance went negative.
@@ -438,7 +438,7 @@ func transactionsQuery(p TransactionsParams) (*query, error) {
 }
 
 // enumStrings turns a list of typed values into strings for query.list; the
-// values themselves are checked by checkEnums.
+// values themselves are checked by checkEnumList.
 func enumStrings[E ~string](values []E) []string {
 	if len(values) == 0 {
 		return nil
@@ -450,8 +450,9 @@ func enumStrings[E ~string](values []E) []string {
 	return out
 }
 
-// checkTransactionEnums refuses list entries the docs do not name: a misspelt type
-// would match nothing, and the API would answer an empty list.
+// checkTransactionEnums refuses list entries the docs do not name: a
+// misspelt type would match nothing, and the API would answer an empty
+// list.
 func checkTransactionEnums(p TransactionsParams) error {
 	return errors.Join(
 		checkEnumList("params.Types", p.Types, transactionTypes), checkEnumList("params.NotTypes", p.NotTypes, transactionTypes),
