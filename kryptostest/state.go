@@ -71,6 +71,10 @@ type user struct {
 	// The user's own transaction limit override, if any.
 	limit   *int64
 	limiter *bool
+	// txIndex is what the transactions and ledgers endpoints show of the
+	// user's history, with their recent filtered lists; transactions.go
+	// rebuilds it when a sync changes what is visible.
+	txIndex *transactionIndex
 }
 
 type integration struct {
