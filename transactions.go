@@ -41,9 +41,9 @@ type ImportSourceType string
 
 // The documented import source types, spelled as the API spells them.
 const (
-	ImportAPI    ImportSourceType = "API"
-	ImportCSV    ImportSourceType = "CSV"
-	ImportManual ImportSourceType = "Manual"
+	SourceAPI    ImportSourceType = "API"
+	SourceCSV    ImportSourceType = "CSV"
+	SourceManual ImportSourceType = "Manual"
 )
 
 // TransactionSortBy is the order of ListTransactions. The docs do not say
@@ -391,7 +391,7 @@ const maxTransactionsLimit = 200
 var (
 	transactionTypes  = []string{string(TransactionDeposit), string(TransactionWithdrawal), string(TransactionTrade), string(TransactionTransfer), string(TransactionPayment)}
 	ledgerTypes       = []string{string(LedgerIncoming), string(LedgerOutgoing), string(LedgerFee)}
-	importSourceTypes = []string{string(ImportAPI), string(ImportCSV), string(ImportManual)}
+	importSourceTypes = []string{string(SourceAPI), string(SourceCSV), string(SourceManual)}
 )
 
 // transactionsQuery builds the query string of p, without the paging

@@ -53,7 +53,7 @@ func TestListTransactionsDecodesTheDocumentedAnswer(t *testing.T) {
 	assert.Equal(t, []Transaction{{
 		ID: "8f14e45f-ceea-467a-9a3b-1c2f0d7e5a91", WorkspaceID: "ws_12ab", TransactionPlatformID: "0x9c2f...",
 		Timestamp: at, Type: TransactionTrade, Label: "Trade", Description: "Swap USDC for ETH", Notes: "",
-		ImportSource: ImportSource{Type: ImportAPI, ImportedAt: time.UnixMilli(1721088300000).UTC(), WalletID: "int_9f2c",
+		ImportSource: ImportSource{Type: SourceAPI, ImportedAt: time.UnixMilli(1721088300000).UTC(), WalletID: "int_9f2c",
 			SyncID: "sync_7712", FunctionName: "fetchTrades"},
 		IsManual: false, IsEdited: false, IsDeFi: false, IsNFT: false, IsMissingTransaction: false, Protocol: nil,
 		Tags: []string{}, Comments: []TransactionComment{},
@@ -109,7 +109,7 @@ func TestTransactionsParamsReachTheWire(t *testing.T) {
 			url.Values{"assetIds": {"a1"}, "notAssetIds": {"a2,a3"}}},
 		{"providers", TransactionsParams{Providers: []string{"binance"}, NotProviders: []string{"kraken"}},
 			url.Values{"providers": {"binance"}, "notProviders": {"kraken"}}},
-		{"import sources", TransactionsParams{ImportSourceTypes: []ImportSourceType{ImportAPI, ImportCSV}, NotImportSourceTypes: []ImportSourceType{ImportManual}},
+		{"import sources", TransactionsParams{ImportSourceTypes: []ImportSourceType{SourceAPI, SourceCSV}, NotImportSourceTypes: []ImportSourceType{SourceManual}},
 			url.Values{"importSourceTypes": {"API,CSV"}, "notImportSourceTypes": {"Manual"}}},
 		{"ledger types", TransactionsParams{LedgerTypes: []LedgerType{LedgerFee}, NotLedgerTypes: []LedgerType{LedgerIncoming, LedgerOutgoing}},
 			url.Values{"ledgerTypes": {"fee"}, "notLedgerTypes": {"incoming,outgoing"}}},
@@ -249,7 +249,7 @@ func TestGetTransactionAndItsLedgers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, TransactionType(""), tx.Type, "null: the label maps to no type")
 	assert.Equal(t, time.Date(2024, 7, 16, 0, 0, 0, 0, time.UTC), tx.Timestamp.UTC(), "an RFC 3339 timestamp is read too")
-	assert.Equal(t, ImportSource{Type: ImportCSV, ImportedAt: time.UnixMilli(1721088300000).UTC(), WalletID: "int_csv", CSVLink: "https://files/x.csv"}, tx.ImportSource)
+	assert.Equal(t, ImportSource{Type: SourceCSV, ImportedAt: time.UnixMilli(1721088300000).UTC(), WalletID: "int_csv", CSVLink: "https://files/x.csv"}, tx.ImportSource)
 	assert.Equal(t, map[string]any{"name": "Uniswap", "version": float64(3)}, tx.Protocol)
 	assert.Equal(t, []string{"tax"}, tx.Tags)
 	assert.Equal(t, []TransactionComment{

@@ -109,12 +109,12 @@ func TestTransactionsThroughTheSDK(t *testing.T) {
 		switch txProviderOf(tx) {
 		case "ethereum":
 			assert.Equal(t, "https://etherscan.io/tx/"+tx.TransactionPlatformID, tx.ExplorerLink)
-			assert.Equal(t, kryptos.ImportAPI, tx.ImportSource.Type)
+			assert.Equal(t, kryptos.SourceAPI, tx.ImportSource.Type)
 		case "solana":
 			assert.Equal(t, "https://solscan.io/tx/"+tx.TransactionPlatformID, tx.ExplorerLink)
 		case "csv":
 			assert.Empty(t, tx.ExplorerLink)
-			assert.Equal(t, kryptos.ImportCSV, tx.ImportSource.Type)
+			assert.Equal(t, kryptos.SourceCSV, tx.ImportSource.Type)
 			assert.NotEmpty(t, tx.ImportSource.CSVLink)
 		}
 		if tx.ExplorerLink != "" {
@@ -279,10 +279,10 @@ func TestTransactionFiltersReallyFilter(t *testing.T) {
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && txProviderOf(tx) != "ethereum" }, false},
 		{"notProviders", kryptos.TransactionsParams{NotProviders: []string{"ethereum"}},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && txProviderOf(tx) != "ethereum" }, false},
-		{"importSourceTypes", kryptos.TransactionsParams{ImportSourceTypes: []kryptos.ImportSourceType{kryptos.ImportCSV}},
-			func(tx kryptos.Transaction) bool { return notSpam(tx) && tx.ImportSource.Type == kryptos.ImportCSV }, false},
-		{"notImportSourceTypes", kryptos.TransactionsParams{NotImportSourceTypes: []kryptos.ImportSourceType{kryptos.ImportCSV, kryptos.ImportManual}},
-			func(tx kryptos.Transaction) bool { return notSpam(tx) && tx.ImportSource.Type == kryptos.ImportAPI }, false},
+		{"importSourceTypes", kryptos.TransactionsParams{ImportSourceTypes: []kryptos.ImportSourceType{kryptos.SourceCSV}},
+			func(tx kryptos.Transaction) bool { return notSpam(tx) && tx.ImportSource.Type == kryptos.SourceCSV }, false},
+		{"notImportSourceTypes", kryptos.TransactionsParams{NotImportSourceTypes: []kryptos.ImportSourceType{kryptos.SourceCSV, kryptos.SourceManual}},
+			func(tx kryptos.Transaction) bool { return notSpam(tx) && tx.ImportSource.Type == kryptos.SourceAPI }, false},
 		{"ledgerTypes", kryptos.TransactionsParams{LedgerTypes: []kryptos.LedgerType{kryptos.LedgerFee}},
 			func(tx kryptos.Transaction) bool { return notSpam(tx) && len(tx.Fees) > 0 }, false},
 		{"notLedgerTypes", kryptos.TransactionsParams{NotLedgerTypes: []kryptos.LedgerType{kryptos.LedgerFee, kryptos.LedgerIncoming}},
@@ -421,8 +421,8 @@ func TestTransactionSortsReallySort(t *testing.T) {
 	assert.NotEqual(t, txIDs(def), txIDs(byValue), "another order")
 	assert.Greater(t, *byValue[0].NetValue.FiatValue, *byValue[len(byValue)-1].NetValue.FiatValue)
 	byCreation := list(kryptos.TransactionsParams{SortBy: kryptos.SortTransactionsByCreatedAt})
-	assert.Equal(t, kryptos.ImportCSV, byCreation[0].ImportSource.Type, "saved last")
-	assert.Equal(t, kryptos.ImportAPI, byCreation[len(byCreation)-1].ImportSource.Type)
+	assert.Equal(t, kryptos.SourceCSV, byCreation[0].ImportSource.Type, "saved last")
+	assert.Equal(t, kryptos.SourceAPI, byCreation[len(byCreation)-1].ImportSource.Type)
 	switches := 0
 	for i := 1; i < len(def); i++ {
 		if def[i].ImportSource.Type != def[i-1].ImportSource.Type {
