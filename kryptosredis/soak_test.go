@@ -150,7 +150,9 @@ func TestSoakRedisKilledAndRestartedMidRun(t *testing.T) {
 
 			var before, during, after, unavailable int
 			for _, c := range calls {
-				assert.Less(t, c.at.Sub(c.start), 2*q.Per+time.Second, "a call that hung")
+				// A call may wait out the outage's first window and then its
+				// share; one that took longer than a few windows hung.
+				assert.Less(t, c.at.Sub(c.start), 5*q.Per+time.Second, "a call that hung")
 				switch {
 				case c.err != nil:
 					require.ErrorIs(t, c.err, kryptosredis.ErrUnavailable)
