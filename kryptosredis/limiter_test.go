@@ -1,0 +1,223 @@
+package kryptosredis_test
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/kryptosredis"
+)
+
+// newLimiter returns a Limiter of clientID over its own Store and its own
+// connection, as a separate replica would have.
+func newLimiter(t *testing.T, r *redisServer, clientID string, cfg kryptosredis.LimiterConfig) *kryptosredis.Limiter {
+	t.Helper()
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: clientID})
+	require.NoError(t, err)
+	l, err := s.Limiter(cfg)
+	require.NoError(t, err)
+	return l
+}
+
+// maxInWindow is the most times of sorted that fall within one window of
+// length per.
+func maxInWindow(sorted []time.Time, per time.Duration) int {
+	most, from := 0, 0
+	for i, t := range sorted {
+		for !sorted[from].After(t.Add(-per)) {
+			from++
+		}
+		most = max(most, i-from+1)
+	}
+	return most
+}
+
+func TestReplicasTogetherNeverExceedTheQuotaInAnyWindow(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	q := kryptos.Quota{Requests: 10, Per: 200 * time.Millisecond}
+	cfg := kryptosredis.LimiterConfig{Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Margin: 5 * time.Millisecond}
+
+	var mu sync.Mutex
+	var sent []time.Time
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 4 {
+		l := newLimiter(t, r, id, cfg)
+		for range 3 {
+			wg.Go(func() {
+				for l.Wait(ctx, kryptos.ClassData, -1) == nil {
+					mu.Lock()
+					sent = append(sent, time.Now())
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	sort.Slice(sent, func(i, j int) bool { return sent[i].Before(sent[j]) })
+	assert.LessOrEqual(t, maxInWindow(sent, q.Per), q.Requests, "sends in one window across 4 replicas")
+	// 700 ms hold at least 3 full windows of 10.
+	assert.GreaterOrEqual(t, len(sent), 3*q.Requests)
+}
+
+func TestAWaitLongerThanMaxWaitFailsAtOnceWithoutReserving(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	cfg := kryptosredis.LimiterConfig{Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassExchange: {Requests: 2, Per: time.Minute}}}
+	a, b := newLimiter(t, r, id, cfg), newLimiter(t, r, id, cfg)
+	ctx := context.Background()
+	require.NoError(t, a.Wait(ctx, kryptos.ClassExchange, 0))
+	require.NoError(t, b.Wait(ctx, kryptos.ClassExchange, 0))
+
+	start := time.Now()
+	err := a.Wait(ctx, kryptos.ClassExchange, time.Second)
+	var qw *kryptos.QuotaWaitError
+	require.ErrorAs(t, err, &qw)
+	assert.ErrorIs(t, err, kryptos.ErrQuotaWait)
+	assert.Equal(t, kryptos.ClassExchange, qw.Class)
+	assert.InDelta(t, time.Minute.Seconds(), qw.Wait.Seconds(), 2)
+	assert.Less(t, time.Since(start), 500*time.Millisecond, "refused at once")
+
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	assert.ErrorIs(t, b.Wait(short, kryptos.ClassExchange, -1), kryptos.ErrQuotaWait, "past the context's deadline")
+
+	// Another client ID has its own quota.
+	other := newLimiter(t, r, unique(t)+"-other", cfg)
+	assert.NoError(t, other.Wait(ctx, kryptos.ClassExchange, 0))
+}
+
+func TestA429OnOneReplicaHoldsEveryReplica(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	a := newLimiter(t, r, id, kryptosredis.LimiterConfig{})
+	b := newLimiter(t, r, id, kryptosredis.LimiterConfig{})
+	ctx := context.Background()
+	require.NoError(t, b.Wait(ctx, kryptos.ClassConnect, 0), "a class without a quota is free")
+
+	a.Backoff(ctx, kryptos.ClassConnect, 300*time.Millisecond)
+	var qw *kryptos.QuotaWaitError
+	require.ErrorAs(t, b.Wait(ctx, kryptos.ClassConnect, 0), &qw)
+	assert.InDelta(t, 0.3, qw.Wait.Seconds(), 0.1)
+	assert.NoError(t, b.Wait(ctx, kryptos.ClassData, 0), "another class is not held")
+
+	start := time.Now()
+	require.NoError(t, b.Wait(ctx, kryptos.ClassConnect, time.Second))
+	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond)
+
+	// A shorter back-off does not cut a longer one short.
+	a.Backoff(ctx, kryptos.ClassConnect, 400*time.Millisecond)
+	a.Backoff(ctx, kryptos.ClassConnect, 10*time.Millisecond)
+	require.ErrorAs(t, b.Wait(ctx, kryptos.ClassConnect, 0), &qw)
+	assert.Greater(t, qw.Wait, 300*time.Millisecond)
+}
+
+func TestFailingClosedRefusesEveryCallWhileRedisIsDown(t *testing.T) {
+	r := startRedis(t)
+	l := newLimiter(t, r, unique(t), kryptosredis.LimiterConfig{
+		Quotas:     map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: {Requests: 100, Per: time.Second}},
+		RetryRedis: 100 * time.Millisecond,
+	})
+	ctx := context.Background()
+	require.NoError(t, l.Wait(ctx, kryptos.ClassData, -1))
+
+	r.stop()
+	start := time.Now()
+	err := l.Wait(ctx, kryptos.ClassData, -1)
+	assert.ErrorIs(t, err, kryptosredis.ErrUnavailable)
+	assert.NotErrorIs(t, err, kryptos.ErrQuotaWait)
+	assert.ErrorIs(t, l.Wait(ctx, kryptos.ClassData, -1), kryptosredis.ErrUnavailable, "within RetryRedis, Redis is not asked")
+	assert.Less(t, time.Since(start), time.Second, "never a hang")
+
+	r.start()
+	time.Sleep(150 * time.Millisecond)
+	assert.NoError(t, l.Wait(ctx, kryptos.ClassData, -1), "back once Redis answers")
+}
+
+func TestASlowRedisIsAnOutageAfterTheTimeout(t *testing.T) {
+	r := startRedis(t)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t), Timeout: 100 * time.Millisecond})
+	require.NoError(t, err)
+	l, err := s.Limiter(kryptosredis.LimiterConfig{})
+	require.NoError(t, err)
+
+	// DEBUG SLEEP blocks the server for everyone.
+	blocker := r.client()
+	go blocker.Do(context.Background(), "DEBUG", "SLEEP", "1")
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	err = l.Wait(context.Background(), kryptos.ClassData, -1)
+	assert.ErrorIs(t, err, kryptosredis.ErrUnavailable)
+	assert.Less(t, time.Since(start), 400*time.Millisecond)
+}
+
+func TestFallingBackLocalKeepsEachReplicaToItsShareAndTellsRedisAfter(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	q := kryptos.Quota{Requests: 8, Per: 300 * time.Millisecond}
+	l := newLimiter(t, r, id, kryptosredis.LimiterConfig{
+		Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Margin: 10 * time.Millisecond,
+		Outage: kryptosredis.FallBackLocal, Replicas: 4, RetryRedis: 50 * time.Millisecond,
+	})
+	ctx := context.Background()
+	require.NoError(t, l.Wait(ctx, kryptos.ClassData, -1))
+
+	r.stop()
+	start := time.Now()
+	var sent []time.Time
+	for time.Since(start) < 700*time.Millisecond {
+		wctx, cancel := context.WithTimeout(ctx, 700*time.Millisecond-time.Since(start))
+		err := l.Wait(wctx, kryptos.ClassData, -1)
+		cancel()
+		if err != nil {
+			require.True(t, errors.Is(err, context.DeadlineExceeded) || errors.Is(err, kryptos.ErrQuotaWait), err)
+			break
+		}
+		sent = append(sent, time.Now())
+	}
+	require.NotEmpty(t, sent)
+	assert.GreaterOrEqual(t, sent[0].Sub(start), q.Per, "the first window of an outage is waited out")
+	assert.LessOrEqual(t, maxInWindow(sent, q.Per), q.Requests/4, "one replica's share")
+
+	r.start()
+	time.Sleep(60 * time.Millisecond)
+	last := sent[len(sent)-1]
+	require.NoError(t, l.Wait(ctx, kryptos.ClassData, -1))
+	// The sends made without Redis are in the shared window now.
+	counted, err := r.client().ZCard(ctx, "kryptos:{"+id+"}:quota:data").Result()
+	require.NoError(t, err)
+	var recent int64
+	for _, s := range sent {
+		if time.Since(s) < q.Per && !s.After(last) {
+			recent++
+		}
+	}
+	assert.GreaterOrEqual(t, counted, recent+1)
+}
+
+func TestLimiterRefusesBadConfigurations(t *testing.T) {
+	s, err := kryptosredis.New(startRedis(t).client(), kryptosredis.Options{ClientID: "c"})
+	require.NoError(t, err)
+	for name, cfg := range map[string]kryptosredis.LimiterConfig{
+		"fallback without replicas": {Outage: kryptosredis.FallBackLocal},
+		"empty quota":               {Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: {}}},
+		"negative margin":           {Margin: -time.Second},
+		"unknown outage":            {Outage: 7},
+	} {
+		_, err := s.Limiter(cfg)
+		assert.ErrorIs(t, err, kryptos.ErrInvalidParams, name)
+	}
+	_, err = kryptosredis.New(nil, kryptosredis.Options{ClientID: "c"})
+	assert.ErrorIs(t, err, kryptos.ErrInvalidParams)
+	_, err = kryptosredis.New(startRedis(t).client(), kryptosredis.Options{})
+	assert.ErrorIs(t, err, kryptos.ErrInvalidParams)
+}

@@ -1,0 +1,67 @@
+package kryptosredis_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kryptos-connect/kryptos-go/kryptosredis"
+)
+
+func TestTheRefreshLockLetsOneReplicaInAtATime(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	var inside, most, entered atomic.Int64
+	var wg sync.WaitGroup
+	for range 5 {
+		s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+		require.NoError(t, err)
+		lock := s.RefreshLock("user-42")
+		wg.Go(func() {
+			for range 3 {
+				unlock, err := lock.Lock(context.Background())
+				if !assert.NoError(t, err) {
+					return
+				}
+				n := inside.Add(1)
+				most.Store(max(most.Load(), n))
+				entered.Add(1)
+				time.Sleep(5 * time.Millisecond)
+				inside.Add(-1)
+				unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), most.Load())
+	assert.Equal(t, int64(15), entered.Load())
+
+	// Another user's lock is another key; the key does not show the user.
+	s, _ := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	unlock, err := s.RefreshLock("user-42").Lock(context.Background())
+	require.NoError(t, err)
+	defer unlock()
+	other, err := s.RefreshLock("user-43").Lock(context.Background())
+	require.NoError(t, err)
+	other()
+	keys, err := r.client().Keys(context.Background(), "*").Result()
+	require.NoError(t, err)
+	for _, k := range keys {
+		assert.NotContains(t, k, "user-42")
+	}
+
+	// A held lock makes a waiter wait until its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = s.RefreshLock("user-42").Lock(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	r.stop()
+	_, err = s.RefreshLock("user-44").Lock(context.Background())
+	assert.ErrorIs(t, err, kryptosredis.ErrUnavailable)
+}
