@@ -48,7 +48,7 @@ const (
 //
 // Implementations must be safe for concurrent use. The server counts per
 // client ID, so every Client of one client ID should share one Limiter; a
-// Limiter over a shared store (see the redisquota module) extends that
+// Limiter over a shared store (see the kryptosredis module) extends that
 // across processes.
 type Limiter interface {
 	// Wait blocks until one request of class may be sent, or ctx ends (then

@@ -30,7 +30,7 @@ type TokenStore interface {
 // processes, when several replicas share a TokenStore: the replica that
 // holds it refreshes, the others then load the refreshed token instead of
 // spending the same refresh token (which would invalidate both). The
-// redisquota module has one over Redis.
+// kryptosredis module has one over Redis.
 type RefreshLock interface {
 	// Lock blocks until the lock is held or ctx ends; unlock releases it.
 	Lock(ctx context.Context) (unlock func(), err error)

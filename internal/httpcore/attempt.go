@@ -26,8 +26,6 @@ type run struct {
 
 	ctx  context.Context
 	spec *Call
-	// reqBody replays spec.Body to each attempt.
-	reqBody requestBody
 	// last is what happened to the latest attempt.
 	last attempt
 	// attempts counts the attempts made.
@@ -61,12 +59,10 @@ type attempt struct {
 
 func (x *run) start(ctx context.Context, spec *Call) {
 	x.ctx, x.spec = ctx, spec
-	x.reqBody.Reset(spec.Body)
 }
 
 func (x *run) reset() {
 	x.ctx, x.spec, x.last, x.attempts, x.effect, x.wait = nil, nil, attempt{}, 0, false, 0
-	x.reqBody.Reset(nil)
 	x.body = x.body[:0]
 }
 
@@ -75,7 +71,7 @@ func (x *run) reset() {
 func (x *run) request() (*retryablehttp.Request, error) {
 	var body any // a nil interface, not a nil func, so GETs carry no body
 	if x.spec.Body != nil {
-		body = retryablehttp.ReaderFunc(x.reqBody.rewind)
+		body = retryablehttp.ReaderFunc(replay(x.spec.Body))
 	}
 	req, err := retryablehttp.NewRequestWithContext(x.ctx, x.spec.Method, x.spec.URL, body)
 	if err != nil {
@@ -95,16 +91,14 @@ func (x *run) request() (*retryablehttp.Request, error) {
 
 var jsonContentType = []string{"application/json"}
 
-// requestBody replays a request body from its start for each attempt. It
-// is an io.ReadCloser, so retryablehttp need not wrap it.
-type requestBody struct{ bytes.Reader }
-
-func (b *requestBody) rewind() (io.Reader, error) {
-	_, _ = b.Seek(0, io.SeekStart)
-	return b, nil
+// replay gives each attempt its own reader of body. A reader shared by the
+// attempts, or kept in the pooled run, would race: net/http's write loop
+// may still be reading an attempt's body after its answer came (a server
+// that answers before reading the request), while the next attempt, or
+// the next call, rewinds it.
+func replay(body []byte) func() (io.Reader, error) {
+	return func() (io.Reader, error) { return bytes.NewReader(body), nil }
 }
-
-func (*requestBody) Close() error { return nil }
 
 // RoundTrip runs one attempt: it waits for the client-side quota, bounds
 // the attempt with its timeout, sends it, and reads the whole answer, so
