@@ -49,15 +49,6 @@ func assetBySymbol(symbol string) *assetInfo {
 	panic("kryptostest: no asset " + symbol)
 }
 
-func assetByID(id string) *assetInfo {
-	for _, a := range assets {
-		if a.id == id {
-			return a
-		}
-	}
-	return nil
-}
-
 // providerInfo is one provider of the catalogue: what the widget offers and
 // what GET /v1/providers lists.
 type providerInfo struct {

@@ -242,11 +242,11 @@ func TestACodeWorksOnceAndOnlyWithItsVerifier(t *testing.T) {
 		cb, _ := url.Parse(back)
 		return cb.Query().Get("code"), verifier
 	}
-	code, verifier := authURL()
+	code, _ := authURL()
 	_, err := c.oauth.Exchange(c.context(ctx), code, oauth2.VerifierOption("a-different-verifier-of-enough-length-0123456789"))
 	require.ErrorIs(t, providerError("Exchange", err), kryptos.ErrInvalidGrant, "PKCE mismatch")
 
-	code, verifier = authURL()
+	code, verifier := authURL()
 	tok, err := c.oauth.Exchange(c.context(ctx), code, oauth2.VerifierOption(verifier))
 	require.NoError(t, err)
 	_, err = c.oauth.Exchange(c.context(ctx), code, oauth2.VerifierOption(verifier))
