@@ -1,91 +1,109 @@
-// Package kryptos is the Go client of the Kryptos Connect backend API, which
-// lets your users share their crypto portfolio data with your app.
+// Package kryptos is the Go client of Kryptos Connect, which lets your users
+// share their crypto portfolio data with your app: the Connect backend API,
+// called with your client credentials, and the data API, called as one user.
 //
 // # The flow
 //
-// Your backend creates a short-lived link token with its client credentials;
-// the Kryptos widget in the user's browser turns it into a single-use public
-// token once the user consents; your backend exchanges that for a long-lived
-// access token and a grant ID, stores both, and from then on reads the
-// user's data with the token:
+// Your backend creates a short-lived link token; the Kryptos widget in the
+// user's browser turns it into a single-use public token once the user
+// consents; your backend exchanges that for a long-lived access token and a
+// grant ID, stores both, and from then on reads the user's data with the
+// token:
 //
 //	client, err := kryptos.NewClient(os.Getenv("KRYPTOS_CLIENT_ID"), os.Getenv("KRYPTOS_CLIENT_SECRET"))
 //	// 1. For the widget: a link token (pass the stored access token of a returning user).
-//	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: kryptos.DefaultScopes()})
-//	// -> frontend: {"link_token": lt.Token, "isAuthorized": lt.HasExistingGrant}
+//	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: kryptos.NewSecret(stored)})
+//	// -> frontend: {"link_token": lt.Token.Reveal(), "isAuthorized": lt.HasExistingGrant}
 //	// 2. The frontend posts back the widget's public token; exchange it once.
 //	grant, err := client.ExchangePublicToken(ctx, publicToken)
-//	// -> store grant.AccessToken and grant.GrantID for the user
-//	// 3. Later: is the token still good? What grants exist?
+//	// -> store grant.AccessToken.Reveal() (encrypted) and grant.GrantID for the user
+//	// 3. Read the user's data.
+//	user := client.User(grant.Credential()) // or kryptos.AccessToken(stored)
+//	for tx, err := range user.ListTransactions(ctx, kryptos.TransactionsParams{}) { ... }
+//	// 4. Later: is the token still good? Then disconnect.
 //	session, err := client.CheckSession(ctx, grant.AccessToken.Reveal())
-//	grants, err := client.ListGrants(ctx)
-//	// 4. Operate: resync an integration, cap a Guest user's imports, disconnect.
-//	job, err := client.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: session.UserID, Mode: kryptos.ResyncLatest})
-//	limit, err := client.UpdateTransactionLimit(ctx, grant.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](10000)})
 //	err = client.RevokeGrant(ctx, grant.GrantID)
+//
+// # Clients and credentials
+//
+// A [Client] holds the client ID and secret; create it once with [NewClient]
+// and share it. Its Connect methods are CreateLinkToken, ExchangePublicToken,
+// CheckSession, ListGrants, RevokeGrant, ResyncIntegration and
+// UpdateTransactionLimit; its public provider catalogue is ListProviders and
+// GetProvider.
+//
+// [Client.User] returns the [UserClient] of one user's [Credential]:
+// [AccessToken] for a stored Connect (cat_…) or OAuth access token,
+// [TokenSource] for OAuth tokens that refresh (see package oauth), and
+// [APIKey] for a user's own API key, which the data API accepts only on
+// [UserClient.Me]. The client secret is never sent to the data API.
+//
+// # Data and paging
+//
+// A UserClient reads every family of the data API: the profile (Me),
+// workspaces, portfolios, holdings and calculated balances, transactions,
+// ledgers, integrations, sync jobs (with [UserClient.WaitForSync]), DeFi
+// positions and metadata, NFTs, spam, labels, assets, contacts and
+// counter-parties. A grant without the scope a call needs gets an error
+// matching [ErrInsufficientScope].
+//
+// Each list comes twice. ListX returns an iter.Seq2[T, error] that fetches
+// one page at a time as you range over it and stops fetching when you
+// break; ListXPage returns one [Page] with its Items, Total and Summary, and
+// Next for the page after it.
 //
 // # Errors
 //
 // Every failed API call returns an error that errors.As turns into an
-// *Error, with the HTTP status, the API's code and message, the request ID
-// and any Retry-After. The sentinels match by code through errors.Is:
-// errors.Is(err, ErrTokenExpired), errors.Is(err, ErrGrantNotFound), and so
-// on, plus ErrRateLimited for any 429 and ErrUnauthorized for any 401.
-// Arguments are checked before anything is sent: a bad one returns a
-// *ParamError matching ErrInvalidParams that names the field.
+// [*Error], with the HTTP status, the API's code and message, the request ID
+// and any Retry-After. Sentinels match by code through errors.Is:
+// [ErrTokenExpired], [ErrGrantNotFound] and one for every documented code,
+// plus [ErrRateLimited] for any 429, [ErrUnauthorized] for any 401 and
+// [ErrNotFound] for any 404. Arguments and params are checked before
+// anything is sent: a bad one returns a [*ParamError] matching
+// [ErrInvalidParams] that names the field.
 //
-// # Retries
+// # Retries, timeouts and quotas
 //
-// Each attempt is bounded by WithTimeout, and the whole call by the ctx you
-// pass. What is repeated depends on whether doing it twice is safe:
+// Each attempt is bounded by [WithTimeout], and the whole call by its ctx.
+// Operations that are safe to repeat are retried after connection errors,
+// timeouts, 429, 502, 503 and 504, with jittered exponential waits within
+// the [RetryPolicy] that follow the server's Retry-After and end with ctx.
+// ExchangePublicToken and both ResyncIntegration methods, whose effect
+// happens once, are repeated only when the request provably never reached
+// the server or after a 429; when it may have been processed, the error
+// matches [ErrOutcomeUnknown].
 //
-//   - CreateLinkToken, CheckSession, ListGrants, RevokeGrant and
-//     UpdateTransactionLimit are repeated after connection errors, timeouts,
-//     429, 502, 503 and 504.
-//   - ExchangePublicToken (its token works once) and ResyncIntegration (each
-//     call queues a job) are repeated only when the request provably never
-//     reached the server (the connection was refused) or after a 429. If it
-//     may have been processed, the error matches ErrOutcomeUnknown.
-//
-// Waits grow exponentially with jitter within the RetryPolicy, follow the
-// server's Retry-After (or retry_after) when it sends one, and end at once
-// with ctx. A server that asks for a wait longer than RetryPolicy.MaxWait
-// gets its 429 returned, with Error.RetryAfter set, instead of a sleep.
-//
-// # Throttling
-//
-// A Client keeps to the API's documented per-client quotas on its own side
-// (10 link tokens and 5 exchanges a minute, see DefaultQuotas): every
-// attempt, retries included, waits for a free slot, so it never sends more
-// than the quota within any window of the quota's length. Set your own
-// quotas with NewQuotaLimiter, share a Limiter between Clients of one client
-// ID, or turn throttling off with WithLimiter(nil).
+// Every operation belongs to a [QuotaClass]. Before each attempt the
+// Client waits on its [Limiter], and after each 429 it tells the Limiter
+// to hold that class for every caller. The default is [NewLimiter] with
+// [DefaultQuotas], the OIDC limits the docs still publish: Connect and data
+// calls are held only by the server's 429s unless you add a [Quota] in
+// [LimiterConfig]. Share one Limiter among the Clients of a client ID
+// ([WithLimiter]); [WithMaxQuotaWait] makes a call that would wait too long
+// fail unsent with an error matching [ErrQuotaWait].
 //
 // # Secrets
 //
-// The client secret and every token print as "[redacted]" under %v, %+v and
-// %#v and in slog records, and never appear in errors or in the Client's
-// logs (WithLogger), which carry operations, paths, statuses and durations
-// only.
+// Tokens are [Secret] values: they print, log and encode as
+// "cat_[redacted]"; [Secret.Reveal] returns the value. The client secret
+// never appears in output, errors or the records of [WithLogger], which
+// carry operations, paths, statuses and durations only.
 //
-// # Data API
+// # Sub-packages
 //
-// ListIntegrations and GetSyncJob read a user's data with their access token
-// alone, from the data API (DefaultDataAPIBaseURL, see WithDataAPIBaseURL):
-// the wallet ids that ResyncIntegration takes, and the progress of the job
-// it queued. The client secret is never sent there.
+//   - webhook receives Kryptos webhooks: it verifies signatures, decodes
+//     typed events and acknowledges a delivery only after your function
+//     handled it, once.
+//   - oauth is "Sign in with Kryptos": PKCE and OpenID Connect sign-in,
+//     and a TokenSource that saves every rotated refresh token first.
+//   - connecthttp is the widget's backend: create-link-token,
+//     exchange-token, disconnect and status routes, with sealed token stores.
+//   - kryptostest runs a stateful fake of the Connect, data and OIDC APIs on
+//     loopback, the way net/http/httptest runs a server, with fault
+//     injection; cmd/kryptos-sandbox serves it as a program.
 //
-// # Webhooks
-//
-// Package webhook receives Kryptos webhooks: webhook.NewHandler verifies
-// signatures, decodes the documented payloads into typed events, hands each
-// delivery id to your function once, and acknowledges it only after your
-// function succeeded, so that Kryptos retries whatever failed.
-//
-// # Testing
-//
-// Package kryptostest runs a stateful fake of both APIs on loopback, the way
-// net/http/httptest runs a server; its Server.Client returns a Client
-// pointed at it, and Server.CompleteLink plays the user's part in the
-// widget. cmd/kryptos-sandbox serves the same fake as a program.
+// The separate module github.com/kryptos-connect/kryptos-go/kryptosredis
+// shares the Limiter, the webhook deduplicator and the OAuth refresh lock
+// across replicas through Redis.
 package kryptos

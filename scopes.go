@@ -28,7 +28,8 @@ const (
 	// portfolios.
 	ScopePortfoliosRead  Scope = "portfolios:read"
 	ScopePortfoliosWrite Scope = "portfolios:write"
-	// ScopeTransactionsRead covers transactions, ledgers, labels and spam.
+	// ScopeTransactionsRead covers transactions, ledgers and spam (labels
+	// need no scope).
 	ScopeTransactionsRead  Scope = "transactions:read"
 	ScopeTransactionsWrite Scope = "transactions:write"
 	// ScopeIntegrationsRead covers wallets, exchanges, syncs and CSV imports.

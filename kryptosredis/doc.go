@@ -18,7 +18,7 @@
 //	client, err := kryptos.NewClient(clientID, secret, kryptos.WithLimiter(lim))
 //
 //	dedup, err := store.Deduplicator(24 * time.Hour)
-//	hooks, err := webhook.NewHandler(secret, fn, webhook.WithDeduplicator(dedup))
+//	hooks, err := webhook.NewHandler(secrets, fn, webhook.WithDeduplicator(dedup))
 //
 //	src := oauthClient.TokenSource(ctx, tokens, oauth.WithRefreshLock(store.RefreshLock(userID)))
 //
