@@ -374,9 +374,8 @@ func TestOnlyChainWalletsHoldDeFiAndNFTs(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{
-		// Not a Bitcoin wallet: history.go's generator loops forever on a
-		// provider that holds a single asset (a trade needs two).
 		{Provider: "binance", Address: "acct-1"}, {Provider: "ledger", Address: "ledger-export.csv"}, {Provider: "csv", Address: "trades.csv"},
+		{Provider: "bitcoin", Address: "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"},
 	}})
 	user := c.User(g.Credential())
 	page, err := user.ListDeFiPage(ctx, kryptos.DeFiParams{IncludeSpam: defiFlag(true)})

@@ -168,7 +168,7 @@ func (g *generator) next(i int, at time.Time) *txRecord {
 		a := g.holds[g.rng.IntN(len(g.holds))]
 		g.receive(tx, a, (5+g.rng.Float64()*95)/g.priceAt(a))
 		tx.typ, tx.label, tx.desc = "deposit", "Staking Reward", "Reward in "+a.symbol
-	case roll < 68:
+	case roll < 68 && len(g.holds) > 1: // a one-asset wallet (bitcoin) cannot trade
 		from := funded[g.rng.IntN(len(funded))]
 		to := g.holds[g.rng.IntN(len(g.holds))]
 		for to == from {
