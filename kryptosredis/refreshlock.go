@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,9 +16,12 @@ import (
 // the replica that holds it refreshes, and the others then load the token
 // it saved instead of spending the same rotating refresh token.
 //
-// The lock is a key set only if absent, with an expiry, so that a replica
-// that dies while holding it does not hold it forever; unlocking deletes it
-// only if the holder is still the caller.
+// The lock is a key set only if absent, with an expiry of 30 s that its
+// holder renews every 10 s until it unlocks, so that a replica that dies
+// while holding it does not hold it forever, and a slow refresh (one that
+// waits for a quota slot, or for a slow token endpoint) does not lose it
+// to another replica, which would spend the same refresh token. Unlocking
+// deletes the key only if the holder is still the caller.
 type RefreshLock struct {
 	store *Store
 	key   string
@@ -26,8 +30,7 @@ type RefreshLock struct {
 
 // RefreshLock returns the refresh lock of the user that userKey names (the
 // key under which your TokenStore keeps the user's tokens, such as your
-// user id). Redis sees only a hash of it. The lock expires after 30 s if
-// its holder neither unlocks it nor lives: a refresh is one HTTP call.
+// user id). Redis sees only a hash of it.
 func (s *Store) RefreshLock(userKey string) *RefreshLock {
 	sum := sha256.Sum256([]byte(userKey))
 	return &RefreshLock{store: s, key: s.key("refresh", hex.EncodeToString(sum[:16])), hold: 30 * time.Second}
@@ -37,6 +40,14 @@ func (s *Store) RefreshLock(userKey string) *RefreshLock {
 var lock = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
 return {0, redis.call('PTTL', KEYS[1])}
+`)
+
+// renew moves the lock's expiry, if ARGV[1] still holds it. ARGV[2]: the
+// expiry in ms.
+var renew = redis.NewScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1}
 `)
 
 // unlock frees the lock if ARGV[1] still holds it.
@@ -57,10 +68,7 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 			return nil, fmt.Errorf("kryptosredis: taking a refresh lock: %w", err)
 		}
 		if integer(v, 0) == 1 {
-			return func() {
-				// Best effort: when it fails, the lock expires on its own.
-				_, _ = l.store.run(context.WithoutCancel(ctx), unlock, []string{l.key}, holder)
-			}, nil
+			return l.keep(context.WithoutCancel(ctx), holder), nil
 		}
 		wait := pause + rand.N(pause/2+time.Millisecond)
 		if ttl := time.Duration(integer(v, 1)) * time.Millisecond; ttl > 0 && ttl < wait {
@@ -74,5 +82,36 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 		case <-t.C:
 		}
 		pause = min(2*pause, 200*time.Millisecond)
+	}
+}
+
+// keep renews the lock held by holder every third of its expiry until the
+// returned function unlocks it.
+func (l *RefreshLock) keep(ctx context.Context, holder string) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(l.hold / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				// A failed renewal is tried again at the next tick; the
+				// expiry leaves room for two.
+				_, _ = l.store.run(ctx, renew, []string{l.key}, holder, l.hold.Milliseconds())
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			// Best effort: when it fails, the lock expires on its own.
+			_, _ = l.store.run(ctx, unlock, []string{l.key}, holder)
+		})
 	}
 }

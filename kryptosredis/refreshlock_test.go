@@ -65,3 +65,22 @@ func TestTheRefreshLockLetsOneReplicaInAtATime(t *testing.T) {
 	_, err = s.RefreshLock("user-44").Lock(context.Background())
 	assert.ErrorIs(t, err, kryptosredis.ErrUnavailable)
 }
+
+func TestAHeldRefreshLockIsRenewedUntilUnlocked(t *testing.T) {
+	r := startRedis(t)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t)})
+	require.NoError(t, err)
+	unlock, err := s.RefreshLock("user-1").WithHold(60 * time.Millisecond).Lock(context.Background())
+	require.NoError(t, err)
+	// Three expiries later, a slow refresh still holds it.
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err = s.RefreshLock("user-1").Lock(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "still held")
+	unlock()
+	unlock() // twice is harmless
+	again, err := s.RefreshLock("user-1").Lock(context.Background())
+	require.NoError(t, err)
+	again()
+}

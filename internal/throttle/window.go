@@ -50,7 +50,7 @@ func NewWindow(limit int, period time.Duration, c clock.Clock) *Window {
 	if limit <= 0 || period <= 0 {
 		panic("throttle: NewWindow needs a positive limit and period")
 	}
-	return &Window{limit: limit, period: period, clock: c, sent: make([]time.Time, 0, limit)}
+	return &Window{limit: limit, period: period, clock: c, sent: make([]time.Time, 0, min(limit, 1024))}
 }
 
 // QuotaWindow returns the Window a client uses to keep to a server's quota
