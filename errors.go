@@ -3,13 +3,11 @@ package kryptos
 import (
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
+	"github.com/kryptos-connect/kryptos-go/internal/redact"
 )
 
 // Error is a failed API call: the API answered with an error envelope
@@ -235,9 +233,9 @@ func opError(op *operation, err error, scrub []string) error {
 		}
 		err = &Error{
 			StatusCode: failure.StatusCode,
-			Code:       oneLine(failure.Code),
-			Message:    oneLine(maskSecrets(failure.Message, scrub)),
-			RequestID:  oneLine(failure.RequestID),
+			Code:       redact.OneLine(failure.Code),
+			Message:    redact.OneLine(redact.Secrets(failure.Message, scrub)),
+			RequestID:  redact.OneLine(failure.RequestID),
 			RetryAfter: failure.RetryAfter,
 			cause:      cause,
 		}
@@ -254,37 +252,4 @@ func wrapOp(op *operation, err error, ambiguous bool) error {
 		err = &outcomeError{advice: op.advice, cause: err}
 	}
 	return fmt.Errorf("kryptos: %s: %w", op.name, err)
-}
-
-// tokenPattern matches the API's token formats, so that a server message that
-// echoes one does not carry it into logs.
-var tokenPattern = regexp.MustCompile(`\b(cat|crt|public|link)_[A-Za-z0-9._~+/=-]+`)
-
-// maskSecrets hides the given secrets, and anything shaped like a token, in
-// a server's message.
-func maskSecrets(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, redactedMark)
-		}
-	}
-	return tokenPattern.ReplaceAllString(s, "${1}_"+redactedMark)
-}
-
-// oneLine escapes control characters, CR and LF among them, so that a
-// server's text cannot break a log line or forge another.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/kryptos-connect/kryptos-go/internal/redact"
 )
 
 // Secret is a token or credential: an access, refresh, link or public token.
@@ -38,7 +40,7 @@ func NewSecret(value string) Secret {
 }
 
 // redactedMark replaces a secret wherever a value is printed or logged.
-const redactedMark = "[redacted]"
+const redactedMark = redact.Mark
 
 // Reveal returns the secret's value; "" for the zero Secret.
 func (s Secret) Reveal() string {
@@ -53,7 +55,7 @@ func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // String returns the redacted form, such as "cat_[redacted]"; "" for the
 // zero Secret.
-func (s Secret) String() string { return redact(s.Reveal()) }
+func (s Secret) String() string { return masked(s.Reveal()) }
 
 // GoString returns the redacted form as Go syntax, for %#v.
 func (s Secret) GoString() string { return "kryptos.NewSecret(" + strconv.Quote(s.String()) + ")" }
@@ -105,8 +107,8 @@ func (s *Secret) UnmarshalJSON(b []byte) error {
 	return s.UnmarshalText([]byte(v))
 }
 
-// redact hides a token but keeps its kind: "cat_abc" becomes "cat_[redacted]".
-func redact(s string) string {
+// masked hides a token but keeps its kind: "cat_abc" becomes "cat_[redacted]".
+func masked(s string) string {
 	if s == "" {
 		return ""
 	}

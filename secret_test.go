@@ -107,7 +107,7 @@ func TestRedact(t *testing.T) {
 		"_leading":              "[redacted]",
 		"averylongprefix_value": "[redacted]",
 	} {
-		assert.Equal(t, want, redact(in), in)
+		assert.Equal(t, want, masked(in), in)
 	}
 }
 

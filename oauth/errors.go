@@ -4,13 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
-	"unicode"
 
 	"golang.org/x/oauth2"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/internal/redact"
 )
 
 // providerError turns an OAuth error answer ({error, error_description},
@@ -22,7 +20,7 @@ func providerError(op string, err error) error {
 	if !errors.As(err, &re) {
 		return fmt.Errorf("oauth: %s: %w", op, err)
 	}
-	e := &kryptos.Error{Code: oneLine(re.ErrorCode), Message: oneLine(re.ErrorDescription)}
+	e := &kryptos.Error{Code: redact.OneLine(re.ErrorCode), Message: redact.OneLine(re.ErrorDescription)}
 	if re.Response != nil {
 		e.StatusCode = re.Response.StatusCode
 		e.RequestID = re.Response.Header.Get("X-Request-Id")
@@ -37,15 +35,5 @@ func providerError(op string, err error) error {
 // such as error=access_denied when the user declined. Its StatusCode is 0:
 // no HTTP answer carried it.
 func callbackError(code, description string) error {
-	return fmt.Errorf("oauth: Callback: %w", &kryptos.Error{Code: oneLine(code), Message: oneLine(description)})
-}
-
-// oneLine escapes control characters, so that a provider's text cannot
-// break a log line or forge another.
-func oneLine(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
+	return fmt.Errorf("oauth: Callback: %w", &kryptos.Error{Code: redact.OneLine(code), Message: redact.OneLine(description)})
 }

@@ -10,16 +10,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/internal/clock"
+	"github.com/kryptos-connect/kryptos-go/internal/redact"
 )
 
 // Defaults and bounds of a Handler's settings.
@@ -502,29 +500,9 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-// tokenPattern matches the API's token formats, so that an error that
-// quotes one does not carry it into the logs.
-var tokenPattern = regexp.MustCompile(`\b(cat|crt|public|link)_[A-Za-z0-9._~+/=-]+`)
-
 // clean masks the signing secrets and anything shaped like a token in s,
 // and escapes control characters, so that a text from the function or a
 // header cannot leak a secret or forge a log line.
 func clean(s string, secrets []string) string {
-	for _, secret := range secrets {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
-	}
-	s = tokenPattern.ReplaceAllString(s, "${1}_[redacted]")
-	if !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return redact.OneLine(redact.Secrets(s, secrets))
 }
