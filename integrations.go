@@ -48,9 +48,13 @@ type Integration struct {
 	LastSyncStatus SyncStatus `json:"lastSyncStatus"`
 	// IsCustomWallet marks a manual wallet with no provider connection.
 	IsCustomWallet bool `json:"isCustomWallet"`
-	// Provider is the provider's catalogue entry: in lists, only ID, Name,
-	// PublicName, Logo and Type; in a single read, all of it.
-	Provider IntegrationProvider `json:"provider"`
+	// Provider is the provider's catalogue entry (DATA-API.md §5.14). Lists
+	// (ListIntegrations) send only its ID, Name, PublicName, Logo and Type,
+	// to spare a workspace with ten Ethereum wallets the same entry ten
+	// times: the other fields are then zero. GetIntegration sends the full
+	// entry. A manual wallet's provider has Type ProviderCustom, which the
+	// catalogue never lists.
+	Provider Provider `json:"provider"`
 	// LastSyncID and LastSyncedAt name the most recent sync. The docs type
 	// them non-null, but an integration that never synced has none: they
 	// are then "" and zero.
@@ -152,119 +156,6 @@ const (
 	CredentialCSV           CredentialKind = "csv"
 	CredentialNone          CredentialKind = "none"
 )
-
-// IntegrationProviderType is the kind of provider an integration connects
-// to, as sent.
-type IntegrationProviderType string
-
-// The documented provider types; Custom is the manual-wallet provider,
-// which the providers catalogue never lists.
-const (
-	IntegrationProviderExchange   IntegrationProviderType = "exchange"
-	IntegrationProviderBlockchain IntegrationProviderType = "blockchain"
-	IntegrationProviderWallet     IntegrationProviderType = "wallet"
-	IntegrationProviderService    IntegrationProviderType = "service"
-	IntegrationProviderAggregator IntegrationProviderType = "aggregator"
-	IntegrationProviderCustom     IntegrationProviderType = "custom"
-)
-
-// IntegrationProvider is the provider of an integration: its catalogue
-// entry (DATA-API.md §5.14), of which lists send only ID, Name,
-// PublicName, Logo and Type, to spare a workspace with ten Ethereum
-// wallets the same entry ten times.
-type IntegrationProvider struct {
-	// ID is the provider's id, Integration.ProviderID.
-	ID         string                  `json:"id"`
-	Slug       string                  `json:"slug,omitempty"`
-	Name       string                  `json:"name"`
-	PublicName string                  `json:"publicName"`
-	Logo       string                  `json:"logo"`
-	Type       IntegrationProviderType `json:"type"`
-	// The rest is sent by GetIntegration only.
-	Description string `json:"description,omitempty"`
-	Featured    bool   `json:"featured,omitempty"`
-	IsWorking   bool   `json:"isWorking,omitempty"`
-	// ImportMethods lists how an account can be connected: api, csv,
-	// oauth, address, wallet_connect, manual.
-	ImportMethods []string `json:"importMethods,omitempty"`
-	// CredentialFields maps each field the connection form asks for (such
-	// as apiKey, secretKey, address) to how to ask for it.
-	CredentialFields map[string]IntegrationCredentialField `json:"credentialFields,omitempty"`
-	// Capabilities maps what the provider supports (trades, deposits,
-	// withdrawals, staking, nft, defi, holdings, margin, futures, swap,
-	// bridge) to true; an absent key is unsupported.
-	Capabilities map[string]bool `json:"capabilities,omitempty"`
-	// WalletSupportedChains lists the chains a wallet provider covers.
-	WalletSupportedChains []IntegrationChain `json:"walletSupportedChains,omitempty"`
-	// Functions are the connector functions a sync runs.
-	Functions         []IntegrationFunction         `json:"functions,omitempty"`
-	WalletLimitations *IntegrationWalletLimitations `json:"walletLimitations,omitempty"`
-	// IntegrationInfo and Metadata are free-form objects, as sent.
-	IntegrationInfo map[string]any `json:"integrationInfo,omitempty"`
-	Metadata        map[string]any `json:"metadata,omitempty"`
-	CreatedAt       time.Time      `json:"createdAt"`
-	UpdatedAt       time.Time      `json:"updatedAt"`
-}
-
-// UnmarshalJSON reads the times leniently, as Integration does.
-func (p *IntegrationProvider) UnmarshalJSON(b []byte) error {
-	type plain IntegrationProvider
-	var w struct {
-		*plain
-		CreatedAt optionalTime `json:"createdAt"`
-		UpdatedAt optionalTime `json:"updatedAt"`
-	}
-	w.plain = (*plain)(p)
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	p.CreatedAt, p.UpdatedAt = w.CreatedAt.Time, w.UpdatedAt.Time
-	return nil
-}
-
-// IntegrationCredentialField is one field of a provider's connection form.
-type IntegrationCredentialField struct {
-	Required bool `json:"required"`
-	// Type is "string", "password" or "boolean".
-	Type        string `json:"type"`
-	Label       string `json:"label"`
-	Placeholder string `json:"placeholder,omitempty"`
-}
-
-// IntegrationChain is a chain a wallet provider covers; OnlyManual says
-// its data can only be entered by hand.
-type IntegrationChain struct {
-	ID         string `json:"id"`
-	OnlyManual bool   `json:"onlyManual,omitempty"`
-}
-
-// IntegrationFunction is one connector function of a provider: a part of
-// a sync, such as fetching trades. Its Name is what
-// IntegrationResyncParams.Functions takes, and the key of SyncJob.Summary.
-// The docs keep the snake_case keys public_name and is_base.
-type IntegrationFunction struct {
-	Name       string   `json:"name"`
-	PublicName string   `json:"public_name"`
-	IsBase     bool     `json:"is_base"`
-	Categories []string `json:"categories"`
-	Enabled    bool     `json:"enabled"`
-	// Operational is false also when the function was never probed.
-	Operational bool `json:"operational"`
-}
-
-// IntegrationWalletLimitations say how a wallet provider's accounts can be
-// imported.
-type IntegrationWalletLimitations struct {
-	ImportOptions []IntegrationImportOption `json:"importOptions"`
-}
-
-// IntegrationImportOption is one way to import a wallet provider's
-// accounts, and whether it works and is recommended.
-type IntegrationImportOption struct {
-	Name          string `json:"name"`
-	Status        bool   `json:"status"`
-	IsRecommended bool   `json:"isRecommended"`
-}
 
 // IntegrationTxnCounts counts an integration's transactions, in total and
 // by transaction type (trade, deposit, ...).
@@ -413,7 +304,9 @@ type IntegrationsParams struct {
 	WorkspaceID        string
 	PrimaryPortfolioID string
 	ProviderID         string
-	ProviderType       IntegrationProviderType
+	// ProviderType keeps one kind of provider; ProviderCustom keeps the
+	// manual wallets.
+	ProviderType ProviderType
 	// Status keeps the integrations whose AccountStatus is this: pending,
 	// active, inactive, suspended or error.
 	Status AccountStatus
@@ -441,7 +334,8 @@ const maxIntegrationsLimit = 100
 func (p IntegrationsParams) query() *query {
 	q := newQuery().id("workspaceId", p.WorkspaceID).id("primaryPortfolioId", p.PrimaryPortfolioID).
 		id("providerId", p.ProviderID).
-		oneOf("providerType", string(p.ProviderType), "exchange", "blockchain", "wallet", "service", "aggregator", "custom").
+		oneOf("providerType", string(p.ProviderType), string(ProviderExchange), string(ProviderBlockchain), string(ProviderWallet),
+			string(ProviderService), string(ProviderAggregator), string(ProviderCustom)).
 		oneOf("status", string(p.Status), "pending", "active", "inactive", "suspended", "error").
 		str("search", p.Search).flag("hasMissingBalance", p.HasMissingBalance).
 		oneOf("sortBy", string(p.SortBy), "alias", "addedOn", "createdAt", "updatedAt", "lastSyncedAt", "netValue", "txnCount")
@@ -783,7 +677,7 @@ type IntegrationResyncParams struct {
 	// cut off (SyncJob.LimitReached).
 	Mode SyncMode
 	// Functions limits the sync to these connector functions
-	// (IntegrationFunction.Name, as GetIntegration's Provider.Functions
+	// (ProviderFunction.Name, as GetIntegration's Provider.Functions
 	// lists them); all of them when empty.
 	Functions []string
 	// From and To limit the sync to transactions in [From, To); zero for

@@ -14,15 +14,18 @@ import (
 // know are kept as sent.
 type ProviderType string
 
-// The documented provider types. Integrations may also name the internal
-// custom-wallet provider, of type "custom", which GET /v1/providers never
-// lists.
+// The documented provider types.
 const (
 	ProviderExchange   ProviderType = "exchange"
 	ProviderBlockchain ProviderType = "blockchain"
 	ProviderWallet     ProviderType = "wallet"
 	ProviderService    ProviderType = "service"
 	ProviderAggregator ProviderType = "aggregator"
+	// ProviderCustom is the type of the internal manual-wallet provider.
+	// The catalogue (ListProviders, GetProvider) never lists it; it
+	// appears only as the Integration.Provider of a manual wallet
+	// (Integration.IsCustomWallet), and as an IntegrationsParams filter.
+	ProviderCustom ProviderType = "custom"
 )
 
 // ImportMethod is a way the widget can import an account of a provider.
@@ -59,7 +62,7 @@ const (
 // Provider is an exchange, blockchain, wallet or service that users can
 // connect (DATA-API.md §5.14). The provider catalogue is public: read it
 // with Client.ListProviders and Client.GetProvider, without any user
-// credential.
+// credential. It is also the Provider of an Integration.
 type Provider struct {
 	// ID is what integrations name as their providerId, and what the Web
 	// SDK's integrationName takes to open the widget on this provider.
@@ -98,6 +101,23 @@ type Provider struct {
 	Metadata        map[string]any `json:"metadata"`
 	CreatedAt       time.Time      `json:"createdAt"`
 	UpdatedAt       time.Time      `json:"updatedAt"`
+}
+
+// UnmarshalJSON reads the times leniently: null or "" is the zero time, and
+// Unix milliseconds are accepted beside ISO strings.
+func (p *Provider) UnmarshalJSON(b []byte) error {
+	type plain Provider
+	var w struct {
+		*plain
+		CreatedAt optionalTime `json:"createdAt"`
+		UpdatedAt optionalTime `json:"updatedAt"`
+	}
+	w.plain = (*plain)(p)
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	p.CreatedAt, p.UpdatedAt = w.CreatedAt.Time, w.UpdatedAt.Time
+	return nil
 }
 
 // Supports reports whether the provider's integrations import c.

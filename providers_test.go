@@ -128,3 +128,16 @@ func TestGetProvider(t *testing.T) {
 	}
 	assert.Equal(t, calls, api.rec.count(), "nothing sent for refused arguments")
 }
+
+func TestProviderReadsTimesLeniently(t *testing.T) {
+	t.Parallel()
+	var p Provider
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"custom","type":"custom","createdAt":1767225600000,"updatedAt":""}`), &p))
+	assert.Equal(t, ProviderCustom, p.Type, "the manual-wallet provider an integration may name")
+	assert.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), p.CreatedAt.UTC(), "Unix milliseconds")
+	assert.True(t, p.UpdatedAt.IsZero(), `"" is no time`)
+	require.NoError(t, json.Unmarshal([]byte(`{"id":"x","createdAt":null,"updatedAt":"2026-08-01T00:00:00.000Z"}`), &p))
+	assert.True(t, p.CreatedAt.IsZero(), "null is no time")
+	assert.Equal(t, time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), p.UpdatedAt.UTC())
+	assert.Error(t, json.Unmarshal([]byte(`{"id":"x","createdAt":"yesterday"}`), &p))
+}

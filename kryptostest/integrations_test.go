@@ -155,10 +155,10 @@ func TestIntegrationListsPageFilterAndSort(t *testing.T) {
 		want   []string
 	}{
 		{"provider", kryptos.IntegrationsParams{ProviderID: "kraken"}, []string{"Kraken"}},
-		{"exchanges", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderExchange}, []string{"Kraken", "Trading desk"}},
-		{"chains", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderBlockchain}, []string{"Main wallet"}},
-		{"services", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderService}, []string{"Old ledger"}},
-		{"manual wallets", kryptos.IntegrationsParams{ProviderType: kryptos.IntegrationProviderCustom}, nil},
+		{"exchanges", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderExchange}, []string{"Kraken", "Trading desk"}},
+		{"chains", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderBlockchain}, []string{"Main wallet"}},
+		{"services", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderService}, []string{"Old ledger"}},
+		{"manual wallets", kryptos.IntegrationsParams{ProviderType: kryptos.ProviderCustom}, nil},
 		{"failing", kryptos.IntegrationsParams{Status: kryptos.AccountError}, []string{"Main wallet"}},
 		{"working", kryptos.IntegrationsParams{Status: kryptos.AccountActive}, []string{"Kraken", "Old ledger", "Trading desk"}},
 		{"suspended", kryptos.IntegrationsParams{Status: kryptos.AccountSuspended}, nil},
@@ -256,8 +256,8 @@ func TestIntegrationObjectsComeFromTheModel(t *testing.T) {
 	assert.Equal(t, kr.LatestSync.ID, kr.LastSyncID)
 	assert.Equal(t, f.grant.WorkspaceID, kr.WorkspaceID)
 	assert.Equal(t, "USD", kr.BaseCurrency)
-	assert.Equal(t, kryptos.IntegrationProvider{ID: "kraken", Name: "Kraken", PublicName: "Kraken", Logo: kr.Provider.Logo,
-		Type: kryptos.IntegrationProviderExchange}, kr.Provider, "lists send the short provider")
+	assert.Equal(t, kryptos.Provider{ID: "kraken", Name: "Kraken", PublicName: "Kraken", Logo: kr.Provider.Logo,
+		Type: kryptos.ProviderExchange}, kr.Provider, "lists send the short provider")
 
 	// The Ethereum wallet: its latest sync failed, its data is the import's.
 	eth := f.eth
@@ -313,12 +313,12 @@ func TestSingleIntegrationReads(t *testing.T) {
 	assert.True(t, eth.MetadataUpdatedAt.IsZero(), "list only")
 	p := eth.Provider
 	assert.Equal(t, "ethereum", p.Slug)
-	assert.Equal(t, []string{"address", "wallet_connect"}, p.ImportMethods)
+	assert.Equal(t, []kryptos.ImportMethod{kryptos.ImportAddress, kryptos.ImportWalletConnect}, p.ImportMethods)
 	assert.True(t, p.CredentialFields["address"].Required)
-	assert.True(t, p.Capabilities["holdings"])
-	assert.Equal(t, []kryptos.IntegrationChain{{ID: "ethereum"}}, p.WalletSupportedChains)
+	assert.True(t, p.Supports(kryptos.CapabilityHoldings))
+	assert.Equal(t, []kryptos.SupportedChain{{ID: "ethereum"}}, p.WalletSupportedChains)
 	require.NotNil(t, p.WalletLimitations)
-	assert.Equal(t, kryptos.IntegrationImportOption{Name: "address", Status: true, IsRecommended: true}, p.WalletLimitations.ImportOptions[0])
+	assert.Equal(t, kryptos.ImportOption{Name: "address", Status: true, IsRecommended: true}, p.WalletLimitations.ImportOptions[0])
 	var names []string
 	for _, fn := range p.Functions {
 		names = append(names, fn.Name)
