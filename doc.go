@@ -101,7 +101,8 @@
 //     exchange-token, disconnect and status routes, with sealed token stores.
 //   - kryptostest runs a stateful fake of the Connect, data and OIDC APIs on
 //     loopback, the way net/http/httptest runs a server, with fault
-//     injection; cmd/kryptos-sandbox serves it as a program.
+//     injection; the kryptos CLI (cmd/kryptos, its own module) serves it
+//     as a program: kryptos sandbox.
 //
 // The separate module github.com/kryptos-connect/kryptos-go/kryptosredis
 // shares the Limiter, the webhook deduplicator and the OAuth refresh lock

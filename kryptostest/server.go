@@ -90,7 +90,7 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Listen starts a sandbox on addr, such as "127.0.0.1:8088", instead of a
-// random port: for cmd/kryptos-sandbox and for frontends that need a fixed
+// random port: for `kryptos sandbox` (cmd/kryptos) and for frontends that need a fixed
 // URL.
 func Listen(addr string, opts ...Option) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/kryptos-connect/kryptos-go/kryptostest"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) sandboxCommand() *cobra.Command {
+	var addr, clientID, clientSecret, webhookURL, webhookSecret string
+	var liveMode, noLimits bool
+	c := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Serve the Kryptos Connect sandbox (kryptostest) on a fixed address",
+		Long: `Serve the Kryptos Connect sandbox from kryptostest as a standalone
+program, like stripe-mock: frontend developers and backends in any language
+can point at it instead of the real API. It prints its URL and client
+credentials (the sandbox's own, made up for it), then serves until
+interrupted.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := []kryptostest.Option{
+				kryptostest.WithCredentials(clientID, clientSecret),
+				kryptostest.WithSandboxMode(!liveMode),
+			}
+			if noLimits {
+				opts = append(opts, kryptostest.WithRateLimits(kryptostest.RateLimits{}))
+			}
+			srv, err := kryptostest.Listen(addr, opts...)
+			if err != nil {
+				return err
+			}
+			defer srv.Close()
+			out := a.stdout
+			if webhookURL != "" {
+				srv.RegisterWebhook(webhookURL, webhookSecret)
+				fmt.Fprintf(out, "Delivering webhooks to %s, signed with %s\n", webhookURL, webhookSecret)
+			}
+			fmt.Fprintf(out, `Kryptos Connect sandbox listening on %s
+  Connect API and data API: %s
+  export KRYPTOS_CLIENT_ID=%s
+  export KRYPTOS_CLIENT_SECRET=%s
+  export KRYPTOS_SANDBOX_URL=%s
+Widget step without a browser (X-LINK-TOKEN: <link token>):
+  POST %s/widget/complete {"guest": true, "wallets": [{"provider": "ethereum", "address": "%s"}]}
+  or sign in: POST /widget/otp/request {"email"}, POST /widget/otp/verify {"email", "otp": "%s"}
+Press Ctrl+C to stop.
+`, srv.URL, srv.URL, srv.ClientID, srv.ClientSecret, srv.URL, srv.URL, kryptostest.EthereumTestAddress, kryptostest.SandboxOTP)
+			<-cmd.Context().Done()
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8088", "address to listen on")
+	f.StringVar(&clientID, "client-id", "sandbox_client", "client ID to register")
+	f.StringVar(&clientSecret, "client-secret", "sandbox_secret", "client secret to register (the sandbox's own, not a real one)")
+	f.BoolVar(&liveMode, "live-mode", false, "allow any provider and address, as a client out of sandbox mode")
+	f.BoolVar(&noLimits, "no-rate-limits", false, "do not enforce the per-client rate limits")
+	f.StringVar(&webhookURL, "webhook-url", "", "deliver signed webhooks to this URL")
+	f.StringVar(&webhookSecret, "webhook-secret", "whsec_sandbox", "secret that signs the webhooks")
+	return c
+}
