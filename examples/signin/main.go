@@ -8,7 +8,7 @@
 // the OpenID Connect provider and the data API, with a user whose Ethereum
 // wallet is already connected, and needs no network and no credentials:
 //
-//	go run ./examples/signin
+//	cd examples/signin && go run .
 //	# open the URL it prints, click "Sign in with Kryptos", then Allow
 //
 // With KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET it signs users in with
@@ -94,17 +94,28 @@ func backend(base string) (appConfig, func(), error) {
 	}
 
 	srv := kryptostest.NewServer()
-	if err := seedSandboxUser(srv, sandboxEmail); err != nil {
+	cfg, err := sandboxConfig(srv, auth)
+	if err != nil {
 		srv.Close()
 		return appConfig{}, nil, err
 	}
 	fmt.Printf("Using the embedded Kryptos sandbox at %s as the sign-in provider and the data API.\n", srv.URL)
 	fmt.Printf("(Set KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET to sign in with Kryptos itself.)\n")
+	return cfg, srv.Close, nil
+}
+
+// sandboxConfig completes auth (RedirectURL and StateKey set) with the
+// sandbox srv as the provider and the data API, and gives the sandbox a
+// user to sign in as.
+func sandboxConfig(srv *kryptostest.Server, auth oauth.Config) (appConfig, error) {
+	if err := seedSandboxUser(srv, sandboxEmail); err != nil {
+		return appConfig{}, err
+	}
 	// The sandbox takes any absolute redirect URI for its client: there is
 	// nothing to register.
 	auth.Provider = oauth.KryptosAt(srv.Issuer())
 	auth.ClientID, auth.ClientSecret = srv.ClientID, srv.ClientSecret
-	return appConfig{Auth: auth, Data: srv.Client(kryptos.WithUserAgent("kryptos-signin-example"))}, srv.Close, nil
+	return appConfig{Auth: auth, Data: srv.Client(kryptos.WithUserAgent("kryptos-signin-example"))}, nil
 }
 
 // seedSandboxUser makes email a sandbox user with a connected Ethereum
@@ -390,7 +401,7 @@ const pageTemplates = `
   th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #e6e7ec; vertical-align: top; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
   th { color: #5b6075; font-weight: 600; }
-  .button { display: inline-block; background: #3355ff; color: #fff; border: 0; border-radius: 6px; padding: .7rem 1.3rem; font-size: 1rem; text-decoration: none; cursor: pointer; }
+  .button { font: inherit; display: inline-block; background: #3355ff; color: #fff; border: 0; border-radius: 6px; padding: .7rem 1.3rem; font-size: 1rem; text-decoration: none; cursor: pointer; }
   .button.quiet { background: #e8e9ee; color: #1d2130; }
   .row { display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; }
   .note { background: #eef7ee; border-radius: 6px; padding: .6rem .8rem; }
