@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/connecthttp"
+	"github.com/kryptos-connect/kryptos-go/kryptostest"
+)
+
+func testKey(id string, b byte) connecthttp.Key {
+	return connecthttp.Key{ID: id, Secret: bytes.Repeat([]byte{b}, 32)}
+}
+
+func testDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := openDB(filepath.Join(t.TempDir(), "webapp.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func sqlStore(t *testing.T, db *sql.DB, primary connecthttp.Key, older ...connecthttp.Key) *connecthttp.SQLStore {
+	t.Helper()
+	keys, err := connecthttp.NewKeyring(primary, older...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := connecthttp.NewSQLStore(db, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestSQLStoreOverSQLite runs connecthttp.SQLStore against a real SQLite
+// database (connecthttp's own tests have no SQL driver): save, load,
+// replace, rotate the key and reseal, delete.
+func TestSQLStoreOverSQLite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testDB(t)
+	k1, k2 := testKey("2026-01", 1), testKey("2026-11", 2)
+	store := sqlStore(t, db, k1)
+
+	at := time.Date(2026, 11, 2, 10, 30, 0, 123e6, time.UTC)
+	conn := func(n string) connecthttp.Connection {
+		return connecthttp.Connection{AccessToken: kryptos.NewSecret("cat_token_" + n), GrantID: "cgrant_" + n,
+			WorkspaceID: "ws_" + n, Scopes: kryptos.DefaultScopes(), ConnectedAt: at}
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if err := store.Put(ctx, u, conn(u)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := store.Get(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AccessToken.Reveal() != "cat_token_alice" || got.GrantID != "cgrant_alice" || got.WorkspaceID != "ws_alice" ||
+		got.Scopes.String() != kryptos.DefaultScopes().String() || !got.ConnectedAt.Equal(at) {
+		t.Fatalf("Get(alice) = %+v, want what was put", got)
+	}
+	var sealed string
+	if err := db.QueryRow(`SELECT sealed_token FROM kryptos_connections WHERE user_id = 'alice'`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(sealed, "cat_token") {
+		t.Fatalf("the access token is stored in clear: %q", sealed)
+	}
+	if _, err := store.Get(ctx, "carol"); !errors.Is(err, connecthttp.ErrNoConnection) {
+		t.Fatalf("Get(carol) = %v, want ErrNoConnection", err)
+	}
+
+	// A sealed token is bound to its row: copied to another user, it does not open.
+	if _, err := db.Exec(`INSERT INTO kryptos_connections SELECT 'mallory', key_id, sealed_token, grant_id, workspace_id, scopes, connected_at
+		FROM kryptos_connections WHERE user_id = 'alice'`); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := store.Get(ctx, "mallory"); err == nil || errors.Is(err, connecthttp.ErrNoConnection) {
+		t.Fatalf("Get(mallory) with alice's sealed token = %v, %v; want a decryption error", c, err)
+	}
+	if err := store.Delete(ctx, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Put replaces.
+	next := conn("alice2")
+	if err := store.Put(ctx, "alice", next); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.Get(ctx, "alice"); err != nil || got.AccessToken.Reveal() != "cat_token_alice2" || got.GrantID != "cgrant_alice2" {
+		t.Fatalf("Get(alice) after a second Put = %+v, %v", got, err)
+	}
+
+	// Rotate: k2 seals, k1 still opens; Reseal moves every row to k2.
+	rotated := sqlStore(t, db, k2, k1)
+	if got, err := rotated.Get(ctx, "bob"); err != nil || got.AccessToken.Reveal() != "cat_token_bob" {
+		t.Fatalf("Get(bob) under the rotated keyring = %+v, %v", got, err)
+	}
+	if n, err := rotated.Reseal(ctx); err != nil || n != 2 {
+		t.Fatalf("Reseal = %d, %v; want 2 rows", n, err)
+	}
+	if n, err := rotated.Reseal(ctx); err != nil || n != 0 {
+		t.Fatalf("second Reseal = %d, %v; want 0 rows", n, err)
+	}
+	onlyNew := sqlStore(t, db, k2)
+	for _, u := range []string{"alice", "bob"} {
+		if _, err := onlyNew.Get(ctx, u); err != nil {
+			t.Fatalf("Get(%s) with the old key dropped: %v", u, err)
+		}
+	}
+	if _, err := store.Get(ctx, "bob"); !errors.Is(err, connecthttp.ErrUnknownKey) {
+		t.Fatalf("Get(bob) with only the old key = %v, want ErrUnknownKey", err)
+	}
+
+	// Concurrent writers: WAL and the busy timeout keep SQLite from "database is locked".
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Go(func() {
+			u := "user" + string(rune('a'+i))
+			if err := onlyNew.Put(ctx, u, conn(u)); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := onlyNew.Get(ctx, u); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	if err := onlyNew.Delete(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := onlyNew.Get(ctx, "alice"); !errors.Is(err, connecthttp.ErrNoConnection) {
+		t.Fatalf("Get(alice) after Delete = %v, want ErrNoConnection", err)
+	}
+	if err := onlyNew.Delete(ctx, "alice"); err != nil {
+		t.Fatalf("deleting a missing connection: %v", err)
+	}
+}
+
+// webapp is the app under test, on loopback, with its own sandbox.
+type webapp struct {
+	sandbox *kryptostest.Server
+	url     string
+	// calls counts the requests the app received, by "METHOD path".
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (a *webapp) count(route string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[route]
+}
+
+func startApp(t *testing.T) *webapp {
+	t.Helper()
+	sandbox := kryptostest.NewServer()
+	t.Cleanup(sandbox.Close)
+	keys, err := connecthttp.NewKeyring(testKey("test", 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newApp(context.Background(), config{Client: sandbox.Client(), DB: testDB(t), Keys: keys,
+		WidgetScriptURL: sandbox.WidgetScriptURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &webapp{sandbox: sandbox, calls: map[string]int{}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.calls[r.Method+" "+r.URL.Path]++
+		a.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	a.url = srv.URL
+	return a
+}
+
+const (
+	exchangeRoute  = "POST /api/kryptos/exchange-token"
+	linkTokenRoute = "POST /api/kryptos/create-link-token"
+)
+
+func TestThePageAsksForASignInAndTheRoutesForAUser(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	resp, err := http.Get(a.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	_ = resp.Body.Close()
+	if !strings.Contains(body.String(), `id="signin"`) || strings.Contains(body.String(), "sdk.js") {
+		t.Errorf("the page of a signed-out visitor should ask for a sign-in and not load the widget:\n%s", body.String())
+	}
+	for _, route := range []string{"/holdings", "/api/kryptos/status"} {
+		resp, err := http.Get(a.url + route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("GET %s without a user = %d, want 401", route, resp.StatusCode)
+		}
+	}
+}
+
+// browser starts a headless Chromium for one test; the whole test, browser
+// included, ends after timeout.
+func browser(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("these tests drive a real browser: apt-get install chromium (%v)", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1000, 760))
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(ctx)
+	t.Cleanup(cancelBrowser)
+	return ctx
+}
+
+func browse(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("browser: %v\nthe page's log:\n%s", err, pageLog(ctx))
+	}
+}
+
+// pageLog is the page's #log, for failure messages.
+func pageLog(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById("log") || {}).textContent || ""`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return s
+}
+
+// logSays waits until the page's log holds line.
+func logSays(line string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`document.getElementById("log").textContent.split("\n").includes(` + jsString(line) + `)`)
+}
+
+func jsString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// signIn signs user in with the page's form and waits for the widget's button.
+func signIn(a *webapp, user string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(a.url+"/"),
+		chromedp.SendKeys(chromedp.CSS("#signin-user"), user),
+		chromedp.Click(chromedp.CSS("#signin-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#kc-connect-button")),
+		chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "not connected"`),
+	)
+}
+
+// connectAsGuest goes through the widget as a new Guest user, from the open
+// widget to the holdings on the page.
+var connectAsGuest = chromedp.Steps(
+	chromedp.Click(chromedp.CSS("#kc-guest")),
+	chromedp.Click(chromedp.CSS("#kc-provider-ethereum")),
+	chromedp.Click(chromedp.CSS("#kc-submit")),
+	chromedp.WaitVisible(chromedp.CSS("#kc-scopes")),
+	chromedp.Click(chromedp.CSS("#kc-allow")),
+	chromedp.WaitNotPresent(chromedp.CSS("#kc-modal")),
+	chromedp.WaitVisible(chromedp.CSS("#holdings tbody tr")),
+	chromedp.Poll[chromedp.Void](`document.getElementById("status").textContent === "connected"`),
+)
+
+func exchanged(t *testing.T, a *webapp, want int) {
+	t.Helper()
+	st := a.sandbox.Stats()
+	if st.TokensExchanged != want || st.ByRoute["POST /token/exchange"] != want {
+		t.Errorf("the sandbox exchanged %d public tokens in %d calls, want %d", st.TokensExchanged, st.ByRoute["POST /token/exchange"], want)
+	}
+}
+
+func TestANewGuestUserConnectsAndSeesHoldings(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	ctx := browser(t, 45*time.Second)
+	browse(t, ctx,
+		signIn(a, "alice"),
+		chromedp.Click(chromedp.CSS("#kc-connect-button")),
+		connectAsGuest,
+		logSays("generateLinkToken isAuthorized=false"),
+		logSays("onConnectSuccess public_token"),
+		logSays("exchange-token exchanged=true"),
+	)
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#holdings tbody tr")].map(tr => tr.cells[0].textContent)`))
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("holdings rows = %v, %v", rows, err)
+	}
+	t.Logf("holdings: %v", rows)
+	exchanged(t, a, 1)
+	if n := a.count(exchangeRoute); n != 1 {
+		t.Errorf("the page posted exchange-token %d times, want 1", n)
+	}
+	if regexp.MustCompile(`public_[0-9a-f]{8}`).MatchString(pageLog(ctx)) {
+		t.Errorf("the page logged a public token:\n%s", pageLog(ctx))
+	}
+
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(artifactDir(t), "connected.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the connected page: %s (kept with go test -artifacts on Go 1.26+)", shot)
+	if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+		if err := os.WriteFile(filepath.Join("testdata", "screenshot.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAReturningUserIsAuthorizedAndNotExchangedAgain(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	ctx := browser(t, 45*time.Second)
+	browse(t, ctx,
+		signIn(a, "bob"),
+		chromedp.Click(chromedp.CSS("#kc-connect-button")),
+		connectAsGuest,
+		// A new visit: the stored grant is in SQLite, the page starts afresh.
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS("#holdings tbody tr")),
+		chromedp.Click(chromedp.CSS("#kc-connect-button")),
+		logSays("generateLinkToken isAuthorized=true"),
+		// A returning user skips sign-in and consent: straight to the integrations.
+		chromedp.Click(chromedp.CSS("#kc-provider-ethereum")),
+		chromedp.Click(chromedp.CSS("#kc-submit")),
+		chromedp.WaitNotPresent(chromedp.CSS("#kc-modal")),
+		logSays("onConnectSuccess null"),
+		logSays("exchange-token exchanged=false"),
+		chromedp.WaitVisible(chromedp.CSS("#holdings tbody tr")),
+	)
+	if strings.Contains(pageLog(ctx), "isAuthorized=false") {
+		t.Errorf("the returning visit was not authorized:\n%s", pageLog(ctx))
+	}
+	exchanged(t, a, 1)
+}
+
+func TestClosingTheWidgetReportsAnExitAndExchangesNothing(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	ctx := browser(t, 45*time.Second)
+	browse(t, ctx,
+		signIn(a, "carol"),
+		// The newer API: onConnectError with the dismissal.
+		chromedp.Click(chromedp.CSS("#kc-connect-button")),
+		chromedp.Click(chromedp.CSS("#kc-close")),
+		chromedp.WaitNotPresent(chromedp.CSS("#kc-modal")),
+		logSays("onConnectError The user closed the widget"),
+		// The older API: onExit with no error.
+		chromedp.Click(chromedp.CSS("#connect-older")),
+		chromedp.Click(chromedp.CSS("#kc-close")),
+		chromedp.WaitNotPresent(chromedp.CSS("#kc-modal")),
+		logSays("onExit closed"),
+		// The button works again after a dismissal.
+		chromedp.Poll[chromedp.Void](`!document.getElementById("kc-connect-button").disabled`),
+	)
+	if status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#status"))); err != nil || status != "not connected" {
+		t.Errorf("status = %q, %v; want not connected", status, err)
+	}
+	exchanged(t, a, 0)
+	if n := a.count(exchangeRoute); n != 0 {
+		t.Errorf("the page posted exchange-token %d times, want 0", n)
+	}
+}
+
+func TestADoubleClickAndADoubleSubmitExchangeOnce(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	ctx := browser(t, 45*time.Second)
+	browse(t, ctx, signIn(a, "dave"))
+	// The page's exchange-token POST goes out twice at once, as from a
+	// frontend that submits twice or a proxy that repeats a request:
+	// connecthttp must spend the public token once and answer both.
+	browse(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const send = window.fetch;
+		window.exchangeStatuses = [];
+		window.fetch = (url, init) => {
+			if (!String(url).endsWith("/exchange-token")) return send(url, init);
+			return Promise.all([send(url, init), send(url, init)]).then(rs => {
+				window.exchangeStatuses = rs.map(r => r.status);
+				return rs[1];
+			});
+		};
+	})()`))
+	// A real double click on Connect: two clicks, the second with clickCount 2.
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#kc-connect-button")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browse(t, ctx,
+		chromedp.MouseClickNode(nodes[0]),
+		chromedp.MouseClickNode(nodes[0], chromedp.ClickCount(2)),
+		chromedp.WaitVisible(chromedp.CSS("#kc-guest")),
+	)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#kc-modal").length`)); err != nil || n != 1 {
+		t.Fatalf("%d widgets open after a double click (%v), want 1", n, err)
+	}
+	browse(t, ctx, connectAsGuest, logSays("exchange-token exchanged=true"))
+	statuses, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`window.exchangeStatuses`))
+	if err != nil || len(statuses) != 2 || statuses[0] != 200 || statuses[1] != 200 {
+		t.Errorf("the two exchange-token answers = %v, %v; want 200 twice", statuses, err)
+	}
+	if n := a.count(linkTokenRoute); n != 1 {
+		t.Errorf("create-link-token was called %d times after a double click, want 1", n)
+	}
+	if n := a.count(exchangeRoute); n != 2 {
+		t.Errorf("the app received exchange-token %d times, want 2 (the double submit)", n)
+	}
+	exchanged(t, a, 1)
+}
