@@ -3,6 +3,7 @@ package benchmarks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/internal/clock"
 	"github.com/kryptos-connect/kryptos-go/internal/throttle"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 )
@@ -33,6 +35,40 @@ func BenchmarkCall(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := c.baseline(base, ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDeadline is CheckSession with a caller's context without a
+// deadline (ctx=background) and with one that comes sooner than the
+// per-attempt timeout (ctx=sooner). The SDK then sends each attempt with the
+// caller's context as it is: comparing the two shows what the per-attempt
+// context costs when it is needed, and that it costs nothing when it is not.
+func BenchmarkDeadline(b *testing.B) {
+	const perAttempt = time.Hour
+	sooner, cancel := context.WithTimeout(context.Background(), perAttempt/2)
+	defer cancel()
+	for _, ctx := range []struct {
+		name string
+		ctx  context.Context
+	}{{"background", context.Background()}, {"sooner", sooner}} {
+		b.Run("ctx="+ctx.name+"/impl=sdk", func(b *testing.B) {
+			client := newServer(b, grantsAnswer(1)).sdk(b, kryptos.WithTimeout(perAttempt))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.CheckSession(ctx.ctx, accessToken); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("ctx="+ctx.name+"/impl=baseline", func(b *testing.B) {
+			base := newServer(b, grantsAnswer(1)).baseline()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := base.checkSession(ctx.ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -93,7 +129,9 @@ func spread(b *testing.B, n int, call func() error) {
 
 // BenchmarkListGrants decodes 10, 1,000 and 100,000 grants: through the SDK,
 // through the baseline (the same HTTP call, then json.Unmarshal), and with
-// json.Unmarshal alone on a body already in memory.
+// json.Unmarshal alone on a body already in memory, into the baseline's
+// structs (impl=unmarshal) and into the SDK's own kryptos.Grant
+// (impl=unmarshal-sdktypes), the floor for the SDK's decoding.
 func BenchmarkListGrants(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{10, 1000, 100000} {
@@ -130,25 +168,12 @@ func BenchmarkListGrants(b *testing.B) {
 				}
 			}
 		})
-	}
-}
-
-// BenchmarkLimiterWait is the cost the default limiter adds to a call that
-// does not have to wait: for an operation without a quota, and for one with
-// a quota it stays within.
-func BenchmarkLimiterWait(b *testing.B) {
-	ctx := context.Background()
-	limiter, err := kryptos.NewQuotaLimiter(map[kryptos.Operation]kryptos.Quota{
-		kryptos.OpCreateLinkToken: {Requests: 1 << 20, Per: 50 * time.Millisecond},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, op := range []kryptos.Operation{kryptos.OpCheckSession, kryptos.OpCreateLinkToken} {
-		b.Run("op="+string(op), func(b *testing.B) {
+		b.Run(fmt.Sprintf("grants=%d/impl=unmarshal-sdktypes", n), func(b *testing.B) {
 			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				if err := limiter.Wait(ctx, op); err != nil {
+				var answer sdkGrantsAnswer
+				if err := json.Unmarshal(body, &answer); err != nil || len(answer.Data.Grants) != n {
 					b.Fatal(err)
 				}
 			}
@@ -156,17 +181,41 @@ func BenchmarkLimiterWait(b *testing.B) {
 	}
 }
 
-// BenchmarkQuota simulates ten minutes of demand at three times each
-// default per-minute quota on a fake clock: the client waits on the SDK's
-// own window, and a server that enforces the documented limit exactly, over
-// a sliding window, counts what it would reject. It reports the share of
-// the quota used and the rejections.
+// BenchmarkLimiterWait is the cost the default limiter adds to a call that
+// does not have to wait: for a class without a quota, and for one with a
+// quota it stays within.
+func BenchmarkLimiterWait(b *testing.B) {
+	ctx := context.Background()
+	limiter, err := kryptos.NewLimiter(kryptos.LimiterConfig{Quotas: map[kryptos.QuotaClass]kryptos.Quota{
+		kryptos.ClassLinkToken: {Requests: 1 << 20, Per: 50 * time.Millisecond},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, class := range []kryptos.QuotaClass{kryptos.ClassConnect, kryptos.ClassLinkToken} {
+		b.Run("class="+string(class), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := limiter.Wait(ctx, class, -1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkQuota simulates ten minutes of demand at three times a
+// per-minute quota (the historical 10 link tokens and 5 exchanges a
+// minute) on a fake clock: the client waits on the SDK's own window, and a
+// server that enforces the limit exactly, over a sliding window, counts what
+// it would reject. It reports the share of the quota used and the
+// rejections.
 func BenchmarkQuota(b *testing.B) {
-	for op, q := range map[kryptos.Operation]kryptos.Quota{
-		kryptos.OpCreateLinkToken:     kryptos.DefaultQuotas()[kryptos.OpCreateLinkToken],
-		kryptos.OpExchangePublicToken: kryptos.DefaultQuotas()[kryptos.OpExchangePublicToken],
+	for name, q := range map[string]kryptos.Quota{
+		"link_token": {Requests: 10, Per: time.Minute},
+		"exchange":   {Requests: 5, Per: time.Minute},
 	} {
-		b.Run("op="+string(op), func(b *testing.B) {
+		b.Run("class="+name, func(b *testing.B) {
 			var used float64
 			var rejected int
 			for b.Loop() {
@@ -180,23 +229,31 @@ func BenchmarkQuota(b *testing.B) {
 
 // simulateQuota runs demand times the quota through a QuotaWindow for
 // length of simulated time, and checks each admitted request against the
-// server's sliding window.
+// server's sliding window. The window never sleeps here: a request it
+// refuses to admit at once waits for the clock to reach its slot.
 func simulateQuota(q kryptos.Quota, demand int, length time.Duration) (used float64, rejected int) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &jumpClock{now: start}
-	w := throttle.QuotaWindow(q.Requests, q.Per, clock)
+	c := clock.NewFake(start)
+	w := throttle.QuotaWindow(q.Requests, q.Per, c)
 	gap := q.Per / time.Duration(demand*q.Requests)
 	var served []time.Time // the server's sliding log of accepted requests
 	admitted := 0
-	for arrival := start; arrival.Before(start.Add(length)); arrival = arrival.Add(gap) {
-		if clock.now.Before(arrival) {
-			clock.now = arrival
+	end := start.Add(length)
+	for arrival := start; arrival.Before(end); arrival = arrival.Add(gap) {
+		if c.Now().Before(arrival) {
+			c.Set(arrival)
 		}
-		_ = w.Wait(context.Background()) // jumps the clock to the admission time
-		if !clock.now.Before(start.Add(length)) {
+		var tooLong *throttle.TooLong
+		for err := w.Wait(context.Background(), 0); err != nil; err = w.Wait(context.Background(), 0) {
+			if !errors.As(err, &tooLong) {
+				panic(err)
+			}
+			c.Advance(tooLong.Wait) // jump to the admission time
+		}
+		if !c.Now().Before(end) {
 			break
 		}
-		at := clock.now
+		at := c.Now()
 		i := sort.Search(len(served), func(i int) bool { return served[i].After(at.Add(-q.Per)) })
 		if len(served)-i >= q.Requests {
 			rejected++
@@ -208,23 +265,13 @@ func simulateQuota(q kryptos.Quota, demand int, length time.Duration) (used floa
 	return float64(admitted) / (float64(q.Requests) * float64(length) / float64(q.Per)), rejected
 }
 
-// jumpClock is a single-threaded fake clock whose Sleep jumps ahead.
-type jumpClock struct{ now time.Time }
-
-func (c *jumpClock) Now() time.Time { return c.now }
-
-func (c *jumpClock) Sleep(_ context.Context, d time.Duration) error {
-	c.now = c.now.Add(d)
-	return nil
-}
-
 // BenchmarkSandbox is the sandbox's throughput with the SDK as its client,
 // from 64 goroutines.
 func BenchmarkSandbox(b *testing.B) {
 	ctx := context.Background()
-	srv := kryptostest.NewServer(kryptostest.WithRateLimits(kryptostest.RateLimits{}))
+	srv := kryptostest.NewServer()
 	defer srv.Close()
-	client := srv.Client(kryptos.WithLimiter(nil))
+	client := srv.Client()
 	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
 	if err != nil {
 		b.Fatal(err)
@@ -239,7 +286,7 @@ func BenchmarkSandbox(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	spread(b, 64, func() error { _, err := client.CheckSession(ctx, grant.AccessToken); return err })
+	spread(b, 64, func() error { _, err := client.CheckSession(ctx, grant.AccessToken.Reveal()); return err })
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }

@@ -24,8 +24,10 @@ type run struct {
 	rc   retryablehttp.Client
 	hc   http.Client
 
-	ctx  context.Context
-	spec *Call
+	ctx context.Context
+	// spec is a copy of the call, so that the caller's Call need not escape
+	// to the heap.
+	spec Call
 	// last is what happened to the latest attempt.
 	last attempt
 	// attempts counts the attempts made.
@@ -36,6 +38,8 @@ type run struct {
 	body []byte
 	// wait is the back-off before the next attempt, chosen by checkRetry.
 	wait time.Duration
+	// env is what decode decodes an answer into, unless out is Whole.
+	env envelope
 }
 
 // attempt is what happened to one attempt on the wire: everything judge
@@ -58,11 +62,12 @@ type attempt struct {
 }
 
 func (x *run) start(ctx context.Context, spec *Call) {
-	x.ctx, x.spec = ctx, spec
+	x.ctx, x.spec = ctx, *spec
 }
 
 func (x *run) reset() {
-	x.ctx, x.spec, x.last, x.attempts, x.effect, x.wait = nil, nil, attempt{}, 0, false, 0
+	x.ctx, x.spec, x.last, x.attempts, x.effect, x.wait = nil, Call{}, attempt{}, 0, false, 0
+	x.env = envelope{}
 	x.body = x.body[:0]
 }
 
@@ -76,6 +81,11 @@ func (x *run) request() (*retryablehttp.Request, error) {
 	req, err := retryablehttp.NewRequestWithContext(x.ctx, x.spec.Method, x.spec.URL, body)
 	if err != nil {
 		return nil, err
+	}
+	if x.spec.Body != nil {
+		// retryablehttp takes the length from a body with a Len method,
+		// which the wrapper hides.
+		req.ContentLength = int64(len(x.spec.Body))
 	}
 	for k, v := range x.core.cfg.Header {
 		req.Header[k] = v
@@ -95,9 +105,13 @@ var jsonContentType = []string{"application/json"}
 // attempts, or kept in the pooled run, would race: net/http's write loop
 // may still be reading an attempt's body after its answer came (a server
 // that answers before reading the request), while the next attempt, or
-// the next call, rewinds it.
+// the next call, rewinds it. The reader is an io.NopCloser around a
+// *bytes.Reader because net/http knows that pair holds its bytes in
+// memory, and writes the headers and the body to the connection in one
+// write; and an io.ReadCloser, so that retryablehttp does not wrap it
+// again.
 func replay(body []byte) func() (io.Reader, error) {
-	return func() (io.Reader, error) { return bytes.NewReader(body), nil }
+	return func() (io.Reader, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 }
 
 // RoundTrip runs one attempt: it waits for the client-side quota, bounds

@@ -59,6 +59,7 @@ func TestDoDecodesIntoOutAndReportsTheAnswer(t *testing.T) {
 		assert.Equal(t, "id", r.Header.Get("X-Client-Id"))
 		assert.Equal(t, "tok", r.Header.Get("Authorization"))
 		assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
+		assert.Equal(t, int64(7), r.ContentLength, "the body is sent with its length, not chunked")
 		b, _ := io.ReadAll(r.Body)
 		assert.JSONEq(t, `{"a":1}`, string(b))
 		w.Header().Set("X-Request-Id", "req_1")

@@ -37,25 +37,23 @@ type Whole interface {
 }
 
 // decode turns a final answer that was read whole into out, or returns the
-// *Failure that describes it.
+// *Failure that describes it. A success costs no Failure.
 func (x *run) decode(meta Meta, out any) *Failure {
 	status, body := x.last.status, x.body
 	ok := isSuccess(status)
-	f := &Failure{Meta: meta}
 	if ok && len(bytes.TrimSpace(body)) == 0 {
 		if x.spec.NoData {
 			return nil
 		}
-		f.Err = fmt.Errorf("%w: an empty body", ErrMalformed)
-		f.Message = f.Err.Error()
-		return f
+		return malformed(meta, fmt.Errorf("%w: an empty body", ErrMalformed))
 	}
 	var env *Envelope
 	var target any
 	if w, whole := out.(Whole); whole && ok {
 		env, target = w.WholeEnvelope(), out
 	} else {
-		e := &envelope{}
+		e := &x.env // the run's, so that it is not allocated for each call
+		*e = envelope{}
 		if ok {
 			e.Data = out
 			if out == nil {
@@ -66,21 +64,25 @@ func (x *run) decode(meta Meta, out any) *Failure {
 	}
 	if err := json.Unmarshal(body, target); err != nil {
 		if ok {
-			f.Err = fmt.Errorf("%w: %w", ErrMalformed, err)
-			f.Message = f.Err.Error()
-			return f
+			return malformed(meta, fmt.Errorf("%w: %w", ErrMalformed, err))
 		}
-		f.Message = describeNonJSON(x.last.header, status, len(body))
-		return f
+		return &Failure{Meta: meta, Message: describeNonJSON(x.last.header, status, len(body))}
 	}
 	if ok && (env.Success == nil || *env.Success) {
 		return nil
 	}
+	f := &Failure{Meta: meta}
 	f.Code, f.Message = env.failure()
 	if f.Message == "" {
 		f.Message = statusText(status)
 	}
 	return f
+}
+
+// malformed is the Failure of a success that is not the JSON the operation
+// expects.
+func malformed(meta Meta, err error) *Failure {
+	return &Failure{Meta: meta, Message: err.Error(), Err: err}
 }
 
 // failure extracts the code and message of an error envelope, whichever of

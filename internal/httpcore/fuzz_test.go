@@ -58,7 +58,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		x := c.newRun()
-		x.spec = &Call{NoData: noData}
+		x.spec = Call{NoData: noData}
 		x.last = attempt{status: status, header: http.Header{}}
 		x.body = body
 		var out struct{ V int }

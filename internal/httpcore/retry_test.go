@@ -122,7 +122,7 @@ func TestJudge(t *testing.T) {
 func TestTheWaitBeforeARetryPrefersTheServers(t *testing.T) {
 	t.Parallel()
 	x := newCore(t, func(cfg *Config) { cfg.MinWait, cfg.MaxWait = time.Millisecond, time.Minute }).newRun()
-	x.spec = &Call{}
+	x.spec = Call{}
 	x.last = attempt{status: 429, retryAfter: 7 * time.Second, hasRetryAfter: true}
 	retry, _ := x.checkRetry(context.Background(), nil, nil)
 	assert.True(t, retry)
