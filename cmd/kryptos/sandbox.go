@@ -42,11 +42,13 @@ interrupted.`,
   export KRYPTOS_CLIENT_ID=%s
   export KRYPTOS_CLIENT_SECRET=%s
   export KRYPTOS_SANDBOX_URL=%s
+Widget in a browser: %s (script for your page: %s)
 Widget step without a browser (X-LINK-TOKEN: <link token>):
   POST %s/widget/complete {"guest": true, "wallets": [{"provider": "ethereum", "address": "%s"}]}
   or sign in: POST /widget/otp/request {"email"}, POST /widget/otp/verify {"email", "otp": "%s"}
 Press Ctrl+C to stop.
-`, srv.URL, srv.URL, srv.ClientID, srv.ClientSecret, srv.URL, srv.URL, kryptostest.EthereumTestAddress, kryptostest.SandboxOTP)
+`, srv.URL, srv.URL, srv.ClientID, srv.ClientSecret, srv.URL, srv.WidgetDemoURL(), srv.WidgetScriptURL(), srv.URL,
+				kryptostest.EthereumTestAddress, kryptostest.SandboxOTP)
 			<-cmd.Context().Done()
 			return nil
 		},
