@@ -28,6 +28,8 @@ type run struct {
 	// spec is a copy of the call, so that the caller's Call need not escape
 	// to the heap.
 	spec Call
+	// newBody is x.bodyReader, bound once.
+	newBody retryablehttp.ReaderFunc
 	// last is what happened to the latest attempt.
 	last attempt
 	// attempts counts the attempts made.
@@ -65,6 +67,14 @@ func (x *run) start(ctx context.Context, spec *Call) {
 	x.ctx, x.spec = ctx, *spec
 }
 
+// bodyReader gives each attempt a reader of its own over the call's body.
+// One reader must not be rewound for the next attempt: net/http may still be
+// writing an attempt's body after its answer came. A *bytes.Reader is what
+// net/http knows holds its bytes in memory: it writes the headers and the
+// body to the connection in one write, where a body of a type it does not
+// know takes two, and a copy through a buffer allocated for each request.
+func (x *run) bodyReader() (io.Reader, error) { return bytes.NewReader(x.spec.Body), nil }
+
 func (x *run) reset() {
 	x.ctx, x.spec, x.last, x.attempts, x.effect, x.wait = nil, Call{}, attempt{}, 0, false, 0
 	x.env = envelope{}
@@ -76,16 +86,11 @@ func (x *run) reset() {
 func (x *run) request() (*retryablehttp.Request, error) {
 	var body any // a nil interface, not a nil func, so GETs carry no body
 	if x.spec.Body != nil {
-		body = retryablehttp.ReaderFunc(replay(x.spec.Body))
+		body = x.newBody
 	}
 	req, err := retryablehttp.NewRequestWithContext(x.ctx, x.spec.Method, x.spec.URL, body)
 	if err != nil {
 		return nil, err
-	}
-	if x.spec.Body != nil {
-		// retryablehttp takes the length from a body with a Len method,
-		// which the wrapper hides.
-		req.ContentLength = int64(len(x.spec.Body))
 	}
 	for k, v := range x.core.cfg.Header {
 		req.Header[k] = v
@@ -100,19 +105,6 @@ func (x *run) request() (*retryablehttp.Request, error) {
 }
 
 var jsonContentType = []string{"application/json"}
-
-// replay gives each attempt its own reader of body. A reader shared by the
-// attempts, or kept in the pooled run, would race: net/http's write loop
-// may still be reading an attempt's body after its answer came (a server
-// that answers before reading the request), while the next attempt, or
-// the next call, rewinds it. The reader is an io.NopCloser around a
-// *bytes.Reader because net/http knows that pair holds its bytes in
-// memory, and writes the headers and the body to the connection in one
-// write; and an io.ReadCloser, so that retryablehttp does not wrap it
-// again.
-func replay(body []byte) func() (io.Reader, error) {
-	return func() (io.Reader, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-}
 
 // RoundTrip runs one attempt: it waits for the client-side quota, bounds
 // the attempt with its timeout, sends it, and reads the whole answer, so

@@ -60,7 +60,8 @@ type Call struct {
 	// modified afterwards.
 	Header http.Header
 	// Body, when not nil, is sent as it is with Content-Type
-	// application/json.
+	// application/json. It must not be modified afterwards: net/http may
+	// still be writing an attempt's body after Do returns.
 	Body []byte
 	// ConsumedCode is an error code that, when it answers a repeated attempt
 	// after an earlier one may have taken effect, may have been caused by
@@ -234,6 +235,7 @@ var ErrBodyCut = errors.New("response body cut short")
 // it sends them through, with the run itself as the transport.
 func (c *Core) newRun() *run {
 	x := &run{core: c}
+	x.newBody = x.bodyReader
 	x.hc = http.Client{
 		Transport: x,
 		// The API never redirects. Following one would send the client

@@ -2,6 +2,7 @@ package httpcore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -112,6 +113,32 @@ func TestConnectionsAreReusedWhateverTheAnswer(t *testing.T) {
 		_, _ = c.Do(context.Background(), get(srv.URL, Idempotent), &out)
 	}
 	assert.Equal(t, int32(1), opened.Load(), "sequential calls share one connection")
+}
+
+// TestARetryDoesNotRewindABodyStillBeingWritten: a server that answers
+// before it has read a large request body leaves net/http writing that body
+// after the answer came, while the call is already repeated or over. Each
+// attempt must send a body of its own, or the race detector sees the next
+// attempt rewind the one still being written, and attempts could send each
+// other's bytes.
+func TestARetryDoesNotRewindABodyStillBeingWritten(t *testing.T) {
+	t.Parallel()
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+		if attempt%3 != 0 {
+			w.WriteHeader(503) // before reading the body
+			return
+		}
+		b, err := io.ReadAll(r.Body)
+		assert.NoError(t, err)
+		assert.True(t, json.Valid(b), "the body arrived whole")
+		_, _ = w.Write([]byte(`{"success":true,"data":{}}`))
+	})
+	c := newCore(t)
+	body := []byte(`{"x":"` + strings.Repeat("a", 2<<20) + `"}`)
+	for range 3 {
+		_, err := c.Do(context.Background(), &Call{Method: http.MethodPost, URL: srv.URL, Body: body}, nil)
+		require.NoError(t, err)
+	}
 }
 
 // TestAFailedCallLeavesOtherCallsConnectionsOpen: retryablehttp closes the
