@@ -1,9 +1,11 @@
 package kryptos
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"unicode/utf8"
 )
 
 // Session is what the API knows of a stored access token.
@@ -25,49 +27,91 @@ type checkSessionRequest struct {
 
 // sessionAnswer requires has_valid_session: an answer without it must not
 // read as "no valid session", which would send the user back through
-// consent.
+// consent. It is decoded in the same pass as the envelope: each optional
+// field reads itself leniently.
 type sessionAnswer struct {
-	session Session
-	known   bool
-	odd     oddities
+	HasValidSession *bool     `json:"has_valid_session"`
+	Reason          optString `json:"reason"`
+	UserID          optString `json:"user_id"`
+	WorkspaceID     optString `json:"workspace_id"`
+	WorkspaceName   optString `json:"workspace_name"`
+	GrantedScopes   optScopes `json:"granted_scopes"`
+	GrantID         optString `json:"grant_id"`
 }
 
-func (a *sessionAnswer) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		HasValidSession *bool           `json:"has_valid_session"`
-		Reason          json.RawMessage `json:"reason"`
-		UserID          json.RawMessage `json:"user_id"`
-		WorkspaceID     json.RawMessage `json:"workspace_id"`
-		WorkspaceName   json.RawMessage `json:"workspace_name"`
-		GrantedScopes   json.RawMessage `json:"granted_scopes"`
-		GrantID         json.RawMessage `json:"grant_id"`
+func (a *sessionAnswer) session() Session {
+	return Session{
+		Valid:         a.HasValidSession != nil && *a.HasValidSession,
+		Reason:        a.Reason.s,
+		UserID:        a.UserID.s,
+		WorkspaceID:   a.WorkspaceID.s,
+		WorkspaceName: a.WorkspaceName.s,
+		GrantedScopes: a.GrantedScopes.s,
+		GrantID:       a.GrantID.s,
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+}
+
+// optString is an optional string of an answer: a value of another JSON
+// type is kept for a note, and read as "".
+type optString struct {
+	s   string
+	bad json.RawMessage
+}
+
+func (o *optString) UnmarshalJSON(b []byte) error {
+	if absent(b) {
+		return nil
 	}
-	a.known = raw.HasValidSession != nil
-	a.session = Session{
-		Valid:         raw.HasValidSession != nil && *raw.HasValidSession,
-		Reason:        a.odd.str("reason", raw.Reason),
-		UserID:        a.odd.str("user_id", raw.UserID),
-		WorkspaceID:   a.odd.str("workspace_id", raw.WorkspaceID),
-		WorkspaceName: a.odd.str("workspace_name", raw.WorkspaceName),
-		GrantID:       a.odd.str("grant_id", raw.GrantID),
+	// The common case, a string without escapes in valid UTF-8, is what
+	// encoding/json would decode it to.
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && utf8.Valid(b) {
+		o.s = string(b[1 : len(b)-1])
+		return nil
 	}
-	if !absent(raw.GrantedScopes) && json.Unmarshal(raw.GrantedScopes, &a.session.GrantedScopes) != nil {
-		a.odd.add("granted_scopes", raw.GrantedScopes, "a space-separated string")
+	if json.Unmarshal(b, &o.s) != nil {
+		o.s, o.bad = "", append(json.RawMessage(nil), b...)
+	}
+	return nil
+}
+
+type optScopes struct {
+	s   Scopes
+	bad json.RawMessage
+}
+
+func (o *optScopes) UnmarshalJSON(b []byte) error {
+	if absent(b) {
+		return nil
+	}
+	if o.s.UnmarshalJSON(b) != nil {
+		o.s, o.bad = nil, append(json.RawMessage(nil), b...)
 	}
 	return nil
 }
 
 func (a *sessionAnswer) check() error {
-	if !a.known {
+	if a.HasValidSession == nil {
 		return errors.New("no has_valid_session in the answer")
 	}
 	return nil
 }
 
-func (a *sessionAnswer) notes() oddities { return a.odd }
+func (a *sessionAnswer) notes() oddities {
+	var odd oddities
+	for _, f := range []struct {
+		name string
+		bad  json.RawMessage
+	}{{"reason", a.Reason.bad}, {"user_id", a.UserID.bad}, {"workspace_id", a.WorkspaceID.bad},
+		{"workspace_name", a.WorkspaceName.bad}, {"grant_id", a.GrantID.bad}} {
+		if f.bad != nil {
+			odd.add(f.name, f.bad, "a string")
+		}
+	}
+	if a.GrantedScopes.bad != nil {
+		odd.add("granted_scopes", a.GrantedScopes.bad, "a space-separated string")
+	}
+	return odd
+}
 
 // CheckSession asks whether a stored access token still works:
 // POST /link-token/check-session.
@@ -86,5 +130,6 @@ func (c *Client) CheckSession(ctx context.Context, accessToken string, opts ...C
 	if err := c.do(ctx, op, request{body: checkSessionRequest{AccessToken: accessToken}}, &a, opts); err != nil {
 		return nil, err
 	}
-	return &a.session, nil
+	session := a.session()
+	return &session, nil
 }
