@@ -29,8 +29,8 @@ const (
 	// Redis counted just before it went down are unknown, each class first
 	// waits out one window. The calls let through are written to Redis when
 	// it is back, so that the shared window counts them, and each replica
-	// keeps to its share for one more window, until every replica has
-	// written its own (so keep RetryRedis shorter than the windows).
+	// keeps to its share for two more windows (and RetryRedis), until every
+	// replica has written its own.
 	FallBackLocal
 )
 
@@ -293,15 +293,19 @@ func (l *Limiter) left(start time.Time, maxWait time.Duration) time.Duration {
 	return max(0, maxWait-time.Since(start))
 }
 
-// rejoining reports whether Redis came back from an outage less than a
-// window of class ago, under FallBackLocal.
+// rejoining reports whether Redis came back from an outage so recently,
+// under FallBackLocal, that another replica may still be sending without
+// it: two windows of class and RetryRedis.
 func (l *Limiter) rejoining(class kryptos.QuotaClass) bool {
 	if l.local == nil {
 		return false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.down && !l.backAt.IsZero() && time.Since(l.backAt) < l.window[class]
+	// Another replica may come back up to a window (its callers held at
+	// their share) and RetryRedis later than this one, and only then write
+	// its sends to Redis.
+	return !l.down && !l.backAt.IsZero() && time.Since(l.backAt) < 2*l.window[class]+l.retry
 }
 
 // withoutRedis applies the outage behaviour to one Wait, whose slot of
