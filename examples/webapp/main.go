@@ -11,7 +11,7 @@
 //
 // By default it starts the embedded sandbox (kryptostest), whose stand-in
 // widget script the page loads, and prints the URL to open. To use a
-// running sandbox program (go run ./cmd/kryptos-sandbox) instead, set
+// running sandbox program (kryptos sandbox, from cmd/kryptos) instead, set
 // KRYPTOS_SANDBOX_URL, KRYPTOS_CLIENT_ID and KRYPTOS_CLIENT_SECRET.
 //
 // Sign-in is simulated: the page asks for a name and keeps it in the
