@@ -44,18 +44,51 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	if err := checkCredential("clientSecret", clientSecret); err != nil {
 		return nil, fmt.Errorf("kryptos: NewClient: %w", err)
 	}
-	s, err := newSettings(opts)
+	c, err := newClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("kryptos: NewClient: %w", err)
 	}
+	c.clientID = clientID
+	c.clientHeader = http.Header{"X-Client-Id": {clientID}, "X-Client-Secret": {clientSecret}}
+	c.clientSecrets = []string{clientSecret}
+	return c, nil
+}
+
+// NewUserClient returns the data API handle of one user for a program that
+// has that user's credential but no client credentials: a script or a
+// command line tool with a user's access token or API key, or an app that
+// signs users in with Kryptos (the oauth package) and only reads their data.
+// It takes the same options as NewClient and checks them the same way; it
+// makes no request itself.
+//
+//	user, err := kryptos.NewUserClient(kryptos.AccessToken(os.Getenv("KRYPTOS_ACCESS_TOKEN")))
+//
+// A backend that also calls the Connect API (link tokens, exchanges, grants)
+// should create one Client and use Client.User for each user instead, so that
+// all its calls share one connection pool and one set of quotas.
+func NewUserClient(cred Credential, opts ...Option) (*UserClient, error) {
+	if cred == nil {
+		return nil, fmt.Errorf("kryptos: NewUserClient: %w", &ParamError{"cred", "is nil; build one with AccessToken, TokenSource or APIKey"})
+	}
+	c, err := newClient(opts)
+	if err != nil {
+		return nil, fmt.Errorf("kryptos: NewUserClient: %w", err)
+	}
+	return c.User(cred), nil
+}
+
+// newClient returns a Client with the options' settings and no client
+// credentials.
+func newClient(opts []Option) (*Client, error) {
+	s, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
-		clientID:      clientID,
-		endpoints:     s.endpoints,
-		clientHeader:  http.Header{"X-Client-Id": {clientID}, "X-Client-Secret": {clientSecret}},
-		clientSecrets: []string{clientSecret},
-		limiter:       s.limiter,
-		maxQuotaWait:  s.maxQuotaWait,
-		logger:        s.logger,
+		endpoints:    s.endpoints,
+		limiter:      s.limiter,
+		maxQuotaWait: s.maxQuotaWait,
+		logger:       s.logger,
 	}
 	userAgent := "kryptos-go/" + Version
 	if s.appInfo != "" {

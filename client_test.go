@@ -87,6 +87,38 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 	}
 }
 
+// TestNewUserClient: a user's credential alone reads that user's data and
+// sends no client credentials; a nil credential or a bad option fails at
+// construction.
+func TestNewUserClient(t *testing.T) {
+	t.Parallel()
+	_, err := NewUserClient(nil)
+	var pe *ParamError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "cred", pe.Field)
+	_, err = NewUserClient(AccessToken("cat_x"), WithSandbox("ftp://127.0.0.1"))
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "Endpoints.Connect", pe.Field)
+	assert.Contains(t, err.Error(), "NewUserClient")
+
+	var got http.Header
+	profile := golden(t, "users.me.json")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, profile)
+	}))
+	defer srv.Close()
+	user, err := NewUserClient(AccessToken("cat_abc"), WithSandbox(srv.URL))
+	require.NoError(t, err)
+	_, err = user.Me(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer cat_abc", got.Get("Authorization"))
+	assert.Empty(t, got.Get("X-Client-Id"))
+	assert.Empty(t, got.Get("X-Client-Secret"))
+	assert.Equal(t, "kryptos.UserClient{kryptos.AccessToken(cat_[redacted])}", fmt.Sprint(user))
+}
+
 func TestEndpointsAcceptHTTPSAndLoopback(t *testing.T) {
 	t.Parallel()
 	for raw, want := range map[string]string{

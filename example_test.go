@@ -206,6 +206,32 @@ func ExampleClient_User() {
 	// kryptos.UserClient{kryptos.AccessToken(cat_[redacted])}
 }
 
+func ExampleNewUserClient() {
+	ctx := context.Background()
+	srv := kryptostest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	lt, _ := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+	public, _ := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
+		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
+	grant, _ := client.ExchangePublicToken(ctx, public)
+	token := grant.AccessToken.Reveal() // what a script finds in its environment
+
+	// A program with a user's token and no client credentials: a script,
+	// a command line tool, an app that signs users in with Kryptos.
+	user, err := kryptos.NewUserClient(kryptos.AccessToken(token), kryptos.WithSandbox(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for in, err := range user.ListIntegrations(ctx, kryptos.IntegrationsParams{}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(in.Provider.PublicName, in.AccountStatus)
+	}
+	// Output: Ethereum active
+}
+
 func ExampleCaptureResponse() {
 	ctx := context.Background()
 	srv := kryptostest.NewServer()

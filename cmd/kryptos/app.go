@@ -188,23 +188,14 @@ func (a *app) accessToken() (string, error) {
 
 // user returns the data API handle of the user whose access token is in the
 // environment. The data API never receives the client's credentials, so
-// without them the CLI fills NewClient's required pair with placeholders
-// that are never sent: a developer with only a user's token can still read
-// that user's data.
+// none are needed: a developer with only a user's token can read that
+// user's data.
 func (a *app) user() (*kryptos.UserClient, error) {
 	tok, err := a.accessToken()
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.client()
-	var u usageError
-	if errors.As(err, &u) {
-		c, err = kryptos.NewClient("kryptos-cli", "unused-by-the-data-api", a.options()...)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return c.User(kryptos.AccessToken(tok)), nil
+	return kryptos.NewUserClient(kryptos.AccessToken(tok), a.options()...)
 }
 
 // explain turns an error into an exit code and a message that says what to

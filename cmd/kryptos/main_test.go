@@ -336,6 +336,9 @@ func TestHoldingsTable(t *testing.T) {
 func TestHoldingsJSON(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
+	// The data API needs the user's token only: no client credentials.
+	delete(w.env, "KRYPTOS_CLIENT_ID")
+	delete(w.env, "KRYPTOS_CLIENT_SECRET")
 	r := w.run(t, "--json", "data", "holdings")
 	require.Equal(t, 0, r.code, r.stderr)
 	var got []kryptos.Holding
