@@ -58,9 +58,14 @@ func (a *app) dataCommand() *cobra.Command {
 	ledgers := rows("ledgers", func(cmd *cobra.Command, u *kryptos.UserClient) error {
 		return writeRows(a, format, limit, ledgerColumns, u.ListLedgers(cmd.Context(), kryptos.LedgersParams{Limit: 200}))
 	})
+	integrations := rows("integrations", func(cmd *cobra.Command, u *kryptos.UserClient) error {
+		return writeRows(a, format, limit, integrationColumns, u.ListIntegrations(cmd.Context(), kryptos.IntegrationsParams{Limit: 100}))
+	})
+	integrations.Long = `List the user's connected exchanges, wallets and CSV imports with the state of
+their syncs. The WALLET column is the wallet ID that kryptos resync takes.`
 	transactions.Long = "List the user's transactions, newest first, written as each page arrives: memory stays bounded however many there are."
 	ledgers.Long = "List the user's ledger entries, newest first, written as each page arrives: memory stays bounded however many there are."
-	d.AddCommand(holdings, transactions, ledgers)
+	d.AddCommand(integrations, holdings, transactions, ledgers)
 	return d
 }
 
@@ -81,6 +86,33 @@ var holdingColumns = []column[kryptos.Holding]{
 	{"VALUE", 0, func(h *kryptos.Holding) string { return money(h.MarketValue) }},
 	{"COST BASIS", 0, func(h *kryptos.Holding) string { return money(h.CostBasis) }},
 	{"CURRENCY", 0, func(h *kryptos.Holding) string { return h.BaseCurrency }},
+}
+
+var integrationColumns = []column[kryptos.Integration]{
+	{"WALLET", 0, func(in *kryptos.Integration) string { return in.ID }},
+	{"PROVIDER", 0, func(in *kryptos.Integration) string { return in.Provider.PublicName }},
+	{"ACCOUNT", 0, func(in *kryptos.Integration) string {
+		switch {
+		case in.Alias != "":
+			return in.Alias
+		case in.Credentials != nil && in.Credentials.Address != "":
+			return in.Credentials.Address
+		case in.Credentials != nil:
+			return in.Credentials.AccountName
+		}
+		return ""
+	}},
+	{"STATUS", 0, func(in *kryptos.Integration) string { return string(in.AccountStatus) }},
+	{"LAST SYNC", 0, func(in *kryptos.Integration) string {
+		if in.LatestSync != nil {
+			return string(in.LatestSync.Status)
+		}
+		return string(in.LastSyncStatus)
+	}},
+	{"SYNCED AT", 0, func(in *kryptos.Integration) string { return day(in.LastSyncedAt) }},
+	{"TXNS", 0, func(in *kryptos.Integration) string { return strconv.Itoa(in.TxnCount) }},
+	{"VALUE", 0, func(in *kryptos.Integration) string { return optMoney(in.NetValue) }},
+	{"CURRENCY", 0, func(in *kryptos.Integration) string { return in.BaseCurrency }},
 }
 
 var transactionColumns = []column[kryptos.Transaction]{

@@ -18,7 +18,8 @@ func (a *app) resyncCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "resync <wallet-id>",
 		Short: "Queue a resync of a user's integration, and optionally wait for it",
-		Long: `Queue a resync of one of a user's wallet, exchange or CSV integrations.
+		Long: `Queue a resync of one of a user's wallet, exchange or CSV integrations;
+kryptos data integrations lists their wallet IDs.
 
 --mode latest pulls what is new; --mode from-start wipes the integration's
 data and pulls it all again (the only mode CSV imports accept). With --wait,
