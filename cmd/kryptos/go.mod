@@ -5,9 +5,11 @@ go 1.25.0
 replace github.com/kryptos-connect/kryptos-go => ../..
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/kryptos-connect/kryptos-go v0.0.0
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
+	golang.org/x/term v0.45.0
 )
 
 require (
@@ -18,5 +20,6 @@ require (
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/oauth2 v0.36.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )

@@ -1,9 +1,17 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net"
 	"strconv"
 )
+
+// run runs one command line with no terminal and returns its exit code.
+// getenv reads the environment (a map).
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, getenv, stdout, stderr, false)
+}
 
 func itoa(n int) string { return strconv.Itoa(n) }
 

@@ -30,8 +30,8 @@
 // (kryptos completion bash|zsh|fish) come with it instead of being written
 // and kept up by hand. The progress bar and row counter are a few lines
 // written here rather than a library: they need only a carriage return on a
-// terminal, and terminal detection is one os.File.Stat, so neither earns a
-// dependency.
+// terminal. Terminal detection is golang.org/x/term, the Go team's own: a
+// character device is not enough (/dev/null is one).
 //
 // Not done yet: webhooks listen, login (OAuth sign-in), a test that exports
 // 100,000 transactions while measuring memory, and a test of the progress
@@ -46,6 +46,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/term"
 )
 
 func main() {
@@ -55,19 +57,9 @@ func main() {
 	os.Exit(code)
 }
 
-// run runs one command line and returns its exit code. getenv reads the
-// environment (os.Getenv, or a map in tests).
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	return runContext(context.Background(), args, getenv, stdout, stderr, isTerminal(stderr))
-}
-
-// isTerminal reports whether w is a terminal: a character device, not a
-// file or a pipe.
+// isTerminal reports whether w is a terminal, not a file, a pipe or
+// /dev/null.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

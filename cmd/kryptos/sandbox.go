@@ -10,6 +10,7 @@ import (
 func (a *app) sandboxCommand() *cobra.Command {
 	var addr, clientID, clientSecret, webhookURL, webhookSecret string
 	var liveMode, noLimits bool
+	var txPerWallet int
 	c := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Serve the Kryptos Connect sandbox (kryptostest) on a fixed address",
@@ -20,9 +21,13 @@ credentials (the sandbox's own, made up for it), then serves until
 interrupted.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if txPerWallet < 1 {
+				return usagef("--transactions-per-wallet must be 1 or more")
+			}
 			opts := []kryptostest.Option{
 				kryptostest.WithCredentials(clientID, clientSecret),
 				kryptostest.WithSandboxMode(!liveMode),
+				kryptostest.WithPortfolioSize(txPerWallet),
 			}
 			if noLimits {
 				opts = append(opts, kryptostest.WithRateLimits(kryptostest.RateLimits{}))
@@ -59,6 +64,7 @@ Press Ctrl+C to stop.
 	f.StringVar(&clientSecret, "client-secret", "sandbox_secret", "client secret to register (the sandbox's own, not a real one)")
 	f.BoolVar(&liveMode, "live-mode", false, "allow any provider and address, as a client out of sandbox mode")
 	f.BoolVar(&noLimits, "no-rate-limits", false, "do not enforce the per-client rate limits")
+	f.IntVar(&txPerWallet, "transactions-per-wallet", kryptostest.DefaultTransactionsPerIntegration, "transactions in the history of each wallet a user connects (100000 for a scale test of an export)")
 	f.StringVar(&webhookURL, "webhook-url", "", "deliver signed webhooks to this URL")
 	f.StringVar(&webhookSecret, "webhook-secret", "whsec_sandbox", "secret that signs the webhooks")
 	return c
