@@ -97,18 +97,16 @@ func (a *assetsAnswer) page() pageFacts[CatalogAsset, NoSummary] {
 	return pageFacts[CatalogAsset, NoSummary]{items: a.Data, total: orMinusOne(a.Total), limit: a.Limit}
 }
 
-func (u *UserClient) assetLister(p AssetSearchParams, opts []CallOption) (*lister[CatalogAsset, NoSummary], error) {
+func (u *UserClient) assetLister(p AssetSearchParams, opts []CallOption) *lister[CatalogAsset, NoSummary] {
 	q := newQuery().str("q", p.Query).id("contractAddress", p.ContractAddress).
 		oneOf("type", string(p.Type), string(AssetCrypto), string(AssetFiat), string(AssetNFT), string(AssetStablecoin)).
 		str("category", p.Category).id("chainId", p.ChainID)
-	if err := errors.Join(q.check(), checkChars("params.Query", p.Query, maxAssetQuery),
+	err := errors.Join(q.check(), checkChars("params.Query", p.Query, maxAssetQuery),
 		checkChars("params.ContractAddress", p.ContractAddress, maxContractAddress),
 		checkChars("params.Category", p.Category, maxAssetQuery), checkChars("params.ChainID", p.ChainID, maxAssetQuery),
-		checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxAssetSearchLimit)); err != nil {
-		return nil, invalid(opSearchAssets, err)
-	}
+		checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxAssetSearchLimit))
 	return &lister[CatalogAsset, NoSummary]{u: u, op: opSearchAssets, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[CatalogAsset, NoSummary] { return &assetsAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[CatalogAsset, NoSummary] { return &assetsAnswer{} }, fullPage: maxAssetSearchLimit, opts: opts, err: err}
 }
 
 // SearchAssets iterates over the assets of Kryptos' catalogue that match
@@ -122,24 +120,13 @@ func (u *UserClient) assetLister(p AssetSearchParams, opts []CallOption) (*liste
 //
 //	for a, err := range user.SearchAssets(ctx, kryptos.AssetSearchParams{ContractAddress: addr, ChainID: "ethereum"}) { ... }
 func (u *UserClient) SearchAssets(ctx context.Context, p AssetSearchParams, opts ...CallOption) iter.Seq2[CatalogAsset, error] {
-	l, err := u.assetLister(p, opts)
-	if err != nil {
-		return failed[CatalogAsset](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxAssetSearchLimit
-	}
-	return l.all(ctx)
+	return u.assetLister(p, opts).all(ctx)
 }
 
 // SearchAssetsPage returns one page of the asset search, with the number
 // of matches: GET /v1/assets/search. Page.Next fetches the next one.
 func (u *UserClient) SearchAssetsPage(ctx context.Context, p AssetSearchParams, opts ...CallOption) (*Page[CatalogAsset, NoSummary], error) {
-	l, err := u.assetLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.assetLister(p, opts).first(ctx)
 }
 
 // checkChars accepts text of at most n characters, the bound the API

@@ -103,13 +103,11 @@ func (a *numberedList[T]) page() pageFacts[T, NoSummary] {
 	return pageFactsOf(a.Data, spread, NoSummary{})
 }
 
-func (u *UserClient) contactLister(p ContactsParams, opts []CallOption) (*lister[Contact, NoSummary], error) {
+func (u *UserClient) contactLister(p ContactsParams, opts []CallOption) *lister[Contact, NoSummary] {
 	q := newQuery().str("search", p.Search)
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxContactsLimit)); err != nil {
-		return nil, invalid(opListContacts, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxContactsLimit))
 	return &lister[Contact, NoSummary]{u: u, op: opListContacts, query: q.v, style: byPageNumber, start: p.Page,
-		limit: p.Limit, answer: func() pageAnswer[Contact, NoSummary] { return &numberedList[Contact]{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[Contact, NoSummary] { return &numberedList[Contact]{} }, fullPage: maxContactsLimit, opts: opts, err: err}
 }
 
 // ListContacts iterates over the workspace's contacts: GET /v1/contacts,
@@ -119,25 +117,14 @@ func (u *UserClient) contactLister(p ContactsParams, opts []CallOption) (*lister
 // asks for pages of 100, the most the API gives, to spend fewer calls of
 // the data quota.
 func (u *UserClient) ListContacts(ctx context.Context, p ContactsParams, opts ...CallOption) iter.Seq2[Contact, error] {
-	l, err := u.contactLister(p, opts)
-	if err != nil {
-		return failed[Contact](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxContactsLimit
-	}
-	return l.all(ctx)
+	return u.contactLister(p, opts).all(ctx)
 }
 
 // ListContactsPage returns one page of the workspace's contacts, with
 // their total: GET /v1/contacts (scope contacts:read; 20 a page unless
 // p.Limit says otherwise). Page.Next fetches the next one.
 func (u *UserClient) ListContactsPage(ctx context.Context, p ContactsParams, opts ...CallOption) (*Page[Contact, NoSummary], error) {
-	l, err := u.contactLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.contactLister(p, opts).first(ctx)
 }
 
 type contactAnswer struct {

@@ -76,16 +76,14 @@ type CounterPartiesParams struct {
 
 const maxCounterPartiesLimit = 200
 
-func (u *UserClient) counterPartyLister(p CounterPartiesParams, opts []CallOption) (*lister[CounterParty, NoSummary], error) {
+func (u *UserClient) counterPartyLister(p CounterPartiesParams, opts []CallOption) *lister[CounterParty, NoSummary] {
 	// flag sends "true" or "false", the string enum these filters take
 	// (the API refuses 0 and 1).
 	q := newQuery().oneOf("type", string(p.Type), string(CounterPartyExchange), string(CounterPartyProtocol)).
 		str("search", p.Search).flag("resolved", p.Resolved).flag("ignored", p.Ignored)
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxCounterPartiesLimit)); err != nil {
-		return nil, invalid(opListCounterParties, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxCounterPartiesLimit))
 	return &lister[CounterParty, NoSummary]{u: u, op: opListCounterParties, query: q.v, style: byPageNumber, start: p.Page,
-		limit: p.Limit, answer: func() pageAnswer[CounterParty, NoSummary] { return &numberedList[CounterParty]{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[CounterParty, NoSummary] { return &numberedList[CounterParty]{} }, fullPage: maxCounterPartiesLimit, opts: opts, err: err}
 }
 
 // ListCounterParties iterates over the addresses the workspace's
@@ -96,14 +94,7 @@ func (u *UserClient) counterPartyLister(p CounterPartiesParams, opts []CallOptio
 // With p.Limit 0 it asks for pages of 200, the most the API gives, to
 // spend fewer calls of the data quota. There is no single read.
 func (u *UserClient) ListCounterParties(ctx context.Context, p CounterPartiesParams, opts ...CallOption) iter.Seq2[CounterParty, error] {
-	l, err := u.counterPartyLister(p, opts)
-	if err != nil {
-		return failed[CounterParty](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxCounterPartiesLimit
-	}
-	return l.all(ctx)
+	return u.counterPartyLister(p, opts).all(ctx)
 }
 
 // ListCounterPartiesPage returns one page of the workspace's
@@ -111,9 +102,5 @@ func (u *UserClient) ListCounterParties(ctx context.Context, p CounterPartiesPar
 // contacts:read; 50 a page unless p.Limit says otherwise). Page.Next
 // fetches the next one.
 func (u *UserClient) ListCounterPartiesPage(ctx context.Context, p CounterPartiesParams, opts ...CallOption) (*Page[CounterParty, NoSummary], error) {
-	l, err := u.counterPartyLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.counterPartyLister(p, opts).first(ctx)
 }

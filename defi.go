@@ -239,7 +239,7 @@ func defiListOp(inPortfolio bool, c DeFiCategory) (op *operation, shortcut bool)
 	return r.all, false
 }
 
-func (u *UserClient) defiLister(inPortfolio bool, portfolioID string, p DeFiParams, opts []CallOption) (*lister[DeFiPosition, NoSummary], error) {
+func (u *UserClient) defiLister(inPortfolio bool, portfolioID string, p DeFiParams, opts []CallOption) *lister[DeFiPosition, NoSummary] {
 	op, shortcut := defiListOp(inPortfolio, p.Category)
 	var params []string
 	var problems []error
@@ -256,11 +256,9 @@ func (u *UserClient) defiLister(inPortfolio bool, portfolioID string, p DeFiPara
 	q.str("detailType", p.DetailType).id("integrationId", p.IntegrationID).id("networkId", p.NetworkID).
 		str("search", p.Search).flag("includeSpam", p.IncludeSpam)
 	problems = append(problems, q.check(), checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxDeFiLimit))
-	if err := errors.Join(problems...); err != nil {
-		return nil, invalid(op, err)
-	}
+	err := errors.Join(problems...)
 	return &lister[DeFiPosition, NoSummary]{u: u, op: op, params: params, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[DeFiPosition, NoSummary] { return &defiPage{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[DeFiPosition, NoSummary] { return &defiPage{} }, fullPage: maxDeFiLimit, opts: opts, err: err}
 }
 
 // ListDeFi iterates over the DeFi positions of the user's connected
@@ -277,11 +275,7 @@ func (u *UserClient) ListDeFi(ctx context.Context, p DeFiParams, opts ...CallOpt
 // total count of the filtered list: GET /v1/defi (or its category
 // shortcut, as ListDeFi). Page.Next fetches the next one.
 func (u *UserClient) ListDeFiPage(ctx context.Context, p DeFiParams, opts ...CallOption) (*Page[DeFiPosition, NoSummary], error) {
-	l, err := u.defiLister(false, "", p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.defiLister(false, "", p, opts).first(ctx)
 }
 
 // ListPortfolioDeFi iterates over the DeFi positions of the wallets in one
@@ -295,22 +289,11 @@ func (u *UserClient) ListPortfolioDeFi(ctx context.Context, portfolioID string, 
 // ListPortfolioDeFiPage returns one page of a portfolio's DeFi positions:
 // GET /v1/defi/portfolio/{portfolioId} (or its category shortcut).
 func (u *UserClient) ListPortfolioDeFiPage(ctx context.Context, portfolioID string, p DeFiParams, opts ...CallOption) (*Page[DeFiPosition, NoSummary], error) {
-	l, err := u.defiLister(true, portfolioID, p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.defiLister(true, portfolioID, p, opts).first(ctx)
 }
 
 func (u *UserClient) allDeFi(ctx context.Context, inPortfolio bool, portfolioID string, p DeFiParams, opts []CallOption) iter.Seq2[DeFiPosition, error] {
-	l, err := u.defiLister(inPortfolio, portfolioID, p, opts)
-	if err != nil {
-		return failed[DeFiPosition](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxDeFiLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.defiLister(inPortfolio, portfolioID, p, opts).all(ctx)
 }
 
 // DeFiTotals are the headline numbers of the user's DeFi positions, in

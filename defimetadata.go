@@ -240,16 +240,14 @@ func (a *defiMetadataPage) page() pageFacts[DeFiProtocol, NoSummary] {
 	return pageFactsOf(a.data, a.pagination, NoSummary{})
 }
 
-func (u *UserClient) defiMetadataLister(p DeFiMetadataParams, opts []CallOption) (*lister[DeFiProtocol, NoSummary], error) {
+func (u *UserClient) defiMetadataLister(p DeFiMetadataParams, opts []CallOption) *lister[DeFiProtocol, NoSummary] {
 	q := newQuery().id("id", p.ID).str("name", p.Name).str("chain", p.Chain).list("tags", p.Tags).
 		flag("isSupportPortfolio", p.IsSupportPortfolio).flag("isVisible", p.IsVisible).
 		oneOf("sortBy", string(p.SortBy), string(DeFiProtocolsByTVL), string(DeFiProtocolsByPriority), string(DeFiProtocolsByName), string(DeFiProtocolsByUserCount)).
 		oneOf("sortOrder", string(p.SortOrder), string(DeFiProtocolsAscending), string(DeFiProtocolsDescending))
-	if err := errors.Join(q.check(), checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxDeFiMetadataLimit)); err != nil {
-		return nil, invalid(opListDeFiMetadata, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxDeFiMetadataLimit))
 	return &lister[DeFiProtocol, NoSummary]{u: u, op: opListDeFiMetadata, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[DeFiProtocol, NoSummary] { return &defiMetadataPage{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[DeFiProtocol, NoSummary] { return &defiMetadataPage{} }, fullPage: maxDeFiMetadataLimit, opts: opts, err: err}
 }
 
 // ListDeFiMetadata iterates over the catalogue of DeFi protocols that
@@ -258,24 +256,13 @@ func (u *UserClient) defiMetadataLister(p DeFiMetadataParams, opts []CallOption)
 // reference data: any user's access token reads it, with no scope and no
 // workspace.
 func (u *UserClient) ListDeFiMetadata(ctx context.Context, p DeFiMetadataParams, opts ...CallOption) iter.Seq2[DeFiProtocol, error] {
-	l, err := u.defiMetadataLister(p, opts)
-	if err != nil {
-		return failed[DeFiProtocol](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxDeFiMetadataLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.defiMetadataLister(p, opts).all(ctx)
 }
 
 // ListDeFiMetadataPage returns one page of the DeFi protocol catalogue,
 // with its total: GET /v1/defi-metadata. Page.Next fetches the next one.
 func (u *UserClient) ListDeFiMetadataPage(ctx context.Context, p DeFiMetadataParams, opts ...CallOption) (*Page[DeFiProtocol, NoSummary], error) {
-	l, err := u.defiMetadataLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.defiMetadataLister(p, opts).first(ctx)
 }
 
 type defiProtocolAnswer struct {

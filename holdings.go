@@ -264,7 +264,7 @@ func holdingsQuery(p HoldingsParams, calculated bool) (*query, error) {
 	return q, errors.Join(errs...)
 }
 
-func (u *UserClient) holdingLister(p HoldingsParams, calculated bool, opts []CallOption) (*lister[Holding, HoldingsSummary], error) {
+func (u *UserClient) holdingLister(p HoldingsParams, calculated bool, opts []CallOption) *lister[Holding, HoldingsSummary] {
 	op := opListHoldings
 	if calculated {
 		op = opListCalculatedBalances
@@ -278,11 +278,8 @@ func (u *UserClient) holdingLister(p HoldingsParams, calculated bool, opts []Cal
 		params = []string{p.PortfolioID}
 	}
 	q, err := holdingsQuery(p, calculated)
-	if err != nil {
-		return nil, invalid(op, err)
-	}
 	return &lister[Holding, HoldingsSummary]{u: u, op: op, params: params, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[Holding, HoldingsSummary] { return &holdingsAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[Holding, HoldingsSummary] { return &holdingsAnswer{} }, fullPage: maxHoldingsLimit, opts: opts, err: err}
 }
 
 // ListHoldings iterates over the user's holdings, one per asset: GET
@@ -296,14 +293,7 @@ func (u *UserClient) holdingLister(p HoldingsParams, calculated bool, opts []Cal
 // descending. The page's Summary (ListHoldingsPage) carries the total
 // value of the whole filtered set.
 func (u *UserClient) ListHoldings(ctx context.Context, p HoldingsParams, opts ...CallOption) iter.Seq2[Holding, error] {
-	l, err := u.holdingLister(p, false, opts)
-	if err != nil {
-		return failed[Holding](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxHoldingsLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.holdingLister(p, false, opts).all(ctx)
 }
 
 // ListHoldingsPage returns one page of the user's holdings with the totals
@@ -311,11 +301,7 @@ func (u *UserClient) ListHoldings(ctx context.Context, p HoldingsParams, opts ..
 // /v1/holdings, or GET /v1/holdings/portfolio/{id} when p.PortfolioID is
 // set. Page.Next fetches the next one.
 func (u *UserClient) ListHoldingsPage(ctx context.Context, p HoldingsParams, opts ...CallOption) (*Page[Holding, HoldingsSummary], error) {
-	l, err := u.holdingLister(p, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.holdingLister(p, false, opts).first(ctx)
 }
 
 // ListCalculatedBalances iterates over the user's ledger-derived balances,
@@ -326,14 +312,7 @@ func (u *UserClient) ListHoldingsPage(ctx context.Context, p HoldingsParams, opt
 // CalculatedBalances and ExcludeCalculatedBalances, and like it asks for
 // pages of 1000 when p.Limit is 0.
 func (u *UserClient) ListCalculatedBalances(ctx context.Context, p HoldingsParams, opts ...CallOption) iter.Seq2[Holding, error] {
-	l, err := u.holdingLister(p, true, opts)
-	if err != nil {
-		return failed[Holding](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxHoldingsLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.holdingLister(p, true, opts).all(ctx)
 }
 
 // ListCalculatedBalancesPage returns one page of the user's ledger-derived
@@ -341,11 +320,7 @@ func (u *UserClient) ListCalculatedBalances(ctx context.Context, p HoldingsParam
 // /v1/calculated-balances, or GET /v1/calculated-balances/portfolio/{id}
 // when p.PortfolioID is set. Page.Next fetches the next one.
 func (u *UserClient) ListCalculatedBalancesPage(ctx context.Context, p HoldingsParams, opts ...CallOption) (*Page[Holding, HoldingsSummary], error) {
-	l, err := u.holdingLister(p, true, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.holdingLister(p, true, opts).first(ctx)
 }
 
 type holdingAnswer struct {

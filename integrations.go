@@ -365,16 +365,14 @@ func (a *integrationsAnswer[T]) page() pageFacts[T, IntegrationListSummary] {
 	return pageFactsOf(a.Data.Integrations, a.Data.Pagination, IntegrationListSummary{ProviderCounts: a.Data.ProviderCounts})
 }
 
-func integrationLister[T any](u *UserClient, p IntegrationsParams, summary bool, opts []CallOption) (*lister[T, IntegrationListSummary], error) {
+func integrationLister[T any](u *UserClient, p IntegrationsParams, summary bool, opts []CallOption) *lister[T, IntegrationListSummary] {
 	q := p.query()
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxIntegrationsLimit)); err != nil {
-		return nil, invalid(opListIntegrations, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxIntegrationsLimit))
 	if summary {
 		q.v.Set("fields", "summary")
 	}
 	return &lister[T, IntegrationListSummary]{u: u, op: opListIntegrations, query: q.v, style: byPageNumber, start: p.Page,
-		limit: p.Limit, answer: func() pageAnswer[T, IntegrationListSummary] { return &integrationsAnswer[T]{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[T, IntegrationListSummary] { return &integrationsAnswer[T]{} }, fullPage: maxIntegrationsLimit, opts: opts, err: err}
 }
 
 // ListIntegrations iterates over the user's integrations: GET
@@ -382,25 +380,14 @@ func integrationLister[T any](u *UserClient, p IntegrationsParams, summary bool,
 // first unless p sorts otherwise. With p.Limit 0 it asks for pages of 100,
 // the most the API gives, to spend fewer calls of the data quota.
 func (u *UserClient) ListIntegrations(ctx context.Context, p IntegrationsParams, opts ...CallOption) iter.Seq2[Integration, error] {
-	l, err := integrationLister[Integration](u, p, false, opts)
-	if err != nil {
-		return failed[Integration](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxIntegrationsLimit
-	}
-	return l.all(ctx)
+	return integrationLister[Integration](u, p, false, opts).all(ctx)
 }
 
 // ListIntegrationsPage returns one page of the user's integrations, with
 // the total and, when p.IncludeProviderCounts is set, the provider counts:
 // GET /v1/integrations. Page.Next fetches the next one.
 func (u *UserClient) ListIntegrationsPage(ctx context.Context, p IntegrationsParams, opts ...CallOption) (*Page[Integration, IntegrationListSummary], error) {
-	l, err := integrationLister[Integration](u, p, false, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return integrationLister[Integration](u, p, false, opts).first(ctx)
 }
 
 // ListIntegrationSummaries iterates over the light projection of the user's
@@ -409,24 +396,13 @@ func (u *UserClient) ListIntegrationsPage(ctx context.Context, p IntegrationsPar
 // lookups (missing balances, resync check, logos and counts), which makes
 // it the cheap call for menus and pickers.
 func (u *UserClient) ListIntegrationSummaries(ctx context.Context, p IntegrationsParams, opts ...CallOption) iter.Seq2[IntegrationSummary, error] {
-	l, err := integrationLister[IntegrationSummary](u, p, true, opts)
-	if err != nil {
-		return failed[IntegrationSummary](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxIntegrationsLimit
-	}
-	return l.all(ctx)
+	return integrationLister[IntegrationSummary](u, p, true, opts).all(ctx)
 }
 
 // ListIntegrationSummariesPage returns one page of the light projection of
 // the user's integrations: GET /v1/integrations?fields=summary.
 func (u *UserClient) ListIntegrationSummariesPage(ctx context.Context, p IntegrationsParams, opts ...CallOption) (*Page[IntegrationSummary, IntegrationListSummary], error) {
-	l, err := integrationLister[IntegrationSummary](u, p, true, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return integrationLister[IntegrationSummary](u, p, true, opts).first(ctx)
 }
 
 type integrationAnswer struct {
@@ -615,11 +591,8 @@ func (a *integrationAssetsAnswer) page() pageFacts[IntegrationAsset, NoSummary] 
 	return pageFactsOf(a.Data.Assets, a.Data.Pagination, NoSummary{})
 }
 
-func (u *UserClient) integrationAssetLister(integrationID string, p IntegrationAssetsParams, opts []CallOption) (*lister[IntegrationAsset, NoSummary], error) {
+func (u *UserClient) integrationAssetLister(integrationID string, p IntegrationAssetsParams, opts []CallOption) *lister[IntegrationAsset, NoSummary] {
 	op := opListIntegrationAssets
-	if err := checkSegment("integrationID", integrationID); err != nil {
-		return nil, invalid(op, err)
-	}
 	q := newQuery().id("workspaceId", p.WorkspaceID).str("q", p.Query).number("minValue", p.MinValue)
 	if p.IncludeSpam {
 		q.v.Set("includeSpam", "true")
@@ -631,11 +604,10 @@ func (u *UserClient) integrationAssetLister(integrationID string, p IntegrationA
 	case p.MinValue != nil && (math.IsNaN(*p.MinValue) || math.IsInf(*p.MinValue, 0)):
 		bad = &ParamError{"params.MinValue", "must be a finite number"}
 	}
-	if err := errors.Join(q.check(), bad, checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxIntegrationAssetsLimit)); err != nil {
-		return nil, invalid(op, err)
-	}
+	err := errors.Join(checkSegment("integrationID", integrationID), q.check(), bad,
+		checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxIntegrationAssetsLimit))
 	return &lister[IntegrationAsset, NoSummary]{u: u, op: op, params: []string{integrationID}, query: q.v, style: byPageNumber,
-		start: p.Page, limit: p.Limit, answer: func() pageAnswer[IntegrationAsset, NoSummary] { return &integrationAssetsAnswer{} }, opts: opts}, nil
+		start: p.Page, limit: p.Limit, answer: func() pageAnswer[IntegrationAsset, NoSummary] { return &integrationAssetsAnswer{} }, fullPage: maxIntegrationAssetsLimit, opts: opts, err: err}
 }
 
 // ListIntegrationAssets iterates over the assets one integration holds: GET
@@ -643,24 +615,13 @@ func (u *UserClient) integrationAssetLister(integrationID string, p IntegrationA
 // With p.Limit 0 it asks for pages of 100, the most the API gives. An
 // unknown integration matches ErrNotFound.
 func (u *UserClient) ListIntegrationAssets(ctx context.Context, integrationID string, p IntegrationAssetsParams, opts ...CallOption) iter.Seq2[IntegrationAsset, error] {
-	l, err := u.integrationAssetLister(integrationID, p, opts)
-	if err != nil {
-		return failed[IntegrationAsset](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxIntegrationAssetsLimit
-	}
-	return l.all(ctx)
+	return u.integrationAssetLister(integrationID, p, opts).all(ctx)
 }
 
 // ListIntegrationAssetsPage returns one page of the assets one integration
 // holds, with their total: GET /v1/integrations/{id}/assets.
 func (u *UserClient) ListIntegrationAssetsPage(ctx context.Context, integrationID string, p IntegrationAssetsParams, opts ...CallOption) (*Page[IntegrationAsset, NoSummary], error) {
-	l, err := u.integrationAssetLister(integrationID, p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.integrationAssetLister(integrationID, p, opts).first(ctx)
 }
 
 // IntegrationResyncParams say how UserClient.ResyncIntegration syncs an

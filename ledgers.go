@@ -152,7 +152,7 @@ type LedgersParams struct {
 
 const maxLedgersLimit = 200
 
-func (u *UserClient) ledgerLister(p LedgersParams, opts []CallOption) (*lister[Ledger, NoSummary], error) {
+func (u *UserClient) ledgerLister(p LedgersParams, opts []CallOption) *lister[Ledger, NoSummary] {
 	q := newQuery().
 		list("transactionIds", p.TransactionIDs).list("assetIds", p.AssetIDs).
 		list("types", enumStrings(p.Types)).list("providers", p.Providers).
@@ -165,11 +165,8 @@ func (u *UserClient) ledgerLister(p LedgersParams, opts []CallOption) (*lister[L
 	}
 	err := errors.Join(q.check(), checkEnumList("params.Types", p.Types, ledgerTypes), checkMillisRange(p.StartTime, p.EndTime),
 		checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxLedgersLimit))
-	if err != nil {
-		return nil, invalid(opListLedgers, err)
-	}
 	return &lister[Ledger, NoSummary]{u: u, op: opListLedgers, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[Ledger, NoSummary] { return &ledgersAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[Ledger, NoSummary] { return &ledgersAnswer{} }, fullPage: maxLedgersLimit, opts: opts, err: err}
 }
 
 // ListLedgers iterates over the user's ledger entries that match p:
@@ -178,25 +175,14 @@ func (u *UserClient) ledgerLister(p LedgersParams, opts []CallOption) (*lister[L
 // calls of the data quota. The API's answer has no hasMore: the list ends
 // when the entries read reach its total.
 func (u *UserClient) ListLedgers(ctx context.Context, p LedgersParams, opts ...CallOption) iter.Seq2[Ledger, error] {
-	l, err := u.ledgerLister(p, opts)
-	if err != nil {
-		return failed[Ledger](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxLedgersLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.ledgerLister(p, opts).all(ctx)
 }
 
 // ListLedgersPage returns one page of the user's ledger entries that match
 // p, with the total of the whole filtered list: GET /v1/ledgers. Page.Next
 // fetches the next one.
 func (u *UserClient) ListLedgersPage(ctx context.Context, p LedgersParams, opts ...CallOption) (*Page[Ledger, NoSummary], error) {
-	l, err := u.ledgerLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.ledgerLister(p, opts).first(ctx)
 }
 
 type ledgerAnswer struct {

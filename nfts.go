@@ -130,80 +130,53 @@ func (a *nftPage[T]) page() pageFacts[T, NFTSummary] {
 		summary: NFTSummary{TotalEstimatedValueUSD: a.TotalEstimatedValueUSD}}
 }
 
-func nftLister[T any](u *UserClient, op *operation, params []string, p NFTParams, opts []CallOption, problems ...error) (*lister[T, NFTSummary], error) {
+func nftLister[T any](u *UserClient, op *operation, params []string, p NFTParams, opts []CallOption, problems ...error) *lister[T, NFTSummary] {
 	q := newQuery().str("chain", p.Chain).id("collectionId", p.CollectionID).id("integrationId", p.IntegrationID).
 		str("search", p.Search).flag("includeSpam", p.IncludeSpam)
 	problems = append(problems, q.check(), checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxNFTLimit))
-	if err := errors.Join(problems...); err != nil {
-		return nil, invalid(op, err)
-	}
+	err := errors.Join(problems...)
 	return &lister[T, NFTSummary]{u: u, op: op, params: params, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[T, NFTSummary] { return &nftPage[T]{} }, opts: opts}, nil
-}
-
-// allNFTs iterates over every page of l, asking for the largest page when
-// the caller left Limit at 0.
-func allNFTs[T any](ctx context.Context, l *lister[T, NFTSummary], err error, limit int) iter.Seq2[T, error] {
-	if err != nil {
-		return failed[T](err)
-	}
-	if limit == 0 {
-		l.limit = maxNFTLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
-}
-
-func firstNFTs[T any](ctx context.Context, l *lister[T, NFTSummary], err error) (*Page[T, NFTSummary], error) {
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+		limit: p.Limit, answer: func() pageAnswer[T, NFTSummary] { return &nftPage[T]{} }, fullPage: maxNFTLimit, opts: opts, err: err}
 }
 
 // ListNFTs iterates over the NFTs of the user's connected wallets:
 // GET /v1/nfts, page after page as the loop asks for them, 1000 a page
 // unless p.Limit says otherwise.
 func (u *UserClient) ListNFTs(ctx context.Context, p NFTParams, opts ...CallOption) iter.Seq2[NFT, error] {
-	l, err := nftLister[NFT](u, opListNFTs, nil, p, opts)
-	return allNFTs(ctx, l, err, p.Limit)
+	return nftLister[NFT](u, opListNFTs, nil, p, opts).all(ctx)
 }
 
 // ListNFTsPage returns one page of the user's NFTs: GET /v1/nfts. Its
 // Total counts the filtered NFTs; its Summary carries the estimated value
 // of all of them. Page.Next fetches the next one.
 func (u *UserClient) ListNFTsPage(ctx context.Context, p NFTParams, opts ...CallOption) (*Page[NFT, NFTSummary], error) {
-	l, err := nftLister[NFT](u, opListNFTs, nil, p, opts)
-	return firstNFTs(ctx, l, err)
+	return nftLister[NFT](u, opListNFTs, nil, p, opts).first(ctx)
 }
 
 // ListPortfolioNFTs iterates over the NFTs of the wallets in one
 // portfolio: GET /v1/nfts/portfolio/{portfolioId}. It pages as ListNFTs
 // does. An unknown portfolio matches ErrNotFound.
 func (u *UserClient) ListPortfolioNFTs(ctx context.Context, portfolioID string, p NFTParams, opts ...CallOption) iter.Seq2[NFT, error] {
-	l, err := nftLister[NFT](u, opListPortfolioNFTs, []string{portfolioID}, p, opts, checkSegment("portfolioID", portfolioID))
-	return allNFTs(ctx, l, err, p.Limit)
+	return nftLister[NFT](u, opListPortfolioNFTs, []string{portfolioID}, p, opts, checkSegment("portfolioID", portfolioID)).all(ctx)
 }
 
 // ListPortfolioNFTsPage returns one page of a portfolio's NFTs:
 // GET /v1/nfts/portfolio/{portfolioId}.
 func (u *UserClient) ListPortfolioNFTsPage(ctx context.Context, portfolioID string, p NFTParams, opts ...CallOption) (*Page[NFT, NFTSummary], error) {
-	l, err := nftLister[NFT](u, opListPortfolioNFTs, []string{portfolioID}, p, opts, checkSegment("portfolioID", portfolioID))
-	return firstNFTs(ctx, l, err)
+	return nftLister[NFT](u, opListPortfolioNFTs, []string{portfolioID}, p, opts, checkSegment("portfolioID", portfolioID)).first(ctx)
 }
 
 // ListNFTCollections iterates over the user's NFTs grouped by collection:
 // GET /v1/nfts/collections. With p.CollectionID it yields that one
 // collection's row.
 func (u *UserClient) ListNFTCollections(ctx context.Context, p NFTParams, opts ...CallOption) iter.Seq2[NFTCollection, error] {
-	l, err := nftLister[NFTCollection](u, opListNFTCollections, nil, p, opts)
-	return allNFTs(ctx, l, err, p.Limit)
+	return nftLister[NFTCollection](u, opListNFTCollections, nil, p, opts).all(ctx)
 }
 
 // ListNFTCollectionsPage returns one page of the user's NFT collections:
 // GET /v1/nfts/collections. Its Total counts the distinct collections.
 func (u *UserClient) ListNFTCollectionsPage(ctx context.Context, p NFTParams, opts ...CallOption) (*Page[NFTCollection, NFTSummary], error) {
-	l, err := nftLister[NFTCollection](u, opListNFTCollections, nil, p, opts)
-	return firstNFTs(ctx, l, err)
+	return nftLister[NFTCollection](u, opListNFTCollections, nil, p, opts).first(ctx)
 }
 
 type nftAnswer struct {

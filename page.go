@@ -77,7 +77,11 @@ type pageFacts[T, S any] struct {
 }
 
 // lister describes one paged list operation: its request without paging,
-// how it pages, and a fresh answer of its shape.
+// how it pages, and a fresh answer of its shape. A family builds one from
+// its parameters, and its two methods are then one line each:
+//
+//	func (u *UserClient) ListX(ctx, p, opts...) iter.Seq2[X, error] { return u.xLister(p, opts).all(ctx) }
+//	func (u *UserClient) ListXPage(ctx, p, opts...) (*Page[X, S], error) { return u.xLister(p, opts).first(ctx) }
 type lister[T, S any] struct {
 	u      *UserClient
 	op     *operation
@@ -87,8 +91,15 @@ type lister[T, S any] struct {
 	// start is the first page number or offset; limit the page size asked
 	// for (0: the server's default).
 	start, limit int
-	answer       func() pageAnswer[T, S]
-	opts         []CallOption
+	// fullPage is the page size all asks for when limit is 0: the most the
+	// API sends, so that reading a whole list spends fewer calls of the
+	// data quota.
+	fullPage int
+	answer   func() pageAnswer[T, S]
+	opts     []CallOption
+	// err is why the arguments were refused: nothing is sent, and the
+	// list's first page or first entry is this error.
+	err error
 }
 
 // fetch gets the page at position (a page number or an offset).
@@ -160,6 +171,9 @@ func samePage[T any](a, b []T) bool {
 
 // first fetches the list's first page.
 func (l *lister[T, S]) first(ctx context.Context) (*Page[T, S], error) {
+	if l.err != nil {
+		return nil, invalid(l.op, l.err)
+	}
 	start := l.start
 	if l.style == byPageNumber && start < 1 {
 		start = 1
@@ -168,9 +182,13 @@ func (l *lister[T, S]) first(ctx context.Context) (*Page[T, S], error) {
 }
 
 // all iterates over every entry of the list, fetching one page at a time
-// as the loop needs it. An error ends the iteration after it is yielded;
-// so does a loop that breaks or a ctx that ends.
+// as the loop needs it, pages of fullPage entries unless the caller chose a
+// size. An error ends the iteration after it is yielded; so does a loop
+// that breaks or a ctx that ends.
 func (l *lister[T, S]) all(ctx context.Context) iter.Seq2[T, error] {
+	if l.limit == 0 {
+		l.limit = l.fullPage
+	}
 	return func(yield func(T, error) bool) {
 		page, err := l.first(ctx)
 		for {
@@ -264,13 +282,4 @@ func orMinusOne(n *int) int {
 		return -1
 	}
 	return *n
-}
-
-// failed is a list that yields err and ends: the iterator of a call whose
-// arguments were refused before anything was sent.
-func failed[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
-	}
 }

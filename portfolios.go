@@ -57,36 +57,23 @@ func (a *portfoliosAnswer) page() pageFacts[Portfolio, NoSummary] {
 	return pageFactsOf(a.Data.Portfolios, a.Data.Pagination, NoSummary{})
 }
 
-func (u *UserClient) portfolioLister(p PortfoliosParams, opts []CallOption) (*lister[Portfolio, NoSummary], error) {
+func (u *UserClient) portfolioLister(p PortfoliosParams, opts []CallOption) *lister[Portfolio, NoSummary] {
 	q := newQuery().id("workspaceId", p.WorkspaceID)
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxPortfoliosLimit)); err != nil {
-		return nil, invalid(opListPortfolios, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxPortfoliosLimit))
 	return &lister[Portfolio, NoSummary]{u: u, op: opListPortfolios, query: q.v, style: byPageNumber, start: p.Page,
-		limit: p.Limit, answer: func() pageAnswer[Portfolio, NoSummary] { return &portfoliosAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[Portfolio, NoSummary] { return &portfoliosAnswer{} }, fullPage: maxPortfoliosLimit, opts: opts, err: err}
 }
 
 // ListPortfolios iterates over the user's portfolios: GET /v1/portfolios,
 // page after page as the loop asks for them.
 func (u *UserClient) ListPortfolios(ctx context.Context, p PortfoliosParams, opts ...CallOption) iter.Seq2[Portfolio, error] {
-	l, err := u.portfolioLister(p, opts)
-	if err != nil {
-		return failed[Portfolio](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxPortfoliosLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.portfolioLister(p, opts).all(ctx)
 }
 
 // ListPortfoliosPage returns one page of the user's portfolios, with its
 // total: GET /v1/portfolios. Page.Next fetches the next one.
 func (u *UserClient) ListPortfoliosPage(ctx context.Context, p PortfoliosParams, opts ...CallOption) (*Page[Portfolio, NoSummary], error) {
-	l, err := u.portfolioLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.portfolioLister(p, opts).first(ctx)
 }
 
 type portfolioAnswer struct {

@@ -238,15 +238,13 @@ func (a *providersAnswer) page() pageFacts[Provider, NoSummary] {
 
 // providerLister reads the public catalogue: its UserClient has no
 // credential, and the operations send none (they are byNobody).
-func (c *Client) providerLister(p ProvidersParams, opts []CallOption) (*lister[Provider, NoSummary], error) {
+func (c *Client) providerLister(p ProvidersParams, opts []CallOption) *lister[Provider, NoSummary] {
 	q := newQuery().oneOf("type", string(p.Type), string(ProviderExchange), string(ProviderBlockchain),
 		string(ProviderWallet), string(ProviderService), string(ProviderAggregator)).
 		flag("featured", p.Featured).flag("isWorking", p.IsWorking).str("search", p.Search)
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxProvidersLimit)); err != nil {
-		return nil, invalid(opListProviders, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxProvidersLimit))
 	return &lister[Provider, NoSummary]{u: &UserClient{c: c}, op: opListProviders, query: q.v, style: byPageNumber,
-		start: p.Page, limit: p.Limit, answer: func() pageAnswer[Provider, NoSummary] { return &providersAnswer{} }, opts: opts}, nil
+		start: p.Page, limit: p.Limit, answer: func() pageAnswer[Provider, NoSummary] { return &providersAnswer{} }, fullPage: maxProvidersLimit, opts: opts, err: err}
 }
 
 // ListProviders iterates over the providers users can connect:
@@ -256,25 +254,14 @@ func (c *Client) providerLister(p ProvidersParams, opts []CallOption) (*lister[P
 // provider is never listed. With p.Limit 0 it asks for pages of 100, the
 // most the API gives, to spend fewer calls of the data quota.
 func (c *Client) ListProviders(ctx context.Context, p ProvidersParams, opts ...CallOption) iter.Seq2[Provider, error] {
-	l, err := c.providerLister(p, opts)
-	if err != nil {
-		return failed[Provider](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxProvidersLimit
-	}
-	return l.all(ctx)
+	return c.providerLister(p, opts).all(ctx)
 }
 
 // ListProvidersPage returns one page of the provider catalogue, with its
 // total: GET /v1/providers, without any credential. Page.Next fetches the
 // next one.
 func (c *Client) ListProvidersPage(ctx context.Context, p ProvidersParams, opts ...CallOption) (*Page[Provider, NoSummary], error) {
-	l, err := c.providerLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return c.providerLister(p, opts).first(ctx)
 }
 
 type providerAnswer struct {

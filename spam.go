@@ -74,14 +74,12 @@ func (a *spamAnswer) page() pageFacts[SpamEntry, NoSummary] {
 		totalPages: d.TotalPages, limit: d.Limit}
 }
 
-func (u *UserClient) spamLister(p SpamParams, opts []CallOption) (*lister[SpamEntry, NoSummary], error) {
+func (u *UserClient) spamLister(p SpamParams, opts []CallOption) *lister[SpamEntry, NoSummary] {
 	q := newQuery().str("search", p.Search).flag("includeNonSpam", p.IncludeNonSpam)
-	if err := errors.Join(q.check(), checkChars("params.Search", p.Search, maxSpamSearch),
-		checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxSpamLimit)); err != nil {
-		return nil, invalid(opListSpam, err)
-	}
+	err := errors.Join(q.check(), checkChars("params.Search", p.Search, maxSpamSearch),
+		checkPosition("params.Offset", p.Offset), checkLimit("params.Limit", p.Limit, maxSpamLimit))
 	return &lister[SpamEntry, NoSummary]{u: u, op: opListSpam, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[SpamEntry, NoSummary] { return &spamAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[SpamEntry, NoSummary] { return &spamAnswer{} }, fullPage: maxSpamLimit, opts: opts, err: err}
 }
 
 // ListSpam iterates over the assets the user's workspace flagged as spam:
@@ -89,23 +87,12 @@ func (u *UserClient) spamLister(p SpamParams, opts []CallOption) (*lister[SpamEn
 // for them. With p.Limit 0 it asks for pages of 200, the most the API
 // gives, to spend fewer calls of the data quota.
 func (u *UserClient) ListSpam(ctx context.Context, p SpamParams, opts ...CallOption) iter.Seq2[SpamEntry, error] {
-	l, err := u.spamLister(p, opts)
-	if err != nil {
-		return failed[SpamEntry](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxSpamLimit
-	}
-	return l.all(ctx)
+	return u.spamLister(p, opts).all(ctx)
 }
 
 // ListSpamPage returns one page of the workspace's spam flags, with their
 // total: GET /v1/spam (scope transactions:read; 20 entries a page unless
 // p.Limit says otherwise). Page.Next fetches the next one.
 func (u *UserClient) ListSpamPage(ctx context.Context, p SpamParams, opts ...CallOption) (*Page[SpamEntry, NoSummary], error) {
-	l, err := u.spamLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.spamLister(p, opts).first(ctx)
 }

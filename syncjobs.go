@@ -314,15 +314,14 @@ func (a *syncJobsAnswer) page() pageFacts[SyncJob, NoSummary] {
 	return f
 }
 
-func (u *UserClient) syncJobLister(p SyncJobsParams, opts []CallOption) (*lister[SyncJob, NoSummary], error) {
+func (u *UserClient) syncJobLister(p SyncJobsParams, opts []CallOption) *lister[SyncJob, NoSummary] {
 	q := newQuery().id("workspaceId", p.WorkspaceID).id("integrationId", p.IntegrationID).
 		oneOf("status", string(p.Status), syncStatuses()...)
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxSyncJobsLimit)); err != nil {
-		return nil, invalid(opListSyncJobs, err)
-	}
-	l := &lister[SyncJob, NoSummary]{u: u, op: opListSyncJobs, query: q.v, style: byPageNumber, start: p.Page, limit: p.Limit, opts: opts}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxSyncJobsLimit))
+	l := &lister[SyncJob, NoSummary]{u: u, op: opListSyncJobs, query: q.v, style: byPageNumber, start: p.Page, limit: p.Limit,
+		fullPage: maxSyncJobsLimit, opts: opts, err: err}
 	l.answer = func() pageAnswer[SyncJob, NoSummary] { return &syncJobsAnswer{asked: l.limit} }
-	return l, nil
+	return l
 }
 
 // ListSyncJobs iterates over the user's sync jobs: GET /v1/sync, page after
@@ -331,24 +330,13 @@ func (u *UserClient) syncJobLister(p SyncJobsParams, opts []CallOption) (*lister
 // number as on the other integrations routes, and the answer is read in
 // every shape listed at syncJobsAnswer. The sandbox lists the newest first.
 func (u *UserClient) ListSyncJobs(ctx context.Context, p SyncJobsParams, opts ...CallOption) iter.Seq2[SyncJob, error] {
-	l, err := u.syncJobLister(p, opts)
-	if err != nil {
-		return failed[SyncJob](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxSyncJobsLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.syncJobLister(p, opts).all(ctx)
 }
 
 // ListSyncJobsPage returns one page of the user's sync jobs: GET /v1/sync.
 // Page.Total is -1 when the answer carried no pagination block.
 func (u *UserClient) ListSyncJobsPage(ctx context.Context, p SyncJobsParams, opts ...CallOption) (*Page[SyncJob, NoSummary], error) {
-	l, err := u.syncJobLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.syncJobLister(p, opts).first(ctx)
 }
 
 // WaitOptions tune WaitForSync and WaitForLimitResyncs. The zero value

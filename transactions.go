@@ -496,13 +496,10 @@ func checkFiniteAmount(field string, v *float64) error {
 	return nil
 }
 
-func (u *UserClient) transactionLister(p TransactionsParams, opts []CallOption) (*lister[Transaction, NoSummary], error) {
+func (u *UserClient) transactionLister(p TransactionsParams, opts []CallOption) *lister[Transaction, NoSummary] {
 	q, err := transactionsQuery(p)
-	if err != nil {
-		return nil, invalid(opListTransactions, err)
-	}
 	return &lister[Transaction, NoSummary]{u: u, op: opListTransactions, query: q.v, style: byOffset, start: p.Offset,
-		limit: p.Limit, answer: func() pageAnswer[Transaction, NoSummary] { return &transactionsAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[Transaction, NoSummary] { return &transactionsAnswer{} }, fullPage: maxTransactionsLimit, opts: opts, err: err}
 }
 
 // ListTransactions iterates over the user's transactions that match p:
@@ -517,25 +514,14 @@ func (u *UserClient) transactionLister(p TransactionsParams, opts []CallOption) 
 // SortTransactionsByCreatedAt with Ascending set puts what is saved later
 // at the end instead.
 func (u *UserClient) ListTransactions(ctx context.Context, p TransactionsParams, opts ...CallOption) iter.Seq2[Transaction, error] {
-	l, err := u.transactionLister(p, opts)
-	if err != nil {
-		return failed[Transaction](err)
-	}
-	if p.Limit == 0 {
-		l.limit = maxTransactionsLimit // fewer calls against the data quota
-	}
-	return l.all(ctx)
+	return u.transactionLister(p, opts).all(ctx)
 }
 
 // ListTransactionsPage returns one page of the user's transactions that
 // match p, with the total of the whole filtered list: GET /v1/transactions.
 // Page.Next fetches the next one.
 func (u *UserClient) ListTransactionsPage(ctx context.Context, p TransactionsParams, opts ...CallOption) (*Page[Transaction, NoSummary], error) {
-	l, err := u.transactionLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.transactionLister(p, opts).first(ctx)
 }
 
 type transactionAnswer struct {

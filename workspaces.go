@@ -152,16 +152,14 @@ func (a *workspacesAnswer) page() pageFacts[WorkspaceMembership, NoSummary] {
 	return pageFactsOf(a.Data.Workspaces, a.Data.Pagination, NoSummary{})
 }
 
-func (u *UserClient) workspaceLister(p WorkspacesParams, opts []CallOption) (*lister[WorkspaceMembership, NoSummary], error) {
+func (u *UserClient) workspaceLister(p WorkspacesParams, opts []CallOption) *lister[WorkspaceMembership, NoSummary] {
 	q := newQuery().
 		oneOf("type", string(p.Type), string(WorkspaceRetail), string(WorkspaceEnterprise), string(WorkspaceConnectAnonymous)).
 		oneOf("status", string(p.Status), string(MembershipActive), string(MembershipSuspended), string(MembershipPending)).
 		id("roleId", string(p.RoleID))
-	if err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxWorkspacesLimit)); err != nil {
-		return nil, invalid(opListWorkspaces, err)
-	}
+	err := errors.Join(q.check(), checkPosition("params.Page", p.Page), checkLimit("params.Limit", p.Limit, maxWorkspacesLimit))
 	return &lister[WorkspaceMembership, NoSummary]{u: u, op: opListWorkspaces, query: q.v, style: byPageNumber, start: p.Page,
-		limit: p.Limit, answer: func() pageAnswer[WorkspaceMembership, NoSummary] { return &workspacesAnswer{} }, opts: opts}, nil
+		limit: p.Limit, answer: func() pageAnswer[WorkspaceMembership, NoSummary] { return &workspacesAnswer{} }, opts: opts, err: err}
 }
 
 // ListWorkspaces iterates over the workspaces the user is a member of, with
@@ -174,22 +172,14 @@ func (u *UserClient) workspaceLister(p WorkspacesParams, opts []CallOption) (*li
 // the Guest's token is bound to a workspace of type
 // WorkspaceConnectAnonymous, which GetWorkspace reads.
 func (u *UserClient) ListWorkspaces(ctx context.Context, p WorkspacesParams, opts ...CallOption) iter.Seq2[WorkspaceMembership, error] {
-	l, err := u.workspaceLister(p, opts)
-	if err != nil {
-		return failed[WorkspaceMembership](err)
-	}
-	return l.all(ctx)
+	return u.workspaceLister(p, opts).all(ctx)
 }
 
 // ListWorkspacesPage returns one page of the workspaces the user is a
 // member of, with their total: GET /v1/workspaces. Page.Next fetches the
 // next one; the API sends no hasMore, so the total decides.
 func (u *UserClient) ListWorkspacesPage(ctx context.Context, p WorkspacesParams, opts ...CallOption) (*Page[WorkspaceMembership, NoSummary], error) {
-	l, err := u.workspaceLister(p, opts)
-	if err != nil {
-		return nil, err
-	}
-	return l.first(ctx)
+	return u.workspaceLister(p, opts).first(ctx)
 }
 
 type workspaceAnswer struct {
