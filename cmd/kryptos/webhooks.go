@@ -364,7 +364,7 @@ func (l *listener) forwardError(err error) string {
 	case errors.As(err, &ue) && ue.Timeout():
 		return fmt.Sprintf("no answer within %s (Kryptos waits 10s)", l.timeout)
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused: is your endpoint running on " + l.forward.Host + "?"
+		return "connection refused (is your endpoint running on " + l.forward.Host + "?)"
 	case errors.As(err, &ue):
 		return ue.Err.Error()
 	}
@@ -435,15 +435,15 @@ func (l *listener) text(d *delivery) string {
 	// The event and the summary are padded to their usual widths, so that
 	// the arrows of a run of deliveries line up.
 	fmt.Fprintf(&b, "  %-28s  %s  %s  %-26s", d.Event, d.ID, orDash(d.GrantID), d.Summary)
-	if d.Attempt > 1 {
-		fmt.Fprintf(&b, "  (attempt %d)", d.Attempt)
-	}
 	if f := d.Forward; f != nil {
 		if f.Error != "" {
-			fmt.Fprintf(&b, "  -> forward failed after %dms: %s; answered %d", f.DurationMS, f.Error, d.Status)
+			fmt.Fprintf(&b, "  -> %d: forward failed after %dms: %s", d.Status, f.DurationMS, f.Error)
 		} else {
 			fmt.Fprintf(&b, "  -> %d in %dms", f.Status, f.DurationMS)
 		}
+	}
+	if d.Attempt > 1 {
+		fmt.Fprintf(&b, "  (attempt %d)", d.Attempt)
 	}
 	if len(d.Warnings) > 0 {
 		b.WriteString("  (not as documented: " + strings.Join(d.Warnings, "; ") + ")")

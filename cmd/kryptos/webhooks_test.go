@@ -349,7 +349,8 @@ func TestWebhooksListenAnswers502WhenTheEndpointIsDown(t *testing.T) {
 	d := w.srv.WebhookDeliveries()[0]
 	assert.Equal(t, http.StatusBadGateway, d.Status, "502, which Kryptos retries")
 	assert.Equal(t, 3, d.Attempts)
-	assert.Regexp(t, `-> forward failed after \d+ms: connection refused: is your endpoint running on `+regexp.QuoteMeta(dead)+`\?; answered 502$`, lines[0])
+	assert.Regexp(t, `-> 502: forward failed after \d+ms: connection refused \(is your endpoint running on `+regexp.QuoteMeta(dead)+`\?\)$`, lines[0])
+	assert.Regexp(t, `-> 502: .*  \(attempt 3\)$`, lines[2])
 }
 
 func TestWebhooksListenTimesOutASlowEndpoint(t *testing.T) {
@@ -361,8 +362,7 @@ func TestWebhooksListenTimesOutASlowEndpoint(t *testing.T) {
 	body := []byte(`{"id":"whd_slow","event":"integration.deleted","grant_id":"cgrant_1","data":{"provider":"binance","status":"DELETED"}}`)
 	resp, _ := post(t, l.url, body, listenSecret, nil)
 	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
-	assert.Contains(t, l.waitLines(t, 1)[0], "-> forward failed after")
-	assert.Contains(t, l.lines()[0], "no answer within 50ms (Kryptos waits 10s); answered 502")
+	assert.Regexp(t, `-> 502: forward failed after \d+ms: no answer within 50ms \(Kryptos waits 10s\)$`, l.waitLines(t, 1)[0])
 }
 
 func TestWebhooksListenJSON(t *testing.T) {
