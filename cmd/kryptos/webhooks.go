@@ -56,8 +56,12 @@ endpoint, as stripe listen does. Each delivery's signature is checked with
 the signing secret, read from the environment variable KRYPTOS_WEBHOOK_SECRET
 (or the one --webhook-secret-env names; it is never printed), and one line is
 printed per delivery: when it arrived, the event, the delivery id, the grant
-id and a summary (--json: one JSON object per line). A delivery whose
-signature fails is answered 401, printed as rejected, and not forwarded.
+id and a summary. A delivery whose signature fails is answered 401, printed
+as rejected, and not forwarded. With --json, each line is an object with
+received_at, outcome (received, forwarded, forward_failed or rejected),
+status (the answer the sender got), id, event, grant_id, workspace_id,
+timestamp, attempt, summary, warnings, error, data (the event's data) and,
+with --forward-to, forward {url, status, duration_ms, error}.
 
 With --forward-to URL, each verified delivery is sent on to your endpoint
 with its exact body and X-Webhook-* headers, so that your handler verifies it
