@@ -66,7 +66,7 @@ func runContext(ctx context.Context, args []string, getenv func(string) string, 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kryptos",
-		Short: "Operate a Kryptos Connect client: grants, sessions, link tokens, limits, resyncs, user data, sandbox",
+		Short: "Operate a Kryptos Connect client: grants, sessions, link tokens, limits, resyncs, user data, sandbox, webhooks",
 		Long: `kryptos calls the Kryptos Connect API with your client's credentials.
 
 Credentials come from the environment: KRYPTOS_CLIENT_ID (or --client-id) and
@@ -92,7 +92,7 @@ Exit codes: 0 ok, 2 bad input, 3 API error, 4 outcome unknown, 1 other.`,
 	f.StringVar(&a.sandboxURL, "sandbox", "", "base URL of a sandbox to call instead of the live API (default $KRYPTOS_SANDBOX_URL)")
 
 	root.AddCommand(a.grantsCommand(), a.sessionCommand(), a.linkCommand(), a.limitCommand(),
-		a.resyncCommand(), a.dataCommand(), a.sandboxCommand())
+		a.resyncCommand(), a.dataCommand(), a.sandboxCommand(), a.webhooksCommand())
 	return root
 }
 

@@ -1,21 +1,23 @@
 // Command kryptos is the operator's and developer's command line for Kryptos
 // Connect: list and revoke grants, check a stored session, create a link
 // token, set a Guest user's transaction limit, queue a resync and watch it
-// finish, export one user's holdings, transactions and ledgers, and serve the
-// sandbox.
+// finish, export one user's holdings, transactions and ledgers, serve the
+// sandbox, and receive webhooks locally while building an endpoint.
 //
 //	kryptos sandbox &                  # prints KRYPTOS_CLIENT_ID, ..._SECRET, KRYPTOS_SANDBOX_URL
 //	kryptos grants list
 //	kryptos data transactions --format csv > transactions.csv
+//	kryptos webhooks listen --forward-to http://localhost:3000/webhooks
 //
 // Credentials come from the environment, never from a flag's value, so they
 // stay out of shell history and process lists: the client ID from --client-id
 // or KRYPTOS_CLIENT_ID, the client secret from the variable named by
 // --client-secret-env (KRYPTOS_CLIENT_SECRET), a user's access token from the
-// variable named by --access-token-env (KRYPTOS_ACCESS_TOKEN). Neither secret
-// is ever printed. The API is the live one unless --sandbox URL,
-// KRYPTOS_SANDBOX_URL, or KRYPTOS_CONNECT_URL and KRYPTOS_DATA_URL say
-// otherwise, as in examples/quickstart.
+// variable named by --access-token-env (KRYPTOS_ACCESS_TOKEN), the webhook
+// signing secret from the variable named by --webhook-secret-env
+// (KRYPTOS_WEBHOOK_SECRET). None of them is ever printed. The API is the
+// live one unless --sandbox URL, KRYPTOS_SANDBOX_URL, or KRYPTOS_CONNECT_URL
+// and KRYPTOS_DATA_URL say otherwise, as in examples/quickstart.
 //
 // Output is a table for people; --json (or --format json|csv on the data
 // commands) is for programs. Progress (a resync's bar, an export's row
@@ -33,7 +35,7 @@
 // terminal. Terminal detection is golang.org/x/term, the Go team's own: a
 // character device is not enough (/dev/null is one).
 //
-// Not done yet: webhooks listen, login (OAuth sign-in), a test that exports
+// Not done yet: login (OAuth sign-in), a test that exports
 // 100,000 transactions while measuring memory, and a test of the progress
 // output in a real terminal (tmux).
 //
