@@ -109,11 +109,7 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	}
 	if ch, ok := out.(checker); ok {
 		if err := ch.check(); err != nil {
-			// A success without what the operation is for. The effect of
-			// a one-time operation happened, but its result is lost.
-			e := &Error{StatusCode: meta.StatusCode, RequestID: meta.RequestID,
-				Message: err.Error(), cause: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
-			return wrapOp(op, e, op.policy == oneShot)
+			return malformedSuccess(op, meta.StatusCode, meta.RequestID, err)
 		}
 	}
 	if n, ok := out.(noter); ok {
@@ -123,6 +119,15 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 		}
 	}
 	return nil
+}
+
+// malformedSuccess is the error of a success without what op is for, why
+// saying what is missing. The effect of a one-time operation happened, but
+// its result is lost.
+func malformedSuccess(op *operation, status int, requestID string, why error) error {
+	e := &Error{StatusCode: status, RequestID: requestID, Message: why.Error(),
+		cause: fmt.Errorf("%w: %w", ErrMalformedResponse, why)}
+	return wrapOp(op, e, op.policy == oneShot)
 }
 
 // invalid wraps the rejection of an argument of op.

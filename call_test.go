@@ -54,6 +54,16 @@ func TestASuccessWithoutItsResultIsMalformed(t *testing.T) {
 	}
 	session := func(c *Client) error { _, err := c.CheckSession(context.Background(), testAccessToken); return err }
 	grants := func(c *Client) error { _, err := c.ListGrants(context.Background()); return err }
+	integrations := func(c *Client) error {
+		_, err := c.User(AccessToken(testAccessToken)).ListIntegrationsPage(context.Background(), IntegrationsParams{})
+		return err
+	}
+	transactions := func(c *Client) error {
+		for _, err := range c.User(AccessToken(testAccessToken)).ListTransactions(context.Background(), TransactionsParams{}) {
+			return err
+		}
+		return errors.New("an answer without its list read as an empty list")
+	}
 	cases := []struct {
 		name, method, path, body string
 		call                     call
@@ -68,12 +78,18 @@ func TestASuccessWithoutItsResultIsMalformed(t *testing.T) {
 		{"session: no has_valid_session", "POST", "/link-token/check-session", `{"success":true,"data":{"user_id":"u1"}}`, session, false},
 		{"session: data null", "POST", "/link-token/check-session", `{"success":true,"data":null}`, session, false},
 		{"grants: data {}", "GET", "/token/grants", `{"success":true,"data":{}}`, grants, false},
+		{"a list page: data {}", "GET", "/v1/integrations", `{"success":true,"data":{}}`, integrations, false},
+		{"a list page: data null", "GET", "/v1/transactions", `{"data":null,"meta":{"total":0}}`, transactions, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			api := newMockAPI(t)
-			api.on(tc.method, tc.path, reply(200, tc.body, "X-Request-Id", "req_odd"))
+			register := api.on
+			if strings.HasPrefix(tc.path, "/v1/") {
+				register = api.onData
+			}
+			register(tc.method, tc.path, reply(200, tc.body, "X-Request-Id", "req_odd"))
 			err := tc.call(api.client)
 			require.ErrorIs(t, err, ErrMalformedResponse)
 			var apiErr *Error

@@ -99,7 +99,10 @@ type ledgersAnswer struct {
 
 func (a *ledgersAnswer) page() pageFacts[Ledger, NoSummary] {
 	f := a.metaPage.page()
-	items := make([]Ledger, len(f.items))
+	var items []Ledger // nil when the answer had no list
+	if f.items != nil {
+		items = make([]Ledger, len(f.items))
+	}
 	for i := range f.items {
 		items[i] = f.items[i].ledger()
 	}

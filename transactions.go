@@ -187,7 +187,10 @@ type transactionsAnswer struct {
 
 func (a *transactionsAnswer) page() pageFacts[Transaction, NoSummary] {
 	f := a.metaPage.page()
-	items := make([]Transaction, len(f.items))
+	var items []Transaction // nil when the answer had no list
+	if f.items != nil {
+		items = make([]Transaction, len(f.items))
+	}
 	for i := range f.items {
 		items[i] = f.items[i].transaction()
 	}

@@ -106,12 +106,12 @@ func matrixFaults() []matrixFault {
 		{name: "2xx body cut short once", body: cutBody, once: true, retriedIdempotent: true, processed: true, ambiguous: true, gone: true, status: successStatus, is: kryptos.ErrMalformedResponse},
 		{name: "2xx body cut short every time", body: cutBody, retriedIdempotent: true, processed: true, ambiguous: true, gone: true, status: successStatus, is: kryptos.ErrMalformedResponse},
 		{name: "2xx body stalls past the per-attempt timeout once", body: stallBody, once: true, retriedIdempotent: true, processed: true, ambiguous: true, gone: true, status: successStatus, is: kryptos.ErrAttemptTimeout},
-		// RevokeGrant's answer carries no data, so it needs none.
-		// ListIntegrations takes {"data":{}} as an empty page (no
-		// integrations). GetSyncJob refuses a job without a status, as the
-		// Connect reads refuse an answer without their result.
+		// RevokeGrant's answer carries no data, so it needs none. A list
+		// page without its list ({"data":{}}) is malformed, not empty, as
+		// GetSyncJob refuses a job without a status and the Connect reads
+		// an answer without their result.
 		{name: "2xx without the operation's result", fault: noResult, processed: true, ambiguous: true,
-			succeeds: []string{"RevokeGrant", "ListIntegrations"}, status: 200, is: kryptos.ErrMalformedResponse},
+			succeeds: []string{"RevokeGrant"}, status: 200, is: kryptos.ErrMalformedResponse},
 		{name: "503 asking to wait past ctx's deadline", fault: kryptostest.Fault{Status: 503, Message: "maintenance", Header: http.Header{"Retry-After": {"1.5"}}}, deadline: time.Second, ambiguous: true, status: 503},
 		{name: "ctx already cancelled", cancelled: true, is: context.Canceled},
 		{name: "client-side quota held", held: true, is: kryptos.ErrQuotaWait},
