@@ -18,7 +18,7 @@ import (
 func TestCaptureResponseReportsTheFinalAnswer(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodGet, "/token/grants", httpmock504().Then(reply(200, seedGrants, "X-Request-Id", "req_ok")))
+	api.on(http.MethodGet, "/token/grants", httpmock504().Then(reply(200, golden(t, "connect.grants.json"), "X-Request-Id", "req_ok")))
 	var resp Response
 	_, err := api.client.ListGrants(context.Background(), CaptureResponse(&resp), nil, CaptureResponse(nil))
 	require.NoError(t, err, "nil options and a nil target are ignored")
@@ -142,7 +142,7 @@ func TestARevokeAnsweredWithoutABodyIsASuccess(t *testing.T) {
 	for _, responder := range []httpmock.Responder{
 		httpmock.NewStringResponder(204, ""),
 		httpmock.NewStringResponder(200, ""),
-		reply(200, `{"success":true,"message":"Grant revoked successfully"}`),
+		reply(200, golden(t, "connect.revoke.json")),
 	} {
 		api := newMockAPI(t)
 		api.on(http.MethodPost, "/token/revoke", responder)
@@ -185,7 +185,7 @@ func TestABodyCutShortIsMalformed(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown, "the token may be spent")
 	assert.Equal(t, 1, api.rec.count())
 
-	api.on(http.MethodGet, "/token/grants", httpmock.Responder(cut).Then(reply(200, seedGrants)))
+	api.on(http.MethodGet, "/token/grants", httpmock.Responder(cut).Then(reply(200, golden(t, "connect.grants.json"))))
 	grants, err := api.client.ListGrants(context.Background())
 	require.NoError(t, err, "an idempotent read is repeated")
 	assert.Len(t, grants, 1)

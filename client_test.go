@@ -165,9 +165,10 @@ func TestASandboxClientSendsNothingToProduction(t *testing.T) {
 
 func TestClientKeepsTheCallersTransport(t *testing.T) {
 	t.Parallel()
+	grants := golden(t, "connect.grants.json")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Equal(t, "yes", r.Header.Get("X-Traced"))
-		_, _ = w.Write([]byte(seedGrants))
+		_, _ = w.Write([]byte(grants))
 	}))
 	defer srv.Close()
 	traced := &headerTransport{name: "X-Traced", value: "yes"}
@@ -205,7 +206,7 @@ func TestMockingWorksWithHTTPMockActivate(t *testing.T) {
 
 	httpmock.Activate()
 	defer httpmock.DeactivateAndReset()
-	httpmock.RegisterResponder(http.MethodGet, DefaultConnectURL+"/token/grants", reply(200, seedGrants))
+	httpmock.RegisterResponder(http.MethodGet, DefaultConnectURL+"/token/grants", reply(200, golden(t, "connect.grants.json")))
 	after, err := NewClient("id", "secret")
 	require.NoError(t, err)
 	viaHTTPClient, err := NewClient("id", "secret", WithHTTPClient(&http.Client{Timeout: time.Second}))
@@ -222,7 +223,7 @@ func TestMockingWorksWithHTTPMockActivate(t *testing.T) {
 func TestMockingWorksWithAMockTransport(t *testing.T) {
 	t.Parallel()
 	mock := httpmock.NewMockTransport()
-	mock.RegisterResponder(http.MethodGet, DefaultConnectURL+"/token/grants", reply(200, seedGrants))
+	mock.RegisterResponder(http.MethodGet, DefaultConnectURL+"/token/grants", reply(200, golden(t, "connect.grants.json")))
 	c, err := NewClient("id", "secret", WithHTTPClient(&http.Client{Transport: mock}))
 	require.NoError(t, err)
 	grants, err := c.ListGrants(context.Background())

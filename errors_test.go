@@ -61,6 +61,8 @@ func TestErrorShapes(t *testing.T) {
 	}{
 		{"unknown code survives", fail(418, "BRAND_NEW_CODE", "Something new"),
 			Error{StatusCode: 418, Code: "BRAND_NEW_CODE", Message: "Something new"}, nil},
+		{"the docs' envelope, with its placeholder code", reply(400, golden(t, "connect.error.json")),
+			Error{StatusCode: 400, Code: "ERROR_CODE", Message: "Error message"}, nil},
 		{"401 with no envelope", httpmock.NewStringResponder(401, ""),
 			Error{StatusCode: 401, Message: "Unauthorized (empty body)"}, []error{ErrUnauthorized}},
 		{"401 with INVALID_CLIENT", fail(401, "INVALID_CLIENT", "Invalid client credentials"),

@@ -12,35 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	seedExchange = `{
-  "success": true,
-  "data": {
-    "access_token": "cat_abc123xyz789",
-    "grant_id": "cgrant_abc123xyz789",
-    "token_type": "Bearer",
-    "expires_in": 473040000,
-    "scope": "openid profile offline_access email portfolios:read transactions:read integrations:read tax:read accounting:read reports:read workspace:read users:read",
-    "workspace_id": "uuid-workspace-123"
-  }
-}`
-	seedExchangeOlder = `{
-  "success": true,
-  "data": {
-    "access_token": "cat_abc123xyz789",
-    "refresh_token": "crt_abc123xyz789",
-    "token_type": "Bearer",
-    "expires_in": 86400,
-    "scope": "openid profile offline_access portfolios:read transactions:read integrations:read integrations:write",
-    "workspace_id": "uuid-workspace-123"
-  }
-}`
-)
-
 func TestExchangePublicTokenSendsTheDocumentedRequest(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodPost, "/token/exchange", reply(200, seedExchange))
+	api.on(http.MethodPost, "/token/exchange", reply(200, golden(t, "connect.exchange.json")))
 
 	grant, err := api.client.ExchangePublicToken(context.Background(), testPublicToken)
 	require.NoError(t, err)
@@ -59,7 +34,7 @@ func TestExchangePublicTokenSendsTheDocumentedRequest(t *testing.T) {
 func TestExchangePublicTokenDecodesTheOlderAnswer(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodPost, "/token/exchange", reply(200, seedExchangeOlder))
+	api.on(http.MethodPost, "/token/exchange", reply(200, golden(t, "connect.exchange.older.json")))
 	grant, err := api.client.ExchangePublicToken(context.Background(), testPublicToken)
 	require.NoError(t, err)
 	assert.Equal(t, "crt_abc123xyz789", grant.RefreshToken.Reveal())
@@ -73,7 +48,7 @@ func TestExchangePublicTokenDecodesTheOlderAnswer(t *testing.T) {
 // request, and whether the caller is told the token may be spent.
 func TestExchangeRetriesOnlyWhatCannotHaveConsumedTheToken(t *testing.T) {
 	t.Parallel()
-	ok := reply(200, seedExchange)
+	ok := reply(200, golden(t, "connect.exchange.json"))
 	cases := []struct {
 		name      string
 		responder httpmock.Responder
@@ -91,7 +66,7 @@ func TestExchangeRetriesOnlyWhatCannotHaveConsumedTheToken(t *testing.T) {
 		{"502", reply(502, `<html>Bad Gateway</html>`, "Content-Type", "text/html"), 1, ErrUnauthorized, true, 502},
 		{"503 with Retry-After", fail(503, "", "down", "Retry-After", "0"), 1, nil, true, 503},
 		{"504", reply(504, ``), 1, nil, true, 504},
-		{"200 with truncated JSON", reply(200, seedExchange[:60]), 1, ErrMalformedResponse, true, 200},
+		{"200 with truncated JSON", reply(200, golden(t, "connect.exchange.json")[:60]), 1, ErrMalformedResponse, true, 200},
 		{"200 without access_token", reply(200, `{"success":true,"data":{"grant_id":"cgrant_1"}}`), 1, ErrMalformedResponse, true, 200},
 		{"200 with data null", reply(200, `{"success":true,"data":null}`), 1, ErrMalformedResponse, true, 200},
 		{"200 with data {}", reply(200, `{"success":true,"data":{}}`), 1, ErrMalformedResponse, true, 200},

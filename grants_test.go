@@ -10,32 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	seedGrants = `{
-  "success": true,
-  "data": {
-    "grants": [
-      {
-        "grant_id": "cgrant_abc123xyz789",
-        "workspace_id": "uuid-workspace-123",
-        "scopes": "transactions:read balances:read",
-        "created_at": "2024-01-15T10:00:00Z",
-        "expires_at": "2039-01-15T10:00:00Z"
-      }
-    ],
-    "count": 1
-  }
-}`
-	seedRevoke = `{
-  "success": true,
-  "message": "Grant revoked successfully"
-}`
-)
-
 func TestListGrantsDecodesTheDocumentedAnswer(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodGet, "/token/grants", reply(200, seedGrants))
+	api.on(http.MethodGet, "/token/grants", reply(200, golden(t, "connect.grants.json")))
 
 	grants, err := api.client.ListGrants(context.Background())
 	require.NoError(t, err)
@@ -68,7 +46,7 @@ func TestListGrantsReturnsAnEmptySliceForNoGrants(t *testing.T) {
 func TestRevokeGrantSendsTheDocumentedRequest(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodPost, "/token/revoke", reply(200, seedRevoke))
+	api.on(http.MethodPost, "/token/revoke", reply(200, golden(t, "connect.revoke.json")))
 	require.NoError(t, api.client.RevokeGrant(context.Background(), testGrantID))
 	req := api.rec.last(t)
 	assert.Equal(t, "/token/revoke", req.Path)

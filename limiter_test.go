@@ -69,7 +69,7 @@ func TestAQuotaHoldsAtTheServer(t *testing.T) {
 	limiter, err := newLimiter(LimiterConfig{Quotas: map[QuotaClass]Quota{ClassLinkToken: {Requests: 10, Per: time.Minute}}}, c)
 	require.NoError(t, err)
 	api := newMockAPI(t, WithLimiter(limiter))
-	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenFresh))
+	api.on(http.MethodPost, "/link-token", reply(200, golden(t, "connect.link_token.json")))
 
 	const calls = 25
 	var wg sync.WaitGroup
@@ -102,7 +102,7 @@ func TestTheLimiterIsAskedBeforeEveryAttempt(t *testing.T) {
 	t.Parallel()
 	counting := &recordingLimiter{}
 	api := newMockAPI(t, WithLimiter(counting))
-	api.on(http.MethodPost, "/link-token", fail(503, "", "down").Then(fail(429, "", "slow", "retry_after", "0.001")).Then(reply(200, seedLinkTokenFresh)))
+	api.on(http.MethodPost, "/link-token", fail(503, "", "down").Then(fail(429, "", "slow", "retry_after", "0.001")).Then(reply(200, golden(t, "connect.link_token.json"))))
 	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
 	require.NoError(t, err)
 	assert.Equal(t, 3, api.rec.count())
@@ -120,13 +120,14 @@ func TestOne429HoldsEveryCallerOfTheClass(t *testing.T) {
 	require.NoError(t, err)
 	api := newMockAPI(t, WithLimiter(limiter), WithRetryPolicy(RetryPolicy{MaxRetries: 0}))
 	var exchanges atomic.Int32
+	exchanged := reply(200, golden(t, "connect.exchange.json"))
 	api.on(http.MethodPost, "/token/exchange", func(r *http.Request) (*http.Response, error) {
 		if exchanges.Add(1) == 1 {
 			return fail(429, "RATE_LIMIT_EXCEEDED", "slow down", "retry_after", "60")(r)
 		}
-		return reply(200, seedExchange)(r)
+		return exchanged(r)
 	})
-	api.on(http.MethodGet, "/token/grants", reply(200, seedGrants))
+	api.on(http.MethodGet, "/token/grants", reply(200, golden(t, "connect.grants.json")))
 
 	_, err = api.client.ExchangePublicToken(context.Background(), testPublicToken)
 	var apiErr *Error
@@ -174,7 +175,7 @@ func TestACallCanFailFastInsteadOfWaiting(t *testing.T) {
 			limiter, err := NewLimiter(LimiterConfig{Quotas: map[QuotaClass]Quota{ClassExchange: {Requests: 1, Per: time.Hour}}})
 			require.NoError(t, err)
 			api := newMockAPI(t, append(tc.opts, WithLimiter(limiter))...)
-			api.on(http.MethodPost, "/token/exchange", reply(200, seedExchange))
+			api.on(http.MethodPost, "/token/exchange", reply(200, golden(t, "connect.exchange.json")))
 			_, err = api.client.ExchangePublicToken(context.Background(), testPublicToken)
 			require.NoError(t, err, "the one slot of the hour")
 
@@ -202,7 +203,7 @@ func TestWaitingForTheQuotaIsLogged(t *testing.T) {
 		return clock.Sleep(ctx, clock.Real(), slowQuotaWait+10*time.Millisecond)
 	}}
 	api := newMockAPI(t, WithLimiter(slow), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	api.on(http.MethodGet, "/token/grants", reply(200, seedGrants).Then(fail(429, "", "slow", "retry_after", "2")))
+	api.on(http.MethodGet, "/token/grants", reply(200, golden(t, "connect.grants.json")).Then(fail(429, "", "slow", "retry_after", "2")))
 	_, err := api.client.ListGrants(context.Background())
 	require.NoError(t, err)
 	assert.Contains(t, logs.String(), `level=WARN msg="kryptos: the client-side quota held a call" class=connect waited=1.01`)
@@ -218,7 +219,7 @@ func TestACallCancelledWhileWaitingIsNotSent(t *testing.T) {
 	limiter, err := NewLimiter(LimiterConfig{Quotas: map[QuotaClass]Quota{ClassExchange: {Requests: 1, Per: time.Hour}}})
 	require.NoError(t, err)
 	api := newMockAPI(t, WithLimiter(limiter))
-	api.on(http.MethodPost, "/token/exchange", reply(200, seedExchange))
+	api.on(http.MethodPost, "/token/exchange", reply(200, golden(t, "connect.exchange.json")))
 	_, err = api.client.ExchangePublicToken(context.Background(), testPublicToken)
 	require.NoError(t, err)
 
@@ -239,7 +240,7 @@ func TestACallCancelledWhileWaitingIsNotSent(t *testing.T) {
 func TestACallWhoseContextIsAlreadyDoneSendsNothing(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodPost, "/token/exchange", reply(200, seedExchange))
+	api.on(http.MethodPost, "/token/exchange", reply(200, golden(t, "connect.exchange.json")))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := api.client.ExchangePublicToken(ctx, testPublicToken)

@@ -9,16 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const seedTransactionLimit = `{
-  "success": true,
-  "data": {
-    "grant_id": "cgrant_abc123xyz789",
-    "user_id": "anon_user_uid",
-    "transaction_limit": 10000,
-    "enable_limiter": true
-  }
-}`
-
 func TestUpdateTransactionLimitSendsOnlyTheFieldsSet(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -34,7 +24,7 @@ func TestUpdateTransactionLimitSendsOnlyTheFieldsSet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			api := newMockAPI(t)
-			api.on(http.MethodPatch, "/developer/grants/"+testGrantID+"/transaction-limit", reply(200, seedTransactionLimit))
+			api.on(http.MethodPatch, "/developer/grants/"+testGrantID+"/transaction-limit", reply(200, golden(t, "connect.transaction_limit.json")))
 			got, err := api.client.UpdateTransactionLimit(context.Background(), testGrantID, tc.params)
 			require.NoError(t, err)
 			assert.Equal(t, TransactionLimit{GrantID: testGrantID, UserID: "anon_user_uid",
@@ -92,7 +82,7 @@ func TestUpdateTransactionLimitErrorsAndRetries(t *testing.T) {
 
 	// Absolute values are safe to send twice, so a gateway error is retried.
 	api := newMockAPI(t)
-	api.on(http.MethodPatch, "/developer/grants/cgrant_1/transaction-limit", httpmock504().Then(reply(200, seedTransactionLimit)))
+	api.on(http.MethodPatch, "/developer/grants/cgrant_1/transaction-limit", httpmock504().Then(reply(200, golden(t, "connect.transaction_limit.json"))))
 	_, err := api.client.UpdateTransactionLimit(context.Background(), "cgrant_1", TransactionLimitParams{EnableLimiter: Ptr(true)})
 	require.NoError(t, err)
 	assert.Equal(t, 2, api.rec.count())

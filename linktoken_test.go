@@ -12,41 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The answers documented in shared/seeds, verbatim.
-const (
-	seedLinkTokenFresh = `{
-  "success": true,
-  "data": {
-    "link_token": "link_abc123xyz789",
-    "expires_at": "2024-01-28T10:30:00Z"
-  }
-}`
-	seedLinkTokenResumed = `{
-  "success": true,
-  "data": {
-    "link_token": "link_abc123xyz789",
-    "expires_at": "2024-01-28T10:30:00Z",
-    "user_id": "uuid-user-123",
-    "workspace_id": "uuid-workspace-456",
-    "has_existing_grant": true
-  }
-}`
-	seedLinkTokenElided = `{
-  "success": true,
-  "data": {
-    "link_token": "link_xxx...",
-    "expires_at": "...",
-    "user_id": "user123",
-    "workspace_id": "ws123",
-    "has_existing_grant": true
-  }
-}`
-)
-
 func TestCreateLinkTokenSendsTheDocumentedRequest(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t, WithUserAgent("acme-backend/2.0"))
-	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenFresh))
+	api.on(http.MethodPost, "/link-token", reply(200, golden(t, "connect.link_token.json")))
 
 	lt, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
 	require.NoError(t, err)
@@ -69,7 +38,7 @@ func TestCreateLinkTokenSendsTheDocumentedRequest(t *testing.T) {
 func TestCreateLinkTokenSendsEveryOptionalField(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenResumed))
+	api.on(http.MethodPost, "/link-token", reply(200, golden(t, "connect.link_token.resumed.json")))
 
 	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{
 		Scopes:      Scopes{ScopeOpenID, ScopePortfoliosRead},
@@ -90,12 +59,12 @@ func TestCreateLinkTokenDecodesEveryDocumentedAnswer(t *testing.T) {
 		body string
 		want LinkToken
 	}{
-		{"fresh session", seedLinkTokenFresh, LinkToken{
+		{"fresh session", golden(t, "connect.link_token.json"), LinkToken{
 			Token: NewSecret("link_abc123xyz789"), ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}},
-		{"session resumed with access_token", seedLinkTokenResumed, LinkToken{
+		{"session resumed with access_token", golden(t, "connect.link_token.resumed.json"), LinkToken{
 			Token: NewSecret("link_abc123xyz789"), ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC),
 			UserID: "uuid-user-123", WorkspaceID: "uuid-workspace-456", HasExistingGrant: true}},
-		{"the docs' elided sample", seedLinkTokenElided, LinkToken{
+		{"the docs' elided sample", golden(t, "connect.link_token.elided.json"), LinkToken{
 			Token: NewSecret("link_xxx..."), UserID: "user123", WorkspaceID: "ws123", HasExistingGrant: true}},
 	}
 	for _, tc := range cases {
@@ -181,7 +150,7 @@ func TestLinkTokenValuesPrintRedacted(t *testing.T) {
 func TestCreateLinkTokenSendsAScopeThePackageDoesNotKnow(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.on(http.MethodPost, "/link-token", reply(200, seedLinkTokenFresh))
+	api.on(http.MethodPost, "/link-token", reply(200, golden(t, "connect.link_token.json")))
 	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{Scopes: Scopes{ScopeOpenID, "reports:export"}})
 	require.NoError(t, err, "the API adds scopes over time")
 	assert.JSONEq(t, `{"scopes":"openid reports:export"}`, api.rec.last(t).Body)

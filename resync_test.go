@@ -10,28 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	seedResyncWallet = `{
-  "success": true,
-  "data": {
-    "mode": "latest",
-    "integration_type": "wallet",
-    "wallet_id": "wallet-uuid",
-    "status": "queued"
-  }
-}`
-	seedResyncCSV = `{
-  "success": true,
-  "data": {
-    "mode": "from_start",
-    "integration_type": "csv",
-    "wallet_id": "wallet-uuid",
-    "job_id": "job_xyz789",
-    "status": "ongoing"
-  }
-}`
-)
-
 func TestResyncIntegrationSendsTheDocumentedRequest(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -40,9 +18,9 @@ func TestResyncIntegrationSendsTheDocumentedRequest(t *testing.T) {
 		body string
 		want ResyncJob
 	}{
-		{"wallet, latest", ResyncLatest, seedResyncWallet,
+		{"wallet, latest", ResyncLatest, golden(t, "connect.resync.wallet.json"),
 			ResyncJob{Mode: ResyncLatest, IntegrationType: "wallet", WalletID: "wallet-uuid", Status: "queued"}},
-		{"csv, from start", ResyncFromStart, seedResyncCSV,
+		{"csv, from start", ResyncFromStart, golden(t, "connect.resync.csv.json"),
 			ResyncJob{Mode: ResyncFromStart, IntegrationType: "csv", WalletID: "wallet-uuid", JobID: "job_xyz789", Status: "ongoing"}},
 		{"newer answer with a note", ResyncLatest,
 			`{"success":true,"data":{"mode":"latest","integration_type":"exchange","wallet_id":"wallet-uuid","job_id":"sync_1","status":"queued","note":"already syncing"}}`,
@@ -66,7 +44,7 @@ func TestResyncIntegrationSendsTheDocumentedRequest(t *testing.T) {
 func TestResyncIntegrationEscapesTheWalletID(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
-	api.mock.RegisterNoResponder(reply(202, seedResyncWallet))
+	api.mock.RegisterNoResponder(reply(202, golden(t, "connect.resync.wallet.json")))
 	for id, path := range map[string]string{
 		"wallet;v=1,2": "/developer/integrations/wallet%3Bv=1%2C2/resync",
 		"wället":       "/developer/integrations/w%C3%A4llet/resync",
@@ -128,7 +106,7 @@ func TestResyncIntegrationErrors(t *testing.T) {
 		{"csv latest (older API)", fail(409, "CSV_RESYNC_LATEST_UNSUPPORTED", "use from_start"), ErrCSVResyncLatestUnsupported, 1, false},
 		{"csv (newer API)", fail(409, "CSV_RESYNC_UNSUPPORTED", "no csv resync"), ErrCSVResyncUnsupported, 1, false},
 		{"sync disabled", fail(409, "SYNC_DISABLED", "disabled"), ErrSyncDisabled, 1, false},
-		{"refused, then queued", httpmock.NewErrorResponder(errRefused).Then(reply(202, seedResyncWallet)), nil, 2, false},
+		{"refused, then queued", httpmock.NewErrorResponder(errRefused).Then(reply(202, golden(t, "connect.resync.wallet.json"))), nil, 2, false},
 		{"503 may have queued it", fail(503, "", "unavailable"), ErrOutcomeUnknown, 1, true},
 		{"reset may have queued it", httpmock.NewErrorResponder(errReset), ErrOutcomeUnknown, 1, true},
 	}

@@ -36,7 +36,11 @@ func status(code int, header ...string) http.HandlerFunc {
 	}
 }
 
-func grantsOK(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(seedGrants)) }
+// grantsOK answers with the docs' ListGrants sample.
+func grantsOK(t *testing.T) http.HandlerFunc {
+	body := golden(t, "connect.grants.json")
+	return func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(body)) }
+}
 
 func loopbackClient(t *testing.T, srv *httptest.Server, p RetryPolicy) *Client {
 	t.Helper()
@@ -65,7 +69,7 @@ func TestServerRequestedWaitsAreHonoured(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			srv, n := sequenceServer(t, tc.first, grantsOK)
+			srv, n := sequenceServer(t, tc.first, grantsOK(t))
 			start := time.Now()
 			_, err := loopbackClient(t, srv, policy).ListGrants(context.Background())
 			require.NoError(t, err)
@@ -101,7 +105,7 @@ func TestRetriesStopAtMaxRetriesWithTheLastAnswer(t *testing.T) {
 
 func TestA500IsNotRetried(t *testing.T) {
 	t.Parallel()
-	srv, n := sequenceServer(t, status(500), grantsOK)
+	srv, n := sequenceServer(t, status(500), grantsOK(t))
 	_, err := loopbackClient(t, srv, fastRetries).ListGrants(context.Background())
 	require.Error(t, err)
 	assert.Equal(t, int32(1), n.Load(), "a 500 is a bug at the server, not a transient state")

@@ -30,12 +30,12 @@ func TestNoSecretReachesLogsErrorsOrPrintedValues(t *testing.T) {
 		r := strings.NewReplacer("link_abc123xyz789", testLinkToken, "cat_abc123xyz789", testAccessToken, "crt_abc123xyz789", testRefreshToken)
 		return r.Replace(body)
 	}
-	api.on(http.MethodPost, "/link-token", fail(429, "RATE_LIMIT_EXCEEDED", "slow", "retry_after", "0").Then(reply(200, echo(seedLinkTokenResumed))))
-	api.on(http.MethodPost, "/token/exchange", reply(200, echo(seedExchangeOlder)))
+	api.on(http.MethodPost, "/link-token", fail(429, "RATE_LIMIT_EXCEEDED", "slow", "retry_after", "0").Then(reply(200, echo(golden(t, "connect.link_token.resumed.json")))))
+	api.on(http.MethodPost, "/token/exchange", reply(200, echo(golden(t, "connect.exchange.older.json"))))
 	api.on(http.MethodPost, "/link-token/check-session", fail(400, "INVALID_TOKEN", "token "+testAccessToken+" is not valid"))
-	api.on(http.MethodGet, "/token/grants", reply(200, seedGrants))
+	api.on(http.MethodGet, "/token/grants", reply(200, golden(t, "connect.grants.json")))
 	api.on(http.MethodPost, "/developer/integrations/w1/resync", httpmock.NewErrorResponder(errReset))
-	api.on(http.MethodPatch, "/developer/grants/"+testGrantID+"/transaction-limit", reply(200, seedTransactionLimit))
+	api.on(http.MethodPatch, "/developer/grants/"+testGrantID+"/transaction-limit", reply(200, golden(t, "connect.transaction_limit.json")))
 	api.on(http.MethodPost, "/token/revoke", reply(502, "<html>bad gateway</html>", "Content-Type", "text/html"))
 
 	ctx := context.Background()

@@ -9,27 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const (
-	seedSessionValid = `{
-  "success": true,
-  "data": {
-    "has_valid_session": true,
-    "user_id": "uuid-user-123",
-    "workspace_id": "uuid-workspace-456",
-    "workspace_name": "My Workspace",
-    "granted_scopes": "openid profile offline_access email portfolios:read transactions:read integrations:read tax:read accounting:read reports:read workspace:read users:read",
-    "grant_id": "cgrant_abc123"
-  }
-}`
-	seedSessionInvalid = `{
-  "success": true,
-  "data": {
-    "has_valid_session": false,
-    "reason": "token_expired"
-  }
-}`
-)
-
 func TestCheckSessionDecodesBothDocumentedAnswers(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -37,10 +16,10 @@ func TestCheckSessionDecodesBothDocumentedAnswers(t *testing.T) {
 		body string
 		want Session
 	}{
-		{"valid", seedSessionValid, Session{
+		{"valid", golden(t, "connect.session.valid.json"), Session{
 			Valid: true, UserID: "uuid-user-123", WorkspaceID: "uuid-workspace-456", WorkspaceName: "My Workspace",
 			GrantedScopes: DefaultScopes(), GrantID: "cgrant_abc123"}},
-		{"not valid", seedSessionInvalid, Session{Valid: false, Reason: "token_expired"}},
+		{"not valid", golden(t, "connect.session.invalid.json"), Session{Valid: false, Reason: "token_expired"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +43,7 @@ func TestCheckSessionIsRetriedOnTransientFailures(t *testing.T) {
 	t.Parallel()
 	api := newMockAPI(t)
 	api.on(http.MethodPost, "/link-token/check-session",
-		reply(502, "bad gateway", "Content-Type", "text/plain").Then(fail(503, "", "down")).Then(reply(200, seedSessionValid)))
+		reply(502, "bad gateway", "Content-Type", "text/plain").Then(fail(503, "", "down")).Then(reply(200, golden(t, "connect.session.valid.json"))))
 	s, err := api.client.CheckSession(context.Background(), testAccessToken)
 	require.NoError(t, err)
 	assert.True(t, s.Valid)

@@ -13,8 +13,9 @@ import (
 
 // sameShapeAsSample checks that the sandbox's answer to a request has the
 // keys and JSON types of the docs' sample. It compares shapes only: values
-// come from the sandbox's own portfolio.
-func sameShapeAsSample(t *testing.T, sample string, resp *http.Response, opts golden.Options) {
+// come from the sandbox's own portfolio. It returns the answer's body for
+// the tests that go on with its values.
+func sameShapeAsSample(t *testing.T, sample string, resp *http.Response, opts golden.Options) []byte {
 	t.Helper()
 	defer resp.Body.Close()
 	got, err := io.ReadAll(resp.Body)
@@ -22,6 +23,7 @@ func sameShapeAsSample(t *testing.T, sample string, resp *http.Response, opts go
 	want, err := golden.Load(sample)
 	require.NoError(t, err)
 	require.NoError(t, golden.SameShape(want, got, opts), "%s, answered %d: %s", sample, resp.StatusCode, truncate(got))
+	return got
 }
 
 // get sends a data API request with the user's bearer token.
