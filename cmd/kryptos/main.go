@@ -17,6 +17,12 @@
 // KRYPTOS_SANDBOX_URL, or KRYPTOS_CONNECT_URL and KRYPTOS_DATA_URL say
 // otherwise, as in examples/quickstart.
 //
+// kryptos login signs a developer in with Kryptos in their browser, as gh
+// auth login does (OAuth 2.0 code flow with PKCE to a loopback port, on the
+// SDK's oauth.NativeSignIn), and keeps their own tokens in a file only they
+// can read; the data commands use it when no access token is in the
+// environment, and save each rotated refresh token before using it.
+//
 // Output is a table for people; --json (or --format json|csv on the data
 // commands) is for programs. Progress (a resync's bar, an export's row
 // counter) goes to stderr, and only when stderr is a terminal, so stdout
@@ -33,7 +39,7 @@
 // terminal, and terminal detection is one os.File.Stat, so neither earns a
 // dependency.
 //
-// Not done yet: webhooks listen, login (OAuth sign-in), a test that exports
+// Not done yet: webhooks listen, a test that exports
 // 100,000 transactions while measuring memory, and a test of the progress
 // output in a real terminal (tmux).
 //
