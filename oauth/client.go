@@ -45,6 +45,12 @@ type Config struct {
 	Limiter kryptos.Limiter
 	// Logger receives warnings (a 429 from the provider); none when nil.
 	Logger *slog.Logger
+	// Native marks a native app (RFC 8252), such as a command line or a
+	// desktop app, that signs users in with StartNativeSignIn: it keeps
+	// each sign-in's state in memory and receives the redirect itself, so
+	// it needs neither RedirectURL nor StateKey, and the web flow's cookie
+	// (StartSignIn, Callback and their handlers) is refused.
+	Native bool
 }
 
 // DefaultScopes are the scopes a Client asks for when Config.Scopes is
@@ -67,6 +73,7 @@ type Client struct {
 	verifier *oidc.IDTokenVerifier
 	stateKey []byte
 	secure   bool
+	native   bool
 	logger   *slog.Logger
 }
 
@@ -105,9 +112,12 @@ func New(cfg Config) (*Client, error) {
 	// client secret of a token request to another host.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-	key, err := hkdf.Key(sha256.New, cfg.StateKey, nil, "kryptos-go oauth state", 32)
-	if err != nil {
-		return nil, fmt.Errorf("oauth: New: deriving the state key: %w", err)
+	var key []byte
+	if !cfg.Native {
+		var err error
+		if key, err = hkdf.Key(sha256.New, cfg.StateKey, nil, "kryptos-go oauth state", 32); err != nil {
+			return nil, fmt.Errorf("oauth: New: deriving the state key: %w", err)
+		}
 	}
 	redirect, _ := url.Parse(cfg.RedirectURL)
 	c := &Client{
@@ -117,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 			Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: p.AuthStyle},
 			Scopes:   strings.Fields(cfg.Scopes.String()),
 		},
-		hc: hc, stateKey: key, secure: redirect.Scheme == "https", logger: logger,
+		hc: hc, stateKey: key, secure: redirect.Scheme == "https", native: cfg.Native, logger: logger,
 	}
 	if p.Issuer != "" {
 		ctx := oidc.ClientContext(context.Background(), hc)
@@ -129,7 +139,11 @@ func New(cfg Config) (*Client, error) {
 
 func checkConfig(cfg Config) error {
 	p := cfg.Provider
-	for field, v := range map[string]string{"Provider.AuthURL": p.AuthURL, "Provider.TokenURL": p.TokenURL, "RedirectURL": cfg.RedirectURL} {
+	urls := map[string]string{"Provider.AuthURL": p.AuthURL, "Provider.TokenURL": p.TokenURL, "RedirectURL": cfg.RedirectURL}
+	if cfg.Native && cfg.RedirectURL == "" {
+		delete(urls, "RedirectURL") // each native sign-in names its own
+	}
+	for field, v := range urls {
 		u, err := url.Parse(v)
 		if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return &kryptos.ParamError{Field: field, Problem: "must be an absolute http(s) URL"}
@@ -142,7 +156,7 @@ func checkConfig(cfg Config) error {
 		return &kryptos.ParamError{Field: "ClientID", Problem: "must not be empty"}
 	case strings.TrimSpace(cfg.ClientSecret) == "":
 		return &kryptos.ParamError{Field: "ClientSecret", Problem: "must not be empty"}
-	case len(cfg.StateKey) < 32:
+	case !cfg.Native && len(cfg.StateKey) < 32:
 		return &kryptos.ParamError{Field: "StateKey", Problem: "must be at least 32 random bytes (for example from crypto/rand), the same on every replica"}
 	}
 	for _, s := range cfg.Scopes {

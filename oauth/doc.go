@@ -32,6 +32,16 @@
 // *kryptos.Error values that match the kryptos sentinels, exchanges the code
 // with its verifier, and verifies the ID token against the provider's keys.
 //
+// A native app (a command line or a desktop app, RFC 8252) has no cookie
+// and receives the redirect itself: it sets Config.Native, listens on a
+// loopback address, and keeps the sign-in in memory:
+//
+//	n, err := auth.StartNativeSignIn("http://127.0.0.1:" + port + "/callback")
+//	openBrowser(n.URL())
+//	in, err := n.Finish(ctx, callback.URL.Query()) // the request to /callback
+//
+// (cmd/kryptos's login command is one.)
+//
 // Then read the user's data with a TokenSource, which refreshes the access
 // token ahead of its expiry and saves every rotated refresh token to your
 // TokenStore before using the new access token:

@@ -34,6 +34,6 @@ func providerError(op string, err error) error {
 // callbackError is the error the provider reported through the redirect,
 // such as error=access_denied when the user declined. Its StatusCode is 0:
 // no HTTP answer carried it.
-func callbackError(code, description string) error {
-	return fmt.Errorf("oauth: Callback: %w", &kryptos.Error{Code: redact.OneLine(code), Message: redact.OneLine(description)})
+func callbackError(op, code, description string) error {
+	return fmt.Errorf("oauth: %s: %w", op, &kryptos.Error{Code: redact.OneLine(code), Message: redact.OneLine(description)})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -76,6 +77,19 @@ func AuthParam(key, value string) AuthOption {
 // for OpenID Connect, a nonce. Redirect the browser there (SignInHandler
 // does both).
 func (c *Client) StartSignIn(w http.ResponseWriter, r *http.Request, opts ...AuthOption) (string, error) {
+	if c.native {
+		return "", errNative("StartSignIn")
+	}
+	p, params := c.newPending(opts)
+	if err := c.setPending(w, p); err != nil {
+		return "", fmt.Errorf("oauth: StartSignIn: %w", err)
+	}
+	return c.oauth.AuthCodeURL(p.State, params...), nil
+}
+
+// newPending makes a sign-in's secrets (state, PKCE verifier, nonce) and
+// the authorization URL's parameters that carry them.
+func (c *Client) newPending(opts []AuthOption) (pending, []oauth2.AuthCodeOption) {
 	var s authSettings
 	for _, o := range opts {
 		if o != nil {
@@ -91,10 +105,14 @@ func (c *Client) StartSignIn(w http.ResponseWriter, r *http.Request, opts ...Aut
 	if c.verifier != nil {
 		params = append(params, oauth2.SetAuthURLParam("nonce", p.Nonce))
 	}
-	if err := c.setPending(w, p); err != nil {
-		return "", fmt.Errorf("oauth: StartSignIn: %w", err)
-	}
-	return c.oauth.AuthCodeURL(p.State, params...), nil
+	return p, params
+}
+
+// errNative is the error of the web flow's cookie functions on a Native
+// client.
+func errNative(op string) error {
+	return fmt.Errorf("oauth: %s: %w", op, &kryptos.ParamError{Field: "Config.Native",
+		Problem: "is set: a native app signs in with StartNativeSignIn, not with the web flow's cookie"})
 }
 
 // SignInHandler redirects the browser to the provider to sign in. A
@@ -118,33 +136,44 @@ func (c *Client) SignInHandler() http.Handler {
 // its kin, then exchanges the code with its PKCE verifier and verifies the
 // ID token (signature, issuer, audience, expiry, nonce).
 func (c *Client) Callback(w http.ResponseWriter, r *http.Request) (*SignIn, error) {
+	if c.native {
+		return nil, errNative("Callback")
+	}
 	q := r.URL.Query()
 	p, err := c.takePending(w, r, q.Get("state"))
 	if err != nil {
 		return nil, fmt.Errorf("oauth: Callback: %w", err)
 	}
+	return c.complete(r.Context(), "Callback", &c.oauth, p, q)
+}
+
+// complete finishes a sign-in whose state was checked: it turns an error
+// the provider reported into a *kryptos.Error, exchanges the code with the
+// PKCE verifier (at cfg's redirect URL, the one the authorization named),
+// and verifies the ID token and its nonce.
+func (c *Client) complete(ctx context.Context, op string, cfg *oauth2.Config, p pending, q url.Values) (*SignIn, error) {
 	if code := q.Get("error"); code != "" {
-		return nil, callbackError(code, q.Get("error_description"))
+		return nil, callbackError(op, code, q.Get("error_description"))
 	}
 	code := q.Get("code")
 	if code == "" {
-		return nil, callbackError("invalid_request", "the callback has neither a code nor an error")
+		return nil, callbackError(op, "invalid_request", "the callback has neither a code nor an error")
 	}
 	var opts []oauth2.AuthCodeOption
 	if c.provider.PKCE {
 		opts = append(opts, oauth2.VerifierOption(p.Verifier))
 	}
-	tok, err := c.oauth.Exchange(c.context(r.Context()), code, opts...)
+	tok, err := cfg.Exchange(c.context(ctx), code, opts...)
 	if err != nil {
-		return nil, providerError("Callback", err)
+		return nil, providerError(op, err)
 	}
-	in := &SignIn{Token: tok, Scopes: grantedScopes(tok, c.oauth.Scopes), ReturnTo: p.ReturnTo}
+	in := &SignIn{Token: tok, Scopes: grantedScopes(tok, cfg.Scopes), ReturnTo: p.ReturnTo}
 	if c.verifier != nil && in.Scopes.Has(kryptos.ScopeOpenID) {
 		raw, _ := tok.Extra("id_token").(string)
 		if raw == "" {
-			return nil, fmt.Errorf("oauth: Callback: %w: openid was granted but the answer has no id_token", kryptos.ErrMalformedResponse)
+			return nil, fmt.Errorf("oauth: %s: %w: openid was granted but the answer has no id_token", op, kryptos.ErrMalformedResponse)
 		}
-		if in.IDToken, err = c.verifyIDToken(r.Context(), raw, p.Nonce); err != nil {
+		if in.IDToken, err = c.verifyIDToken(ctx, raw, p.Nonce); err != nil {
 			return nil, err
 		}
 	}

@@ -29,6 +29,8 @@ type app struct {
 	stdout, stderr io.Writer
 	// tty says stderr is a terminal: progress is drawn only then.
 	tty bool
+	// openBrowser opens a URL in the user's browser; systemBrowser when nil.
+	openBrowser func(url string) error
 
 	jsonOut         bool
 	clientID        string
@@ -48,7 +50,13 @@ func usagef(format string, args ...any) error {
 }
 
 func runContext(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, tty bool) int {
-	a := &app{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr, tty: tty}
+	return (&app{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr, tty: tty}).execute(args)
+}
+
+// execute runs one command line and returns its exit code.
+func (a *app) execute(args []string) int {
+	ctx := a.ctx
+	stdout, stderr := a.stdout, a.stderr
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -71,7 +79,9 @@ func (a *app) rootCommand() *cobra.Command {
 
 Credentials come from the environment: KRYPTOS_CLIENT_ID (or --client-id) and
 the client secret in KRYPTOS_CLIENT_SECRET (or the variable --client-secret-env
-names); a user's access token in KRYPTOS_ACCESS_TOKEN (or --access-token-env).
+names); a user's access token in KRYPTOS_ACCESS_TOKEN (or --access-token-env),
+or your own: kryptos login signs you in with Kryptos in your browser and saves
+it for the data commands.
 Set KRYPTOS_SANDBOX_URL, or pass --sandbox URL, to use a sandbox
 (kryptos sandbox starts one).
 
@@ -93,6 +103,7 @@ Exit codes: 0 ok, 2 bad input, 3 API error, 4 outcome unknown, 1 other.`,
 
 	root.AddCommand(a.grantsCommand(), a.sessionCommand(), a.linkCommand(), a.limitCommand(),
 		a.resyncCommand(), a.dataCommand(), a.sandboxCommand(), a.webhooksCommand())
+	root.AddCommand(a.loginCommand(), a.logoutCommand())
 	return root
 }
 
@@ -187,10 +198,13 @@ func (a *app) accessToken() (string, error) {
 }
 
 // user returns the data API handle of the user whose access token is in the
-// environment. The data API never receives the client's credentials, so
-// none are needed: a developer with only a user's token can read that
-// user's data.
+// environment, or else of the developer who signed in with kryptos login.
+// The data API never receives the client's credentials, so none are needed:
+// a developer with only a user's token can read that user's data.
 func (a *app) user() (*kryptos.UserClient, error) {
+	if a.accessTokenEnv != "" && a.getenv(a.accessTokenEnv) == "" {
+		return a.loginUser()
+	}
 	tok, err := a.accessToken()
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ import (
 func (a *app) dataCommand() *cobra.Command {
 	var format string
 	var limit int
-	d := group("data", "Read one user's data with their access token (KRYPTOS_ACCESS_TOKEN)")
+	d := group("data", "Read one user's data with their access token (KRYPTOS_ACCESS_TOKEN), or your own after kryptos login")
 	d.PersistentFlags().StringVar(&format, "format", "table", "table, json or csv (--json means json)")
 	d.PersistentFlags().IntVar(&limit, "limit", 0, "stop after this many rows (0: all)")
 

@@ -1,8 +1,9 @@
 // Command kryptos is the operator's and developer's command line for Kryptos
 // Connect: list and revoke grants, check a stored session, create a link
 // token, set a Guest user's transaction limit, queue a resync and watch it
-// finish, export one user's holdings, transactions and ledgers, serve the
-// sandbox, and receive webhooks locally while building an endpoint.
+// finish, export one user's integrations, holdings, transactions and
+// ledgers, sign a developer in, serve the sandbox, and receive webhooks
+// locally while building an endpoint.
 //
 //	kryptos sandbox &                  # prints KRYPTOS_CLIENT_ID, ..._SECRET, KRYPTOS_SANDBOX_URL
 //	kryptos grants list
@@ -18,6 +19,12 @@
 // (KRYPTOS_WEBHOOK_SECRET). None of them is ever printed. The API is the
 // live one unless --sandbox URL, KRYPTOS_SANDBOX_URL, or KRYPTOS_CONNECT_URL
 // and KRYPTOS_DATA_URL say otherwise, as in examples/quickstart.
+//
+// kryptos login signs a developer in with Kryptos in their browser, as gh
+// auth login does (OAuth 2.0 code flow with PKCE to a loopback port, on the
+// SDK's oauth.NativeSignIn), and keeps their own tokens in a file only they
+// can read; the data commands use it when no access token is in the
+// environment, and save each rotated refresh token before using it.
 //
 // Output is a table for people; --json (or --format json|csv on the data
 // commands) is for programs. Progress (a resync's bar, an export's row
@@ -35,9 +42,9 @@
 // terminal. Terminal detection is golang.org/x/term, the Go team's own: a
 // character device is not enough (/dev/null is one).
 //
-// Not done yet: login (OAuth sign-in), a test that exports
-// 100,000 transactions while measuring memory, and a test of the progress
-// output in a real terminal (tmux).
+// Its tests run the built program too: an export of 100,000 transactions
+// in a bounded memory (scale_test.go) and the progress bar on a real
+// pseudo-terminal (terminal_test.go).
 //
 // It is its own module so that the SDK's users do not inherit cobra.
 package main

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+func tokenOf(access, refresh string, expiry time.Time) *oauth2.Token {
+	return &oauth2.Token{AccessToken: access, TokenType: "Bearer", RefreshToken: refresh, Expiry: expiry}
+}
+
+func TestTheTokenFileIsReplacedWholeAndPrivate(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "login.json")
+	// A file someone made readable by all is replaced by a private one.
+	require.NoError(t, os.WriteFile(path, []byte("{}"), 0o644))
+	l := &login{Issuer: "https://oauth.kryptos.io/oidc", ClientID: "cid", SecretEnv: "S", Token: tokenOf("at", "rt", time.Now().Add(time.Hour))}
+	require.NoError(t, writeLogin(path, l))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	got, err := readLogin(path)
+	require.NoError(t, err)
+	assert.Equal(t, "rt", got.Token.RefreshToken)
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	assert.Len(t, entries, 1, "no temporary file is left behind")
+
+	// As a TokenStore: Save keeps the rest of the login.
+	store := &tokenFile{path: path, login: *got}
+	require.NoError(t, store.Save(context.Background(), tokenOf("at2", "rt2", time.Now().Add(time.Hour))))
+	tok, err := store.Load(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "rt2", tok.RefreshToken)
+	got, _ = readLogin(path)
+	assert.Equal(t, "cid", got.ClientID)
+
+	require.NoError(t, os.WriteFile(path, []byte("not json"), 0o600))
+	_, err = readLogin(path)
+	require.ErrorContains(t, err, "kryptos login")
+	require.NoError(t, os.Remove(path))
+	tok, err = store.Load(context.Background())
+	require.NoError(t, err)
+	assert.Nil(t, tok, "no login, no token")
+}
+
+func TestTheTokenFileIsFoundByEnvironmentOrConfigDir(t *testing.T) {
+	t.Parallel()
+	a := &app{getenv: func(k string) string { return map[string]string{tokenFileEnv: "/elsewhere/login.json"}[k] }}
+	p, err := a.tokenPath()
+	require.NoError(t, err)
+	assert.Equal(t, "/elsewhere/login.json", p)
+
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		t.Skip("no config directory here:", err)
+	}
+	a.getenv = func(string) string { return "" }
+	p, err = a.tokenPath()
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "kryptos", "login.json"), p)
+}
+
+func TestTheRefreshLockIsHeldByOneProcessAtATime(t *testing.T) {
+	t.Parallel()
+	l := newFileLock(filepath.Join(t.TempDir(), "login.json"))
+	l.poll = time.Millisecond
+	unlock, err := l.Lock(context.Background())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err = l.Lock(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "held by another")
+
+	unlock()
+	again, err := l.Lock(context.Background())
+	require.NoError(t, err, "released")
+
+	// A lock left by a process that died is taken over once stale.
+	l.stale = 10 * time.Millisecond
+	old := time.Now().Add(-time.Second)
+	require.NoError(t, os.Chtimes(l.path, old, old))
+	taken, err := l.Lock(context.Background())
+	require.NoError(t, err)
+	taken()
+	again() // the lock is gone already: no harm
+}
