@@ -217,8 +217,13 @@ func TestWebhooksListenForwardsTheSandboxsDeliveries(t *testing.T) {
 	lines := l.waitLines(t, 7)
 	golden(t, "webhooks-listen.txt", l.stdout.String(), listenLines)
 
-	deliveries := w.srv.WebhookDeliveries()
-	require.Len(t, deliveries, 7)
+	// The sandbox records a delivery once its answer is back, which may be
+	// just after the listener printed the line.
+	var deliveries []kryptostest.Delivery
+	require.Eventually(t, func() bool {
+		deliveries = w.srv.WebhookDeliveries()
+		return len(deliveries) == 7
+	}, 5*time.Second, 2*time.Millisecond)
 	got := ep.requests()
 	require.Len(t, got, 7)
 	for i, d := range deliveries {
@@ -381,6 +386,7 @@ func TestWebhooksListenJSON(t *testing.T) {
 	var ok, rejected map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &ok), lines[0])
 	require.NoError(t, json.Unmarshal([]byte(lines[1]), &rejected), lines[1])
+	require.Eventually(t, func() bool { return len(w.srv.WebhookDeliveries()) == 1 }, 5*time.Second, 2*time.Millisecond)
 	d := w.srv.WebhookDeliveries()[0]
 	assert.Equal(t, "forwarded", ok["outcome"])
 	assert.EqualValues(t, 200, ok["status"])
