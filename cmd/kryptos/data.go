@@ -138,7 +138,7 @@ var ledgerColumns = []column[kryptos.Ledger]{
 		}
 		return l.AssetID
 	}},
-	{"QUANTITY", 24, func(l *kryptos.Ledger) string { return l.Quantity.String() }},
+	{"QUANTITY", 24, func(l *kryptos.Ledger) string { return quantity(l.Quantity) }},
 	{"VALUE", 14, func(l *kryptos.Ledger) string { return optMoney(l.Value) }},
 	{"CURRENCY", 8, func(l *kryptos.Ledger) string { return l.BaseCurrency }},
 	{"WALLET", 0, func(l *kryptos.Ledger) string { return l.WalletID }},
@@ -303,6 +303,16 @@ func optMoney(f *float64) string {
 	return money(*f)
 }
 
+// quantity prints a decimal as the API sent it without the trailing zeros
+// of its fixed 18 places: "281.73291189", not "281.732911890000000000".
+func quantity(d kryptos.Decimal) string {
+	s := d.String()
+	if !strings.Contains(s, ".") || strings.ContainsAny(s, "eE") {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
 // legs sums up a side of a transaction as "0.5 ETH; 1200 USDC".
 func legs(ls []kryptos.Leg) string {
 	parts := make([]string, 0, len(ls))
@@ -311,7 +321,7 @@ func legs(ls []kryptos.Leg) string {
 		if l.Asset != nil && l.Asset.Symbol != "" {
 			sym = l.Asset.Symbol
 		}
-		parts = append(parts, l.Quantity.String()+" "+sym)
+		parts = append(parts, quantity(l.Quantity)+" "+sym)
 	}
 	return strings.Join(parts, "; ")
 }

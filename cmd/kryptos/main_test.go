@@ -501,3 +501,16 @@ func TestCompletionComesFromCobra(t *testing.T) {
 		assert.Contains(t, stdout.String(), "kryptos", shell)
 	}
 }
+
+func TestQuantityDropsTheTrailingZerosOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"281.732911890000000000": "281.73291189", "6.000000000000000000": "6", "100": "100",
+		"0.000816560000000000": "0.00081656", "1e3": "1e3", "-2.50": "-2.5", "": "",
+	} {
+		d := kryptos.Decimal{}
+		if in != "" {
+			d = kryptos.MustDecimal(in)
+		}
+		assert.Equal(t, want, quantity(d), in)
+	}
+}

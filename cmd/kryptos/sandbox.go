@@ -47,6 +47,7 @@ interrupted.`,
   export KRYPTOS_CLIENT_ID=%s
   export KRYPTOS_CLIENT_SECRET=%s
   export KRYPTOS_SANDBOX_URL=%s
+  export KRYPTOS_OAUTH_CLIENT_ID=$KRYPTOS_CLIENT_ID KRYPTOS_OAUTH_CLIENT_SECRET=$KRYPTOS_CLIENT_SECRET  # for kryptos login
 Widget in a browser: %s (script for your page: %s)
 Widget step without a browser (X-LINK-TOKEN: <link token>):
   POST %s/widget/complete {"guest": true, "wallets": [{"provider": "ethereum", "address": "%s"}]}
