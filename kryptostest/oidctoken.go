@@ -13,33 +13,42 @@ import (
 // legacy Connect crt_ tokens), and client credentials.
 func (s *Server) oidcToken(l layout) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			oauthError(w, l, http.StatusBadRequest, "invalid_request", "the body must be form-encoded")
-			return
-		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		clientID, ok := s.clientOf(r)
-		if !ok {
-			oauthError(w, l, http.StatusUnauthorized, "invalid_client", "client authentication failed")
-			return
-		}
-		if !s.admit(w, clientID, kryptos.ClassOIDCToken) {
-			return
-		}
-		f := r.PostForm
-		switch f.Get("grant_type") {
-		case "authorization_code":
-			s.exchangeCode(w, l, clientID, f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"))
-		case "refresh_token":
-			s.refreshGrant(w, l, clientID, f.Get("refresh_token"))
-		case "client_credentials":
-			s.clientCredentials(w, l, clientID, f.Get("scope"))
-		case "":
-			oauthError(w, l, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		default:
-			oauthError(w, l, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+f.Get("grant_type")+" is not supported")
-		}
+		s.oauthClientCall(w, r, l, kryptos.ClassOIDCToken, func(clientID string) {
+			f := r.PostForm
+			switch f.Get("grant_type") {
+			case "authorization_code":
+				s.exchangeCode(w, l, clientID, f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"))
+			case "refresh_token":
+				s.refreshGrant(w, l, clientID, f.Get("refresh_token"))
+			case "client_credentials":
+				s.clientCredentials(w, l, clientID, f.Get("scope"))
+			case "":
+				oauthError(w, l, http.StatusBadRequest, "invalid_request", "grant_type is required")
+			default:
+				oauthError(w, l, http.StatusBadRequest, "unsupported_grant_type", "grant_type "+f.Get("grant_type")+" is not supported")
+			}
+		})
+	}
+}
+
+// oauthClientCall runs serve for a form-encoded request of an OAuth client
+// to an endpoint of class: it parses the form, authenticates the client and
+// counts the call against its quota, answering any failure itself. serve
+// runs with s.mu held.
+func (s *Server) oauthClientCall(w http.ResponseWriter, r *http.Request, l layout, class kryptos.QuotaClass, serve func(clientID string)) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, l, http.StatusBadRequest, "invalid_request", "the body must be form-encoded")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clientID, ok := s.clientOf(r)
+	if !ok {
+		oauthError(w, l, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+		return
+	}
+	if s.admit(w, clientID, class) {
+		serve(clientID)
 	}
 }
 
@@ -233,62 +242,38 @@ func (s *Server) oidcUserInfo(l layout) http.HandlerFunc {
 // POST /oidc/token/revocation (RFC 7009): always 200, whether the token was
 // known or not; revoking a refresh token ends its grant.
 func (s *Server) oidcRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, kryptosLayout, http.StatusBadRequest, "invalid_request", "the body must be form-encoded")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clientID, ok := s.clientOf(r)
-	if !ok {
-		oauthError(w, kryptosLayout, http.StatusUnauthorized, "invalid_client", "client authentication failed")
-		return
-	}
-	if !s.admit(w, clientID, kryptos.ClassOIDCOther) {
-		return
-	}
-	token := r.PostForm.Get("token")
-	if rt := s.oidc.refresh[token]; rt != nil && rt.clientID == clientID {
-		s.state.grants[rt.grantID].revoked = true
-	}
-	if at := s.state.accessTokens[token]; at != nil && s.state.grants[at.grantID].clientID == clientID {
-		at.expiresAt = s.cfg.clock.Now()
-	}
-	w.WriteHeader(http.StatusOK)
+	s.oauthClientCall(w, r, kryptosLayout, kryptos.ClassOIDCOther, func(clientID string) {
+		token := r.PostForm.Get("token")
+		if rt := s.oidc.refresh[token]; rt != nil && rt.clientID == clientID {
+			s.state.grants[rt.grantID].revoked = true
+		}
+		if at := s.state.accessTokens[token]; at != nil && s.state.grants[at.grantID].clientID == clientID {
+			at.expiresAt = s.cfg.clock.Now()
+		}
+		w.WriteHeader(http.StatusOK)
+	})
 }
 
 // POST /oidc/token/introspection (RFC 7662)
 func (s *Server) oidcIntrospect(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		oauthError(w, kryptosLayout, http.StatusBadRequest, "invalid_request", "the body must be form-encoded")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clientID, ok := s.clientOf(r)
-	if !ok {
-		oauthError(w, kryptosLayout, http.StatusUnauthorized, "invalid_client", "client authentication failed")
-		return
-	}
-	if !s.admit(w, clientID, kryptos.ClassOIDCOther) {
-		return
-	}
-	now := s.cfg.clock.Now()
-	token := r.PostForm.Get("token")
-	if g, reason := s.state.tokenState(token, now); reason == "" && g.clientID == clientID {
-		at := s.state.accessTokens[token]
-		writeJSON(w, http.StatusOK, map[string]any{"active": true, "scope": g.scopes.String(), "client_id": g.clientID,
-			"sub": g.userID, "token_type": "access_token", "exp": at.expiresAt.Unix(), "iat": g.createdAt.Unix(), "iss": s.Issuer()})
-		return
-	}
-	if rt := s.oidc.refresh[token]; rt != nil && rt.clientID == clientID && !rt.spent && now.Before(rt.expiresAt) &&
-		s.state.grants[rt.grantID].active(now) {
-		g := s.state.grants[rt.grantID]
-		writeJSON(w, http.StatusOK, map[string]any{"active": true, "scope": g.scopes.String(), "client_id": g.clientID,
-			"sub": g.userID, "token_type": "refresh_token", "exp": rt.expiresAt.Unix(), "iss": s.Issuer()})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"active": false})
+	s.oauthClientCall(w, r, kryptosLayout, kryptos.ClassOIDCOther, func(clientID string) {
+		now := s.cfg.clock.Now()
+		token := r.PostForm.Get("token")
+		if g, reason := s.state.tokenState(token, now); reason == "" && g.clientID == clientID {
+			at := s.state.accessTokens[token]
+			writeJSON(w, http.StatusOK, map[string]any{"active": true, "scope": g.scopes.String(), "client_id": g.clientID,
+				"sub": g.userID, "token_type": "access_token", "exp": at.expiresAt.Unix(), "iat": g.createdAt.Unix(), "iss": s.Issuer()})
+			return
+		}
+		if rt := s.oidc.refresh[token]; rt != nil && rt.clientID == clientID && !rt.spent && now.Before(rt.expiresAt) &&
+			s.state.grants[rt.grantID].active(now) {
+			g := s.state.grants[rt.grantID]
+			writeJSON(w, http.StatusOK, map[string]any{"active": true, "scope": g.scopes.String(), "client_id": g.clientID,
+				"sub": g.userID, "token_type": "refresh_token", "exp": rt.expiresAt.Unix(), "iss": s.Issuer()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"active": false})
+	})
 }
 
 // LegacyAccessTokenTTL is the lifetime of the Connect access tokens that
