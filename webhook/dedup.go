@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -89,7 +90,10 @@ type MemoryDeduplicator struct {
 
 	mu  sync.Mutex
 	ids map[string]memoryEntry
-	ops int
+	// expiries holds each until set in ids, soonest first, so that the
+	// expired ids are found without reading them all. An entry whose id
+	// has since been given another until is stale and skipped.
+	expiries expiryHeap
 }
 
 // memoryEntry is a claimed or done id.
@@ -99,9 +103,43 @@ type memoryEntry struct {
 	until time.Time
 }
 
-// sweepEvery is how many calls pass between two sweeps of expired ids, so
-// that the sweep's cost is spread over the calls.
-const sweepEvery = 1024
+// expiry is when the entry of id set at that time ends.
+type expiry struct {
+	until time.Time
+	id    string
+}
+
+// expiryHeap is a min-heap of expiries (container/heap).
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// set records e for id. The caller holds m.mu.
+func (m *MemoryDeduplicator) set(id string, e memoryEntry) {
+	m.ids[id] = e
+	heap.Push(&m.expiries, expiry{e.until, id})
+}
+
+// sweep forgets the ids whose entries ended by now: the cost of a call is
+// that of what expired since the last one, whatever the number of ids held.
+// The caller holds m.mu.
+func (m *MemoryDeduplicator) sweep(now time.Time) {
+	for len(m.expiries) > 0 && !now.Before(m.expiries[0].until) {
+		x := heap.Pop(&m.expiries).(expiry)
+		if e, ok := m.ids[x.id]; ok && e.until.Equal(x.until) {
+			delete(m.ids, x.id)
+		}
+	}
+}
 
 // NewMemoryDeduplicator returns a MemoryDeduplicator that remembers a
 // handled id for ttl. It fails with a *kryptos.ParamError when ttl is not
@@ -139,20 +177,14 @@ func (m *MemoryDeduplicator) Begin(_ context.Context, id, token string, lease ti
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock.Now()
-	if m.ops++; m.ops%sweepEvery == 0 {
-		for k, e := range m.ids {
-			if !now.Before(e.until) {
-				delete(m.ids, k)
-			}
-		}
-	}
+	m.sweep(now)
 	if e, ok := m.ids[id]; ok && now.Before(e.until) {
 		if e.token == "" {
 			return StateDone, nil
 		}
 		return StateInFlight, nil
 	}
-	m.ids[id] = memoryEntry{token: token, until: now.Add(lease)}
+	m.set(id, memoryEntry{token: token, until: now.Add(lease)})
 	return StateClaimed, nil
 }
 
@@ -168,7 +200,7 @@ func (m *MemoryDeduplicator) Extend(_ context.Context, id, token string, lease t
 	if !ok || e.token != token || !now.Before(e.until) {
 		return ErrLeaseLost
 	}
-	m.ids[id] = memoryEntry{token: token, until: now.Add(lease)}
+	m.set(id, memoryEntry{token: token, until: now.Add(lease)})
 	return nil
 }
 
@@ -182,7 +214,7 @@ func (m *MemoryDeduplicator) Done(_ context.Context, id, token string) error {
 	now := m.clock.Now()
 	e, ok := m.ids[id]
 	held := ok && e.token == token && now.Before(e.until)
-	m.ids[id] = memoryEntry{until: now.Add(m.ttl)}
+	m.set(id, memoryEntry{until: now.Add(m.ttl)})
 	if !held {
 		return ErrLeaseLost
 	}

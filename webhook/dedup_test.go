@@ -116,20 +116,37 @@ func TestMemoryDeduplicatorRefusesBadArguments(t *testing.T) {
 func TestMemoryDeduplicatorSweepsExpiredIDs(t *testing.T) {
 	t.Parallel()
 	d, fake := newFakeDedup(t, time.Minute)
-	for i := range sweepEvery - 1 {
+	for i := range 1000 {
 		id := fmt.Sprintf("whd_%d", i)
 		_, err := d.Begin(ctx, id, "t", time.Second)
 		require.NoError(t, err)
-		if i%2 == 0 {
-			require.NoError(t, d.Done(ctx, id, "t"))
+		switch i % 3 {
+		case 0:
+			require.NoError(t, d.Done(ctx, id, "t")) // remembered for the TTL
+		case 1:
+			require.NoError(t, d.Extend(ctx, id, "t", 30*time.Second)) // claimed longer
 		}
 	}
+	fake.Advance(2 * time.Second)
+	_, err := d.Begin(ctx, "whd_next", "t", time.Second)
+	require.NoError(t, err)
+	d.mu.Lock()
+	assert.Len(t, d.ids, 1+334+333, "the expired claims are swept; the done and extended ones stay")
+	d.mu.Unlock()
+	state, err := d.Begin(ctx, "whd_0", "u", time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, StateDone, state, "a done id is still remembered")
+	state, err = d.Begin(ctx, "whd_1", "u", time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, StateInFlight, state, "an extended claim still holds")
+
 	fake.Advance(time.Hour)
-	_, err := d.Begin(ctx, "whd_last", "t", time.Second)
+	_, err = d.Begin(ctx, "whd_last", "t", time.Second)
 	require.NoError(t, err)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	assert.Len(t, d.ids, 1, "every expired claim and forgotten id is swept")
+	assert.Len(t, d.expiries, 1, "and its expiries with them")
 }
 
 func TestMemoryDeduplicatorGivesOneClaimUnderContention(t *testing.T) {
