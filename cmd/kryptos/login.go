@@ -87,13 +87,18 @@ without it the file is deleted all the same. Logging out twice is not an error.`
 }
 
 // issuer is the OpenID Connect issuer of the API the flags and the
-// environment point at: a sandbox serves it at /oidc.
+// environment point at: the --sandbox flag's /oidc, else
+// KRYPTOS_OAUTH_ISSUER when set (beside KRYPTOS_CONNECT_URL and
+// KRYPTOS_DATA_URL, for a proxy or a staging stack), else
+// KRYPTOS_SANDBOX_URL's /oidc, else production.
 func (a *app) issuer() string {
-	sandbox := a.sandboxURL
-	if sandbox == "" {
-		sandbox = a.getenv("KRYPTOS_SANDBOX_URL")
+	if a.sandboxURL != "" {
+		return strings.TrimRight(a.sandboxURL, "/") + "/oidc"
 	}
-	if sandbox != "" {
+	if iss := a.getenv("KRYPTOS_OAUTH_ISSUER"); iss != "" {
+		return strings.TrimRight(iss, "/")
+	}
+	if sandbox := a.getenv("KRYPTOS_SANDBOX_URL"); sandbox != "" {
 		return strings.TrimRight(sandbox, "/") + "/oidc"
 	}
 	return oauth.KryptosIssuer

@@ -590,3 +590,19 @@ func TestLogoutRevokesAndDeletes(t *testing.T) {
 	assert.Contains(t, r.stderr, "Could not revoke")
 	assert.NoFileExists(t, w.tokenFile())
 }
+
+func TestLoginIssuerFollowsFlagsThenEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		env  map[string]string
+		want string
+	}{
+		{"", nil, oauth.KryptosIssuer},
+		{"", map[string]string{"KRYPTOS_SANDBOX_URL": "http://127.0.0.1:8088/"}, "http://127.0.0.1:8088/oidc"},
+		{"", map[string]string{"KRYPTOS_SANDBOX_URL": "http://127.0.0.1:8088", "KRYPTOS_OAUTH_ISSUER": "https://oauth.staging.example/oidc/"}, "https://oauth.staging.example/oidc"},
+		{"http://127.0.0.1:9000", map[string]string{"KRYPTOS_OAUTH_ISSUER": "https://oauth.staging.example/oidc"}, "http://127.0.0.1:9000/oidc"},
+	} {
+		a := &app{sandboxURL: tc.flag, getenv: func(k string) string { return tc.env[k] }}
+		assert.Equal(t, tc.want, a.issuer(), "%+v", tc)
+	}
+}

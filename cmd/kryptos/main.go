@@ -18,7 +18,8 @@
 // signing secret from the variable named by --webhook-secret-env
 // (KRYPTOS_WEBHOOK_SECRET). None of them is ever printed. The API is the
 // live one unless --sandbox URL, KRYPTOS_SANDBOX_URL, or KRYPTOS_CONNECT_URL
-// and KRYPTOS_DATA_URL say otherwise, as in examples/quickstart.
+// and KRYPTOS_DATA_URL (and KRYPTOS_OAUTH_ISSUER for kryptos login) say
+// otherwise, as in examples/quickstart.
 //
 // kryptos login signs a developer in with Kryptos in their browser, as gh
 // auth login does (OAuth 2.0 code flow with PKCE to a loopback port, on the
