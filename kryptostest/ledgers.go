@@ -26,22 +26,12 @@ func (s *Server) listLedgers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	offset, limit, e := offsetPage(req.q, 50, 200)
+	iq, e := parseIndexQuery(req.q, "timestamp", "createdAt")
 	if e != nil {
 		writeNestedAPIError(w, e)
 		return
 	}
 	f, e := parseLedgerFilter(req.q)
-	if e != nil {
-		writeNestedAPIError(w, e)
-		return
-	}
-	sortBy, e := oneOfParam(req.q, "sortBy", "timestamp", "timestamp", "createdAt")
-	if e != nil {
-		writeNestedAPIError(w, e)
-		return
-	}
-	asc, e := txAscending(req.q)
 	if e != nil {
 		writeNestedAPIError(w, e)
 		return
@@ -54,15 +44,15 @@ func (s *Server) listLedgers(w http.ResponseWriter, r *http.Request) {
 				list = append(list, lr.pos)
 			}
 		}
-		sortLedgers(ix, list, sortBy, asc)
+		sortLedgers(ix, list, iq.sortBy, iq.asc)
 		return list
 	})
-	from, to := window(len(list), offset, limit)
+	from, to := window(len(list), iq.offset, iq.limit)
 	data := make([]ledgerJSON, 0, to-from)
 	for _, pos := range list[from:to] {
 		data = append(data, ledgerOf(ix.legs[pos], req.user.workspace.id))
 	}
-	writeBare(w, data, map[string]any{"total": len(list), "limit": limit, "offset": offset})
+	writeBare(w, data, map[string]any{"total": len(list), "limit": iq.limit, "offset": iq.offset})
 }
 
 // sortLedgers orders list, which is in the index's order (newest

@@ -214,22 +214,12 @@ func (s *Server) listTransactions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	offset, limit, e := offsetPage(req.q, 50, 200)
+	iq, e := parseIndexQuery(req.q, "timestamp", "netValue", "totalGains", "createdAt")
 	if e != nil {
 		writeNestedAPIError(w, e)
 		return
 	}
 	f, e := parseTxFilter(req.q)
-	if e != nil {
-		writeNestedAPIError(w, e)
-		return
-	}
-	sortBy, e := oneOfParam(req.q, "sortBy", "timestamp", "timestamp", "netValue", "totalGains", "createdAt")
-	if e != nil {
-		writeNestedAPIError(w, e)
-		return
-	}
-	asc, e := txAscending(req.q)
 	if e != nil {
 		writeNestedAPIError(w, e)
 		return
@@ -242,21 +232,40 @@ func (s *Server) listTransactions(w http.ResponseWriter, r *http.Request) {
 				list = append(list, row.pos)
 			}
 		}
-		sortTransactions(ix, list, sortBy, asc)
+		sortTransactions(ix, list, iq.sortBy, iq.asc)
 		return list
 	})
-	from, to := window(len(list), offset, limit)
+	from, to := window(len(list), iq.offset, iq.limit)
 	data := make([]txJSON, 0, to-from)
 	for _, pos := range list[from:to] {
 		data = append(data, transactionJSON(ix.txs[pos], req.user.workspace.id))
 	}
-	writeBare(w, data, map[string]any{"limit": limit, "offset": offset, "hasMore": to < len(list), "total": len(list)})
+	writeBare(w, data, map[string]any{"limit": iq.limit, "offset": iq.offset, "hasMore": to < len(list), "total": len(list)})
 }
 
-// txAscending reads sortOrder: desc (the default) or asc.
-func txAscending(q url.Values) (bool, *apiError) {
+// indexQuery is the paging and order of a list read from the user's
+// transaction index (transactions, ledgers): offset and limit (50 by
+// default, at most 200), sortBy, and sortOrder desc (the default) or asc.
+type indexQuery struct {
+	offset, limit int
+	sortBy        string
+	asc           bool
+}
+
+// parseIndexQuery reads an indexQuery whose sortBy is one of sortKeys, the
+// first being the default.
+func parseIndexQuery(q url.Values, sortKeys ...string) (indexQuery, *apiError) {
+	var iq indexQuery
+	var e *apiError
+	if iq.offset, iq.limit, e = offsetPage(q, 50, 200); e != nil {
+		return iq, e
+	}
+	if iq.sortBy, e = oneOfParam(q, "sortBy", sortKeys[0], sortKeys...); e != nil {
+		return iq, e
+	}
 	order, e := oneOfParam(q, "sortOrder", "desc", "asc", "desc")
-	return order == "asc", e
+	iq.asc = order == "asc"
+	return iq, e
 }
 
 // sortTransactions orders list, which is in the index's order (newest
