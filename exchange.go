@@ -71,12 +71,12 @@ func (a *exchangeAnswer) check() error {
 
 func (a *exchangeAnswer) notes() oddities {
 	var odd oddities
-	a.AccessToken.note(&odd, "access_token")
+	a.AccessToken.noteSecret(&odd, "access_token")
 	a.GrantID.note(&odd, "grant_id")
 	a.TokenType.note(&odd, "token_type")
 	a.ExpiresIn.note(&odd, "expires_in")
 	a.WorkspaceID.note(&odd, "workspace_id")
-	a.RefreshToken.note(&odd, "refresh_token")
+	a.RefreshToken.noteSecret(&odd, "refresh_token")
 	a.Scope.note(&odd, "scope")
 	return odd
 }

@@ -196,7 +196,8 @@ func TestAccessGrantPrintsRedacted(t *testing.T) {
 
 // TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake: an exchange that
 // returned its access token is a success, never ErrOutcomeUnknown, however
-// odd its optional fields; each oddity is logged.
+// odd its optional fields; each oddity is logged, and a token field is
+// logged without its value.
 func TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -216,6 +217,12 @@ func TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T) {
 			func(t *testing.T, g *AccessGrant) { assert.Equal(t, Scopes{ScopeOpenID, ScopeProfile}, g.Scopes) }, ""},
 		{"scope a number", `"scope":3`,
 			func(t *testing.T, g *AccessGrant) { assert.Nil(t, g.Scopes) }, `scope: want a space-separated string, got 3`},
+		{"refresh_token an array", `"refresh_token":["crt_zz_refresh_value"]`,
+			func(t *testing.T, g *AccessGrant) { assert.True(t, g.RefreshToken.IsZero()) }, `refresh_token: want a string, got an array`},
+		{"refresh_token an object", `"refresh_token":{"value":"zz_refresh_value"}`,
+			func(t *testing.T, g *AccessGrant) { assert.True(t, g.RefreshToken.IsZero()) }, `refresh_token: want a string, got an object`},
+		{"a token-shaped value in another field", `"workspace_id":["cat_zz_refresh_value"]`,
+			func(t *testing.T, g *AccessGrant) { assert.Empty(t, g.WorkspaceID) }, `workspace_id: want a string, got [\"cat_[redacted]\"]`},
 		{"a repeated key: the last wins", `"grant_id":7,"grant_id":"cgrant_2"`,
 			func(t *testing.T, g *AccessGrant) { assert.Equal(t, "cgrant_2", g.GrantID) }, ""},
 		{"every optional field null", `"grant_id":null,"token_type":null,"expires_in":null,"scope":null,"workspace_id":null,"refresh_token":null`,
@@ -236,6 +243,7 @@ func TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T) {
 			} else {
 				assert.Contains(t, logs.String(), `op=ExchangePublicToken request_id=req_x field="`+tc.note+`"`)
 			}
+			assert.NotContains(t, logs.String(), "zz_refresh_value")
 		})
 	}
 }

@@ -76,7 +76,7 @@ func (a *linkTokenAnswer) check() error {
 
 func (a *linkTokenAnswer) notes() oddities {
 	var odd oddities
-	a.LinkToken.note(&odd, "link_token")
+	a.LinkToken.noteSecret(&odd, "link_token")
 	a.ExpiresAt.note(&odd, "expires_at")
 	a.UserID.note(&odd, "user_id")
 	a.WorkspaceID.note(&odd, "workspace_id")

@@ -234,3 +234,21 @@ func TestCreateLinkTokenKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T
 		})
 	}
 }
+
+// TestALinkTokenInAnOddFormIsMalformedAndNotRepeated: an answer whose
+// link_token is not a string lacks the token: an error matching
+// ErrMalformedResponse with the request ID, which neither the error nor the
+// log repeats the value of.
+func TestALinkTokenInAnOddFormIsMalformedAndNotRepeated(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	api := newMockAPI(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	api.on(http.MethodPost, "/link-token", reply(200, `{"success":true,"data":{"link_token":{"value":"zz_link_value"},"expires_at":"soon"}}`, "X-Request-Id", "req_lt"))
+	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
+	require.ErrorIs(t, err, ErrMalformedResponse)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "req_lt", apiErr.RequestID)
+	assert.NotContains(t, err.Error(), "zz_link_value")
+	assert.NotContains(t, logs.String(), "zz_link_value")
+}

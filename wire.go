@@ -101,6 +101,14 @@ func (o *optString) UnmarshalJSON(b []byte) error {
 
 func (o *optString) note(odd *oddities, field string) { odd.note(field, o.bad, "a string") }
 
+// noteSecret notes a token field that could not be read without repeating
+// its value, which may still hold the secret.
+func (o *optString) noteSecret(odd *oddities, field string) {
+	if o.bad != nil {
+		*odd = append(*odd, fmt.Sprintf("%s: want a string, got %s", field, jsonKind(o.bad)))
+	}
+}
+
 // optScopes is an optional list of scopes, in any form Scopes reads.
 type optScopes struct {
 	s   Scopes
@@ -194,6 +202,22 @@ func (o *oddities) note(field string, bad json.RawMessage, want string) {
 
 // keep copies a value out of the body's buffer.
 func keep(b []byte) json.RawMessage { return append(json.RawMessage(nil), b...) }
+
+// jsonKind names the JSON type of a value, for a note that must not repeat
+// it.
+func jsonKind(raw json.RawMessage) string {
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
+}
 
 // timeLayouts are the layouts a time string is tried in, RFC 3339 first.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05", time.RFC1123, "2006-01-02"}
