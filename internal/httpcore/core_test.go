@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -75,6 +76,33 @@ func TestDoDecodesIntoOutAndReportsTheAnswer(t *testing.T) {
 	assert.Equal(t, Meta{StatusCode: 200, RequestID: "req_1", Header: meta.Header, Attempts: 1}, meta)
 	_, err = c.Do(context.Background(), call, nil)
 	require.NoError(t, err, "nil out discards data")
+}
+
+// TestEveryAttemptCarriesTheHeader: the header is given to each attempt's
+// request, whether the attempt has a context of its own (a per-attempt
+// timeout) or is sent with the caller's.
+func TestEveryAttemptCarriesTheHeader(t *testing.T) {
+	t.Parallel()
+	for _, timeout := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprint(timeout), func(t *testing.T) {
+			t.Parallel()
+			srv, n := serve(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+				assert.Equal(t, "id", r.Header.Get("X-Client-Id"), "attempt %d", attempt)
+				assert.Equal(t, "tok", r.Header.Get("Authorization"), "attempt %d", attempt)
+				assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "attempt %d", attempt)
+				if attempt < 3 {
+					w.WriteHeader(503)
+					return
+				}
+				_, _ = w.Write([]byte(`{"success":true,"data":{}}`))
+			})
+			c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = timeout })
+			call := &Call{Method: http.MethodPost, URL: srv.URL, Header: http.Header{"Authorization": {"tok"}}, Body: []byte(`{}`)}
+			_, err := c.Do(context.Background(), call, nil)
+			require.NoError(t, err)
+			assert.Equal(t, int32(3), n.Load())
+		})
+	}
 }
 
 // TestConnectionsAreReusedWhateverTheAnswer makes many calls whose answers
