@@ -503,6 +503,32 @@ func TestTheAttemptTimeoutCostsNothingWhenTheCallersDeadlineIsSooner(t *testing.
 	assert.InDelta(t, time.Minute, time.Until(d), float64(time.Second))
 }
 
+// TestASoonerDeadlineAllocatesAsIfThereWereNoAttemptTimeout counts what
+// the per-attempt context costs: nothing when the caller's deadline comes
+// sooner. It is not parallel, so that no other test allocates meanwhile.
+func TestASoonerDeadlineAllocatesAsIfThereWereNoAttemptTimeout(t *testing.T) {
+	transport := roundTrip(func(r *http.Request) (*http.Response, error) {
+		ctx, cancel := context.WithCancelCause(r.Context()) // as net/http's Transport does
+		defer cancel(nil)
+		_ = ctx.Done()
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"success":true}`)), Request: r}, nil
+	})
+	allocs := func(timeout time.Duration, ctx context.Context) float64 {
+		c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = timeout; cfg.Transport = transport })
+		call := &Call{Method: http.MethodPost, URL: "http://127.0.0.1/x", Body: []byte(`{}`)}
+		return testing.AllocsPerRun(1000, func() {
+			if _, err := c.Do(ctx, call, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	sooner, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	none := allocs(0, sooner)
+	assert.Equal(t, none, allocs(time.Hour, sooner), "a sooner deadline: no attempt context")
+	assert.Greater(t, allocs(time.Hour, context.Background()), none, "no deadline: the attempt's own context")
+}
+
 func TestATransportErrorNamesTheAttemptTimeout(t *testing.T) {
 	t.Parallel()
 	srv, _ := serve(t, func(_ http.ResponseWriter, r *http.Request, _ int) { <-r.Context().Done() })
