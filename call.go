@@ -115,7 +115,7 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	if n, ok := out.(noter); ok {
 		for _, note := range n.notes() {
 			c.logger.LogAttrs(ctx, slog.LevelWarn, "kryptos: an optional field of the answer was odd and was left empty",
-				slog.String("op", op.name), slog.String("request_id", meta.RequestID), slog.String("field", redact.OneLine(note)))
+				slog.String("op", op.name), slog.String("request_id", meta.RequestID), slog.String("field", redact.OneLine(redact.Secrets(note, scrub))))
 		}
 	}
 	return nil

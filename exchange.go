@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 )
@@ -37,48 +36,50 @@ type exchangeRequest struct {
 	PublicToken string `json:"public_token"`
 }
 
-// exchangeAnswer decodes the answer leniently: only access_token is
-// required, because a consumed public token cannot be exchanged again.
+// exchangeAnswer requires only access_token, because a consumed public
+// token cannot be exchanged again. It is decoded in the same pass as the
+// envelope: each optional field reads itself leniently, so that an answer
+// with the token is never lost for the sake of its expiry or scopes.
 type exchangeAnswer struct {
-	grant AccessGrant
-	odd   oddities
+	AccessToken  optString  `json:"access_token"`
+	GrantID      optString  `json:"grant_id"`
+	TokenType    optString  `json:"token_type"`
+	ExpiresIn    optSeconds `json:"expires_in"`
+	Scope        optScopes  `json:"scope"`
+	WorkspaceID  optString  `json:"workspace_id"`
+	RefreshToken optString  `json:"refresh_token"`
 }
 
-func (a *exchangeAnswer) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		AccessToken  json.RawMessage `json:"access_token"`
-		GrantID      json.RawMessage `json:"grant_id"`
-		TokenType    json.RawMessage `json:"token_type"`
-		ExpiresIn    json.RawMessage `json:"expires_in"`
-		Scope        json.RawMessage `json:"scope"`
-		WorkspaceID  json.RawMessage `json:"workspace_id"`
-		RefreshToken json.RawMessage `json:"refresh_token"`
+func (a *exchangeAnswer) grant() AccessGrant {
+	return AccessGrant{
+		AccessToken:  NewSecret(a.AccessToken.s),
+		GrantID:      a.GrantID.s,
+		TokenType:    a.TokenType.s,
+		ExpiresIn:    a.ExpiresIn.d,
+		Scopes:       a.Scope.s,
+		WorkspaceID:  a.WorkspaceID.s,
+		RefreshToken: NewSecret(a.RefreshToken.s),
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	a.grant = AccessGrant{
-		AccessToken:  NewSecret(a.odd.str("access_token", raw.AccessToken)),
-		GrantID:      a.odd.str("grant_id", raw.GrantID),
-		TokenType:    a.odd.str("token_type", raw.TokenType),
-		ExpiresIn:    a.odd.seconds("expires_in", raw.ExpiresIn),
-		WorkspaceID:  a.odd.str("workspace_id", raw.WorkspaceID),
-		RefreshToken: NewSecret(a.odd.str("refresh_token", raw.RefreshToken)),
-	}
-	if !absent(raw.Scope) && json.Unmarshal(raw.Scope, &a.grant.Scopes) != nil {
-		a.odd.add("scope", raw.Scope, "a space-separated string")
-	}
-	return nil
 }
 
 func (a *exchangeAnswer) check() error {
-	if a.grant.AccessToken.IsZero() {
+	if a.AccessToken.s == "" {
 		return errors.New("no access_token in the answer")
 	}
 	return nil
 }
 
-func (a *exchangeAnswer) notes() oddities { return a.odd }
+func (a *exchangeAnswer) notes() oddities {
+	var odd oddities
+	a.AccessToken.noteSecret(&odd, "access_token")
+	a.GrantID.note(&odd, "grant_id")
+	a.TokenType.note(&odd, "token_type")
+	a.ExpiresIn.note(&odd, "expires_in")
+	a.WorkspaceID.note(&odd, "workspace_id")
+	a.RefreshToken.noteSecret(&odd, "refresh_token")
+	a.Scope.note(&odd, "scope")
+	return odd
+}
 
 const exchangeAdvice = "the public token may already be consumed; do not exchange it again: " +
 	"open the widget with a new link token, or check the user's grants with ListGrants"
@@ -103,5 +104,6 @@ func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, op
 	if err := c.do(ctx, op, request{body: exchangeRequest{PublicToken: publicToken}}, &a, opts); err != nil {
 		return nil, err
 	}
-	return &a.grant, nil
+	grant := a.grant()
+	return &grant, nil
 }

@@ -1,8 +1,10 @@
 package kryptos
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
@@ -165,4 +167,58 @@ func TestAccessGrantPrintsRedacted(t *testing.T) {
 	assert.Contains(t, fmt.Sprintf("%+v", g), "AccessToken:cat_[redacted]")
 	assert.Contains(t, fmt.Sprintf("%+v", g), "GrantID:"+testGrantID, "grant ids are handles, not secrets")
 	assert.Equal(t, "<nil>", fmt.Sprintf("%v", (*AccessGrant)(nil)))
+}
+
+// TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake: an exchange that
+// returned its access token is a success, never ErrOutcomeUnknown, however
+// odd its optional fields; each oddity is logged, and a token field is
+// logged without its value.
+func TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, data string
+		check      func(*testing.T, *AccessGrant)
+		note       string
+	}{
+		{"expires_in in a string", `"expires_in":"473040000"`,
+			func(t *testing.T, g *AccessGrant) { assert.Equal(t, 473040000*time.Second, g.ExpiresIn) }, ""},
+		{"expires_in negative", `"expires_in":-1`,
+			func(t *testing.T, g *AccessGrant) { assert.Zero(t, g.ExpiresIn) }, `expires_in: want a number of seconds, got -1`},
+		{"expires_in past time.Duration", `"expires_in":1e300`,
+			func(t *testing.T, g *AccessGrant) { assert.Zero(t, g.ExpiresIn) }, `expires_in: want a number of seconds, got 1e300`},
+		{"token_type an object", `"token_type":{"kind":"Bearer"}`,
+			func(t *testing.T, g *AccessGrant) { assert.Empty(t, g.TokenType) }, `token_type: want a string, got {\"kind\":\"Bearer\"}`},
+		{"scope an array", `"scope":["openid","profile"]`,
+			func(t *testing.T, g *AccessGrant) { assert.Equal(t, Scopes{ScopeOpenID, ScopeProfile}, g.Scopes) }, ""},
+		{"scope a number", `"scope":3`,
+			func(t *testing.T, g *AccessGrant) { assert.Nil(t, g.Scopes) }, `scope: want a space-separated string, got 3`},
+		{"refresh_token an array", `"refresh_token":["crt_zz_refresh_value"]`,
+			func(t *testing.T, g *AccessGrant) { assert.True(t, g.RefreshToken.IsZero()) }, `refresh_token: want a string, got an array`},
+		{"refresh_token an object", `"refresh_token":{"value":"zz_refresh_value"}`,
+			func(t *testing.T, g *AccessGrant) { assert.True(t, g.RefreshToken.IsZero()) }, `refresh_token: want a string, got an object`},
+		{"a token-shaped value in another field", `"workspace_id":["cat_zz_refresh_value"]`,
+			func(t *testing.T, g *AccessGrant) { assert.Empty(t, g.WorkspaceID) }, `workspace_id: want a string, got [\"cat_[redacted]\"]`},
+		{"a repeated key: the last wins", `"grant_id":7,"grant_id":"cgrant_2"`,
+			func(t *testing.T, g *AccessGrant) { assert.Equal(t, "cgrant_2", g.GrantID) }, ""},
+		{"every optional field null", `"grant_id":null,"token_type":null,"expires_in":null,"scope":null,"workspace_id":null,"refresh_token":null`,
+			func(t *testing.T, g *AccessGrant) { assert.Equal(t, AccessGrant{AccessToken: NewSecret("cat_ok")}, *g) }, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			api := newMockAPI(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			api.on(http.MethodPost, "/token/exchange", reply(200, `{"success":true,"data":{"access_token":"cat_ok",`+tc.data+`}}`, "X-Request-Id", "req_x"))
+			grant, err := api.client.ExchangePublicToken(context.Background(), testPublicToken)
+			require.NoError(t, err)
+			assert.Equal(t, "cat_ok", grant.AccessToken.Reveal())
+			tc.check(t, grant)
+			if tc.note == "" {
+				assert.Empty(t, logs.String())
+			} else {
+				assert.Contains(t, logs.String(), `op=ExchangePublicToken request_id=req_x field="`+tc.note+`"`)
+			}
+			assert.NotContains(t, logs.String(), "zz_refresh_value")
+		})
+	}
 }

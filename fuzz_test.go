@@ -2,6 +2,7 @@ package kryptos
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,26 @@ func FuzzParseScopes(f *testing.F) {
 		again, err := ParseScopes(scopes.String())
 		if err != nil || again.String() != scopes.String() {
 			t.Fatalf("round trip of %q gave %q, %v", scopes.String(), again.String(), err)
+		}
+	})
+}
+
+// FuzzSplitScopes checks that splitting a list byte by byte cuts it where
+// strings.Fields does.
+func FuzzSplitScopes(f *testing.F) {
+	for _, seed := range []string{"openid profile", "  openid\topenid\n", "", " ", "a\vb\fc\rd", "openid\u00a0profile", "é openid", "openid\u2003x"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := splitScopes(s)
+		want := strings.Fields(s)
+		if len(got) != len(want) {
+			t.Fatalf("splitScopes(%q) = %q, want %q", s, got, want)
+		}
+		for i := range want {
+			if string(got[i]) != want[i] {
+				t.Fatalf("splitScopes(%q) = %q, want %q", s, got, want)
+			}
 		}
 	})
 }

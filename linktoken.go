@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/url"
 	"time"
@@ -47,41 +46,43 @@ type linkTokenRequest struct {
 	Metadata    map[string]string `json:"metadata,omitempty"`
 }
 
-// linkTokenAnswer decodes the answer leniently: only link_token is required.
+// linkTokenAnswer requires only link_token. It is decoded in the same pass
+// as the envelope: each optional field reads itself leniently, so that an
+// answer with the token is never lost for the sake of its expiry.
 type linkTokenAnswer struct {
-	token LinkToken
-	odd   oddities
+	LinkToken        optString `json:"link_token"`
+	ExpiresAt        optTime   `json:"expires_at"`
+	UserID           optString `json:"user_id"`
+	WorkspaceID      optString `json:"workspace_id"`
+	HasExistingGrant optBool   `json:"has_existing_grant"`
 }
 
-func (a *linkTokenAnswer) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		LinkToken        json.RawMessage `json:"link_token"`
-		ExpiresAt        json.RawMessage `json:"expires_at"`
-		UserID           json.RawMessage `json:"user_id"`
-		WorkspaceID      json.RawMessage `json:"workspace_id"`
-		HasExistingGrant json.RawMessage `json:"has_existing_grant"`
+func (a *linkTokenAnswer) linkToken() LinkToken {
+	return LinkToken{
+		Token:            NewSecret(a.LinkToken.s),
+		ExpiresAt:        a.ExpiresAt.t,
+		UserID:           a.UserID.s,
+		WorkspaceID:      a.WorkspaceID.s,
+		HasExistingGrant: a.HasExistingGrant.b,
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
-	}
-	a.token = LinkToken{
-		Token:            NewSecret(a.odd.str("link_token", raw.LinkToken)),
-		ExpiresAt:        a.odd.timestamp("expires_at", raw.ExpiresAt),
-		UserID:           a.odd.str("user_id", raw.UserID),
-		WorkspaceID:      a.odd.str("workspace_id", raw.WorkspaceID),
-		HasExistingGrant: a.odd.boolean("has_existing_grant", raw.HasExistingGrant),
-	}
-	return nil
 }
 
 func (a *linkTokenAnswer) check() error {
-	if a.token.Token.IsZero() {
+	if a.LinkToken.s == "" {
 		return errors.New("no link_token in the answer")
 	}
 	return nil
 }
 
-func (a *linkTokenAnswer) notes() oddities { return a.odd }
+func (a *linkTokenAnswer) notes() oddities {
+	var odd oddities
+	a.LinkToken.noteSecret(&odd, "link_token")
+	a.ExpiresAt.note(&odd, "expires_at")
+	a.UserID.note(&odd, "user_id")
+	a.WorkspaceID.note(&odd, "workspace_id")
+	a.HasExistingGrant.note(&odd, "has_existing_grant")
+	return odd
+}
 
 // CreateLinkToken creates a link token for the widget: POST /link-token.
 //
@@ -113,5 +114,6 @@ func (c *Client) CreateLinkToken(ctx context.Context, p LinkTokenParams, opts ..
 	if err := c.do(ctx, op, request{body: body}, &a, opts); err != nil {
 		return nil, err
 	}
-	return &a.token, nil
+	token := a.linkToken()
+	return &token, nil
 }

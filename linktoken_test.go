@@ -1,8 +1,10 @@
 package kryptos
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -154,4 +156,68 @@ func TestCreateLinkTokenSendsAScopeThePackageDoesNotKnow(t *testing.T) {
 	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{Scopes: Scopes{ScopeOpenID, "reports:export"}})
 	require.NoError(t, err, "the API adds scopes over time")
 	assert.JSONEq(t, `{"scopes":"openid reports:export"}`, api.rec.last(t).Body)
+}
+
+// TestCreateLinkTokenKeepsTheTokenWhateverFormItsOtherFieldsTake: a link
+// token answer is a success whatever form its optional fields take; each
+// oddity is logged with the request ID.
+func TestCreateLinkTokenKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, data string
+		want       LinkToken
+		note       string
+	}{
+		{"expires_at in Unix milliseconds", `"expires_at":1706437800000`,
+			LinkToken{ExpiresAt: time.Date(2024, 1, 28, 10, 30, 0, 0, time.UTC)}, ""},
+		{"expires_at a date only", `"expires_at":"2024-01-28"`,
+			LinkToken{ExpiresAt: time.Date(2024, 1, 28, 0, 0, 0, 0, time.UTC)}, ""},
+		{"expires_at elided, as in the docs", `"expires_at":"..."`,
+			LinkToken{}, `expires_at: want an RFC 3339 time, got \"...\"`},
+		{"expires_at an object", `"expires_at":{"at":1}`,
+			LinkToken{}, `expires_at: want an RFC 3339 time, got {\"at\":1}`},
+		{"has_existing_grant a number", `"has_existing_grant":1`,
+			LinkToken{}, `has_existing_grant: want true or false, got 1`},
+		{"has_existing_grant in a string", `"has_existing_grant":"true"`,
+			LinkToken{HasExistingGrant: true}, ""},
+		{"workspace_id a number", `"workspace_id":456`,
+			LinkToken{}, `workspace_id: want a string, got 456`},
+		{"every optional field null", `"expires_at":null,"user_id":null,"workspace_id":null,"has_existing_grant":null`,
+			LinkToken{}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			api := newMockAPI(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			api.on(http.MethodPost, "/link-token", reply(200, `{"success":true,"data":{"link_token":"link_ok",`+tc.data+`}}`, "X-Request-Id", "req_x"))
+			lt, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
+			require.NoError(t, err)
+			tc.want.Token = NewSecret("link_ok")
+			assert.Equal(t, tc.want, *lt)
+			if tc.note == "" {
+				assert.Empty(t, logs.String())
+			} else {
+				assert.Contains(t, logs.String(), `op=CreateLinkToken request_id=req_x field="`+tc.note+`"`)
+			}
+		})
+	}
+}
+
+// TestALinkTokenInAnOddFormIsMalformedAndNotRepeated: an answer whose
+// link_token is not a string lacks the token: an error matching
+// ErrMalformedResponse with the request ID, which neither the error nor the
+// log repeats the value of.
+func TestALinkTokenInAnOddFormIsMalformedAndNotRepeated(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	api := newMockAPI(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	api.on(http.MethodPost, "/link-token", reply(200, `{"success":true,"data":{"link_token":{"value":"zz_link_value"},"expires_at":"soon"}}`, "X-Request-Id", "req_lt"))
+	_, err := api.client.CreateLinkToken(context.Background(), LinkTokenParams{})
+	require.ErrorIs(t, err, ErrMalformedResponse)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "req_lt", apiErr.RequestID)
+	assert.NotContains(t, err.Error(), "zz_link_value")
+	assert.NotContains(t, logs.String(), "zz_link_value")
 }

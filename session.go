@@ -1,11 +1,8 @@
 package kryptos
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"unicode/utf8"
 )
 
 // Session is what the API knows of a stored access token.
@@ -51,44 +48,6 @@ func (a *sessionAnswer) session() Session {
 	}
 }
 
-// optString is an optional string of an answer: a value of another JSON
-// type is kept for a note, and read as "".
-type optString struct {
-	s   string
-	bad json.RawMessage
-}
-
-func (o *optString) UnmarshalJSON(b []byte) error {
-	if absent(b) {
-		return nil
-	}
-	// The common case, a string without escapes in valid UTF-8, is what
-	// encoding/json would decode it to.
-	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && utf8.Valid(b) {
-		o.s = string(b[1 : len(b)-1])
-		return nil
-	}
-	if json.Unmarshal(b, &o.s) != nil {
-		o.s, o.bad = "", append(json.RawMessage(nil), b...)
-	}
-	return nil
-}
-
-type optScopes struct {
-	s   Scopes
-	bad json.RawMessage
-}
-
-func (o *optScopes) UnmarshalJSON(b []byte) error {
-	if absent(b) {
-		return nil
-	}
-	if o.s.UnmarshalJSON(b) != nil {
-		o.s, o.bad = nil, append(json.RawMessage(nil), b...)
-	}
-	return nil
-}
-
 func (a *sessionAnswer) check() error {
 	if a.HasValidSession == nil {
 		return errors.New("no has_valid_session in the answer")
@@ -98,18 +57,12 @@ func (a *sessionAnswer) check() error {
 
 func (a *sessionAnswer) notes() oddities {
 	var odd oddities
-	for _, f := range []struct {
-		name string
-		bad  json.RawMessage
-	}{{"reason", a.Reason.bad}, {"user_id", a.UserID.bad}, {"workspace_id", a.WorkspaceID.bad},
-		{"workspace_name", a.WorkspaceName.bad}, {"grant_id", a.GrantID.bad}} {
-		if f.bad != nil {
-			odd.add(f.name, f.bad, "a string")
-		}
-	}
-	if a.GrantedScopes.bad != nil {
-		odd.add("granted_scopes", a.GrantedScopes.bad, "a space-separated string")
-	}
+	a.Reason.note(&odd, "reason")
+	a.UserID.note(&odd, "user_id")
+	a.WorkspaceID.note(&odd, "workspace_id")
+	a.WorkspaceName.note(&odd, "workspace_name")
+	a.GrantID.note(&odd, "grant_id")
+	a.GrantedScopes.note(&odd, "granted_scopes")
 	return odd
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Shared decoding of the API's answers. Required fields are checked by the
@@ -52,42 +53,170 @@ func (o *oddities) str(field string, raw json.RawMessage) string {
 // boolean reads an optional boolean; the strings "true" and "false" are
 // accepted too.
 func (o *oddities) boolean(field string, raw json.RawMessage) bool {
-	switch string(bytes.TrimSpace(raw)) {
+	b, ok := parseBool(bytes.TrimSpace(raw))
+	if !ok {
+		o.add(field, raw, "true or false")
+	}
+	return b
+}
+
+func parseBool(raw []byte) (b, ok bool) {
+	switch string(raw) {
 	case "", "null", "false", `"false"`:
-		return false
+		return false, true
 	case "true", `"true"`:
-		return true
+		return true, true
 	}
-	o.add(field, raw, "true or false")
-	return false
+	return false, false
 }
 
-// seconds reads an optional duration in seconds: a JSON number, or a string
+// The opt types are the optional fields of an answer decoded in one pass
+// with its envelope: each reads itself leniently, and keeps a value it
+// cannot read in bad, a copy (the body's buffer is reused once the call
+// ends), for the answer's notes. A field that is absent or null is left at
+// its zero value without a note.
+
+// optString is an optional string.
+type optString struct {
+	s   string
+	bad json.RawMessage
+}
+
+func (o *optString) UnmarshalJSON(b []byte) error {
+	*o = optString{} // the last of repeated keys wins, as for a plain field
+	if absent(b) {
+		return nil
+	}
+	// The common case, a string without escapes in valid UTF-8, is what
+	// encoding/json would decode it to.
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 && utf8.Valid(b) {
+		o.s = string(b[1 : len(b)-1])
+		return nil
+	}
+	if json.Unmarshal(b, &o.s) != nil {
+		o.s, o.bad = "", keep(b)
+	}
+	return nil
+}
+
+func (o *optString) note(odd *oddities, field string) { odd.note(field, o.bad, "a string") }
+
+// noteSecret notes a token field that could not be read without repeating
+// its value, which may still hold the secret.
+func (o *optString) noteSecret(odd *oddities, field string) {
+	if o.bad != nil {
+		*odd = append(*odd, fmt.Sprintf("%s: want a string, got %s", field, jsonKind(o.bad)))
+	}
+}
+
+// optScopes is an optional list of scopes, in any form Scopes reads.
+type optScopes struct {
+	s   Scopes
+	bad json.RawMessage
+}
+
+func (o *optScopes) UnmarshalJSON(b []byte) error {
+	*o = optScopes{} // the last of repeated keys wins, as for a plain field
+	if absent(b) {
+		return nil
+	}
+	if o.s.UnmarshalJSON(b) != nil {
+		o.s, o.bad = nil, keep(b)
+	}
+	return nil
+}
+
+func (o *optScopes) note(odd *oddities, field string) {
+	odd.note(field, o.bad, "a space-separated string")
+}
+
+// optBool is an optional boolean; the strings "true" and "false" are read
+// too.
+type optBool struct {
+	b   bool
+	bad json.RawMessage
+}
+
+func (o *optBool) UnmarshalJSON(b []byte) error {
+	*o = optBool{} // the last of repeated keys wins, as for a plain field
+	var ok bool
+	if o.b, ok = parseBool(b); !ok {
+		o.bad = keep(b)
+	}
+	return nil
+}
+
+func (o *optBool) note(odd *oddities, field string) { odd.note(field, o.bad, "true or false") }
+
+// optSeconds is an optional duration in seconds: a JSON number, or a string
 // holding one.
-func (o *oddities) seconds(field string, raw json.RawMessage) time.Duration {
-	if absent(raw) {
-		return 0
-	}
-	text := strings.Trim(string(raw), `"`)
-	secs, err := strconv.ParseFloat(text, 64)
-	if err != nil || secs < 0 || secs > float64(1<<63-1)/float64(time.Second) {
-		o.add(field, raw, "a number of seconds")
-		return 0
-	}
-	return time.Duration(secs * float64(time.Second))
+type optSeconds struct {
+	d   time.Duration
+	bad json.RawMessage
 }
 
-// timestamp reads an optional time: an RFC 3339 string (the documented
-// form), a few other common layouts, or a number of Unix milliseconds.
-func (o *oddities) timestamp(field string, raw json.RawMessage) time.Time {
-	if absent(raw) {
-		return time.Time{}
+func (o *optSeconds) UnmarshalJSON(b []byte) error {
+	*o = optSeconds{} // the last of repeated keys wins, as for a plain field
+	if absent(b) {
+		return nil
 	}
-	if t, ok := parseTime(raw); ok {
-		return t
+	secs, err := strconv.ParseFloat(strings.Trim(string(b), `"`), 64)
+	if err != nil || secs < 0 || secs > float64(1<<63-1)/float64(time.Second) {
+		o.bad = keep(b)
+		return nil
 	}
-	o.add(field, raw, "an RFC 3339 time")
-	return time.Time{}
+	o.d = time.Duration(secs * float64(time.Second))
+	return nil
+}
+
+func (o *optSeconds) note(odd *oddities, field string) {
+	odd.note(field, o.bad, "a number of seconds")
+}
+
+// optTime is an optional time, in any form parseTime reads.
+type optTime struct {
+	t   time.Time
+	bad json.RawMessage
+}
+
+func (o *optTime) UnmarshalJSON(b []byte) error {
+	*o = optTime{} // the last of repeated keys wins, as for a plain field
+	if absent(b) {
+		return nil
+	}
+	var ok bool
+	if o.t, ok = parseTime(b); !ok {
+		o.bad = keep(b)
+	}
+	return nil
+}
+
+func (o *optTime) note(odd *oddities, field string) { odd.note(field, o.bad, "an RFC 3339 time") }
+
+// note adds the note of a field that could not be read, if it was not.
+func (o *oddities) note(field string, bad json.RawMessage, want string) {
+	if bad != nil {
+		o.add(field, bad, want)
+	}
+}
+
+// keep copies a value out of the body's buffer.
+func keep(b []byte) json.RawMessage { return append(json.RawMessage(nil), b...) }
+
+// jsonKind names the JSON type of a value, for a note that must not repeat
+// it.
+func jsonKind(raw json.RawMessage) string {
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // timeLayouts are the layouts a time string is tried in, RFC 3339 first.

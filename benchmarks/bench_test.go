@@ -42,6 +42,72 @@ func BenchmarkCall(b *testing.B) {
 	}
 }
 
+// BenchmarkInMemory is BenchmarkCall without the network: both clients send
+// through memAPI, which answers from memory. It measures the client's own
+// code (building the request, net/http's Client, reading and decoding the
+// answer) without the loopback server, its goroutines and the scheduler,
+// which make BenchmarkCall noisy on a shared machine. CheckSession is also
+// called with a context whose deadline comes sooner than the per-attempt
+// timeout (ctx=sooner), which spares the SDK the attempt's own context.
+func BenchmarkInMemory(b *testing.B) {
+	background := context.Background()
+	sooner, cancel := context.WithTimeout(background, kryptos.DefaultTimeout/2)
+	defer cancel()
+	api := newMemAPI()
+	for _, c := range calls {
+		ctxs := []struct {
+			name string
+			ctx  context.Context
+		}{{"", background}}
+		if c.name == "CheckSession" {
+			ctxs = append(ctxs, struct {
+				name string
+				ctx  context.Context
+			}{"/ctx=sooner", sooner})
+		}
+		for _, ctx := range ctxs {
+			b.Run(c.name+ctx.name+"/impl=sdk", func(b *testing.B) {
+				client := api.sdk(b)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.sdk(ctx.ctx, client); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(c.name+ctx.name+"/impl=baseline", func(b *testing.B) {
+				base := api.baseline()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.baseline(base, ctx.ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkBusyClient is the baseline's CheckSession with a busy wait of
+// 0, 1.5 and 3 µs after each call: what a client that spends longer between
+// an answer and its next request pays on loopback, where client and server
+// share the machine's cores.
+func BenchmarkBusyClient(b *testing.B) {
+	ctx := context.Background()
+	for _, busy := range []time.Duration{0, 1500 * time.Nanosecond, 3 * time.Microsecond} {
+		b.Run(fmt.Sprintf("busy=%dns", busy.Nanoseconds()), func(b *testing.B) {
+			base := newServer(b, grantsAnswer(1)).baseline()
+			for b.Loop() {
+				if err := base.checkSession(ctx); err != nil {
+					b.Fatal(err)
+				}
+				for end := time.Now().Add(busy); time.Now().Before(end); {
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkDeadline is CheckSession with a caller's context without a
 // deadline (ctx=background) and with one that comes sooner than the
 // per-attempt timeout (ctx=sooner). The SDK then sends each attempt with the

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,10 @@ const (
 		`"workspace_name":"My Workspace","granted_scopes":"openid profile offline_access email portfolios:read transactions:read integrations:read ` +
 		`tax:read accounting:read reports:read workspace:read users:read","grant_id":"cgrant_abc123"}}`
 	linkTokenAnswer = `{"success":true,"data":{"link_token":"link_abc123xyz789","expires_at":"2024-01-28T10:30:00Z"}}`
+	exchangeAnswer  = `{"success":true,"data":{"access_token":"cat_abc123xyz789","grant_id":"cgrant_abc123xyz789","token_type":"Bearer",` +
+		`"expires_in":473040000,"scope":"openid profile offline_access email portfolios:read transactions:read integrations:read ` +
+		`tax:read accounting:read reports:read workspace:read users:read","workspace_id":"uuid-workspace-123"}}`
+	publicToken = "public_bench_token"
 )
 
 // grantsAnswer is a ListGrants answer with n grants.
@@ -66,6 +71,7 @@ func newServer(tb testing.TB, grants []byte) *server {
 	}
 	mux.Handle("POST /link-token/check-session", answer([]byte(sessionAnswer)))
 	mux.Handle("POST /link-token", answer([]byte(linkTokenAnswer)))
+	mux.Handle("POST /token/exchange", answer([]byte(exchangeAnswer)))
 	mux.Handle("GET /token/grants", answer(grants))
 	s.Server = httptest.NewUnstartedServer(mux)
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -120,6 +126,16 @@ type linkTokenData struct {
 	UserID           string    `json:"user_id"`
 	WorkspaceID      string    `json:"workspace_id"`
 	HasExistingGrant bool      `json:"has_existing_grant"`
+}
+
+type exchangeData struct {
+	AccessToken  string `json:"access_token"`
+	GrantID      string `json:"grant_id"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+	WorkspaceID  string `json:"workspace_id"`
+	RefreshToken string `json:"refresh_token"`
 }
 
 type grantData struct {
@@ -210,6 +226,17 @@ func (b *baseline) createLinkToken(ctx context.Context) error {
 	return nil
 }
 
+func (b *baseline) exchangePublicToken(ctx context.Context) error {
+	var env envelope[exchangeData]
+	if err := b.call(ctx, http.MethodPost, "/token/exchange", map[string]string{"public_token": publicToken}, &env); err != nil {
+		return err
+	}
+	if !env.Success || env.Data.AccessToken == "" {
+		return fmt.Errorf("unexpected answer %+v", env)
+	}
+	return nil
+}
+
 func (b *baseline) listGrants(ctx context.Context) ([]grantData, error) {
 	var env envelope[grantsData]
 	if err := b.call(ctx, http.MethodGet, "/token/grants", nil, &env); err != nil {
@@ -218,7 +245,7 @@ func (b *baseline) listGrants(ctx context.Context) ([]grantData, error) {
 	return env.Data.Grants, nil
 }
 
-// calls are the three operations measured, by each implementation.
+// calls are the four operations measured, by each implementation.
 var calls = []struct {
 	name     string
 	sdk      func(context.Context, *kryptos.Client) error
@@ -236,7 +263,76 @@ var calls = []struct {
 			return err
 		},
 		(*baseline).createLinkToken},
+	{"ExchangePublicToken",
+		func(ctx context.Context, c *kryptos.Client) error {
+			_, err := c.ExchangePublicToken(ctx, publicToken)
+			return err
+		},
+		(*baseline).exchangePublicToken},
 	{"ListGrants",
 		func(ctx context.Context, c *kryptos.Client) error { _, err := c.ListGrants(ctx); return err },
 		func(b *baseline, ctx context.Context) error { _, err := b.listGrants(ctx); return err }},
+}
+
+// memURL is the base URL of memAPI: loopback, which the SDK accepts over
+// plain HTTP; nothing is dialled.
+const memURL = "http://127.0.0.1:1"
+
+// memAPI answers the benchmark's requests from memory, with the loopback
+// server's bodies and headers, so that a benchmark measures the client's own
+// code. Like net/http's Transport, it derives a cancelable context from the
+// request's for each request and waits on its Done channel, so that an SDK
+// attempt's own context costs here what it costs on the wire.
+type memAPI struct {
+	answers map[string][]byte
+}
+
+func newMemAPI() *memAPI {
+	return &memAPI{answers: map[string][]byte{
+		"/link-token/check-session": []byte(sessionAnswer),
+		"/link-token":               []byte(linkTokenAnswer),
+		"/token/exchange":           []byte(exchangeAnswer),
+		"/token/grants":             grantsAnswer(1),
+	}}
+}
+
+func (m *memAPI) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	defer cancel(nil)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		_ = req.Body.Close()
+	}
+	body, ok := m.answers[req.URL.Path]
+	if !ok {
+		return nil, fmt.Errorf("no answer for %s", req.URL.Path)
+	}
+	select {
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	default:
+	}
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Header:        http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(body))}},
+		ContentLength: int64(len(body)),
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		Request:       req,
+	}, nil
+}
+
+// sdk returns a Client that sends through m.
+func (m *memAPI) sdk(tb testing.TB, opts ...kryptos.Option) *kryptos.Client {
+	tb.Helper()
+	c, err := kryptos.NewClient(clientID, clientSecret,
+		append([]kryptos.Option{kryptos.WithSandbox(memURL), kryptos.WithHTTPClient(&http.Client{Transport: m})}, opts...)...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// baseline returns the baseline client, sending through m.
+func (m *memAPI) baseline() *baseline {
+	return &baseline{hc: &http.Client{Transport: m}, base: memURL}
 }

@@ -42,6 +42,10 @@ type run struct {
 	wait time.Duration
 	// env is what decode decodes an answer into, unless out is Whole.
 	env envelope
+	// header is the call's request header, which RoundTrip gives each
+	// attempt. It is made for each call, never pooled: net/http may still
+	// be writing an attempt's headers after Do returns.
+	header http.Header
 }
 
 // attempt is what happened to one attempt on the wire: everything judge
@@ -77,12 +81,14 @@ func (x *run) bodyReader() (io.Reader, error) { return bytes.NewReader(x.spec.Bo
 
 func (x *run) reset() {
 	x.ctx, x.spec, x.last, x.attempts, x.effect, x.wait = nil, Call{}, attempt{}, 0, false, 0
-	x.env = envelope{}
+	x.env, x.header = envelope{}, nil
 	x.body = x.body[:0]
 }
 
 // request builds the call's request, with the caller's context: each
-// attempt derives its own from it.
+// attempt derives its own from it. Its header stays empty until RoundTrip:
+// http.Client clones a request's header on every call, to follow redirects,
+// which this client never does.
 func (x *run) request() (*retryablehttp.Request, error) {
 	var body any // a nil interface, not a nil func, so GETs carry no body
 	if x.spec.Body != nil {
@@ -92,15 +98,17 @@ func (x *run) request() (*retryablehttp.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	h := make(http.Header, len(x.core.cfg.Header)+len(x.spec.Header)+1)
 	for k, v := range x.core.cfg.Header {
-		req.Header[k] = v
+		h[k] = v
 	}
 	for k, v := range x.spec.Header {
-		req.Header[k] = v
+		h[k] = v
 	}
 	if x.spec.Body != nil {
-		req.Header["Content-Type"] = jsonContentType
+		h["Content-Type"] = jsonContentType
 	}
+	x.header = h
 	return req, nil
 }
 
@@ -128,6 +136,9 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 		defer cancel()
 		req = req.WithContext(ctx)
 	}
+	// The request is the run's own (or WithContext's copy of it), so it may
+	// take the header here.
+	req.Header = x.header
 	start := time.Now()
 	resp, err := cfg.Transport.RoundTrip(req)
 	if err != nil {

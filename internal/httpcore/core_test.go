@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -75,6 +76,33 @@ func TestDoDecodesIntoOutAndReportsTheAnswer(t *testing.T) {
 	assert.Equal(t, Meta{StatusCode: 200, RequestID: "req_1", Header: meta.Header, Attempts: 1}, meta)
 	_, err = c.Do(context.Background(), call, nil)
 	require.NoError(t, err, "nil out discards data")
+}
+
+// TestEveryAttemptCarriesTheHeader: the header is given to each attempt's
+// request, whether the attempt has a context of its own (a per-attempt
+// timeout) or is sent with the caller's.
+func TestEveryAttemptCarriesTheHeader(t *testing.T) {
+	t.Parallel()
+	for _, timeout := range []time.Duration{0, time.Hour} {
+		t.Run(fmt.Sprint(timeout), func(t *testing.T) {
+			t.Parallel()
+			srv, n := serve(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+				assert.Equal(t, "id", r.Header.Get("X-Client-Id"), "attempt %d", attempt)
+				assert.Equal(t, "tok", r.Header.Get("Authorization"), "attempt %d", attempt)
+				assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "attempt %d", attempt)
+				if attempt < 3 {
+					w.WriteHeader(503)
+					return
+				}
+				_, _ = w.Write([]byte(`{"success":true,"data":{}}`))
+			})
+			c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = timeout })
+			call := &Call{Method: http.MethodPost, URL: srv.URL, Header: http.Header{"Authorization": {"tok"}}, Body: []byte(`{}`)}
+			_, err := c.Do(context.Background(), call, nil)
+			require.NoError(t, err)
+			assert.Equal(t, int32(3), n.Load())
+		})
+	}
 }
 
 // TestConnectionsAreReusedWhateverTheAnswer makes many calls whose answers
@@ -473,6 +501,32 @@ func TestTheAttemptTimeoutCostsNothingWhenTheCallersDeadlineIsSooner(t *testing.
 	d, ok := seen[1].Deadline()
 	require.True(t, ok, "an attempt without a deadline gets the per-attempt one")
 	assert.InDelta(t, time.Minute, time.Until(d), float64(time.Second))
+}
+
+// TestASoonerDeadlineAllocatesAsIfThereWereNoAttemptTimeout counts what
+// the per-attempt context costs: nothing when the caller's deadline comes
+// sooner. It is not parallel, so that no other test allocates meanwhile.
+func TestASoonerDeadlineAllocatesAsIfThereWereNoAttemptTimeout(t *testing.T) {
+	transport := roundTrip(func(r *http.Request) (*http.Response, error) {
+		ctx, cancel := context.WithCancelCause(r.Context()) // as net/http's Transport does
+		defer cancel(nil)
+		_ = ctx.Done()
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"success":true}`)), Request: r}, nil
+	})
+	allocs := func(timeout time.Duration, ctx context.Context) float64 {
+		c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = timeout; cfg.Transport = transport })
+		call := &Call{Method: http.MethodPost, URL: "http://127.0.0.1/x", Body: []byte(`{}`)}
+		return testing.AllocsPerRun(1000, func() {
+			if _, err := c.Do(ctx, call, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	sooner, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	none := allocs(0, sooner)
+	assert.Equal(t, none, allocs(time.Hour, sooner), "a sooner deadline: no attempt context")
+	assert.Greater(t, allocs(time.Hour, context.Background()), none, "no deadline: the attempt's own context")
 }
 
 func TestATransportErrorNamesTheAttemptTimeout(t *testing.T) {
