@@ -7,7 +7,8 @@ import (
 
 // UserClient reads one user's data from the data API with that user's
 // Credential. It shares its Client's transport, retries, quotas and logger,
-// and never sends the client secret. Get one with Client.User; it is cheap,
+// and never sends the client secret. Get one with Client.User, or with
+// NewUserClient in a program that has no client credentials; it is cheap,
 // safe for concurrent use, and may be kept or made per request.
 type UserClient struct {
 	c    *Client
