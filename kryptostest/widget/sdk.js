@@ -209,12 +209,15 @@
 
   Session.prototype.complete = function (deny) {
     var self = this;
+    if (this.completing) return; // a double click on Allow answers once
+    this.completing = true;
     api(this.opts.linkToken, "POST", "/widget/complete", { guest: this.guest, wallets: [this.wallet], deny: deny }).then(function (data) {
       self.event("HANDOFF", {});
       self.event("SUCCESS", { returning: data.public_token === null });
       self.finish(function () { self.opts.success(data.public_token); });
     }).catch(function (err) {
       if (err.code === "SANDBOX_ADDRESS_NOT_ALLOWED" || err.code === "SANDBOX_PROVIDER_NOT_ALLOWED" || err.code === "VALIDATION_ERROR") {
+        self.completing = false; // the user may go back and try again
         return self.showError(err);
       }
       self.fail(err);
