@@ -53,7 +53,7 @@ func BenchmarkInMemory(b *testing.B) {
 	background := context.Background()
 	sooner, cancel := context.WithTimeout(background, kryptos.DefaultTimeout/2)
 	defer cancel()
-	api := newMemAPI()
+	api := newMemAPI(b)
 	for _, c := range calls {
 		ctxs := []struct {
 			name string

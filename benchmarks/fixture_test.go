@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/internal/golden"
 	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
@@ -24,17 +25,22 @@ const (
 	accessToken  = "cat_bench_token"
 )
 
-// The answers the benchmark server sends: the documented samples.
-const (
-	sessionAnswer = `{"success":true,"data":{"has_valid_session":true,"user_id":"uuid-user-123","workspace_id":"uuid-workspace-456",` +
-		`"workspace_name":"My Workspace","granted_scopes":"openid profile offline_access email portfolios:read transactions:read integrations:read ` +
-		`tax:read accounting:read reports:read workspace:read users:read","grant_id":"cgrant_abc123"}}`
-	linkTokenAnswer = `{"success":true,"data":{"link_token":"link_abc123xyz789","expires_at":"2024-01-28T10:30:00Z"}}`
-	exchangeAnswer  = `{"success":true,"data":{"access_token":"cat_abc123xyz789","grant_id":"cgrant_abc123xyz789","token_type":"Bearer",` +
-		`"expires_in":473040000,"scope":"openid profile offline_access email portfolios:read transactions:read integrations:read ` +
-		`tax:read accounting:read reports:read workspace:read users:read","workspace_id":"uuid-workspace-123"}}`
-	publicToken = "public_bench_token"
-)
+const publicToken = "public_bench_token"
+
+// sample is the docs' sample name (testdata/golden), compacted as a server
+// sends it: what the benchmark server answers.
+func sample(tb testing.TB, name string) []byte {
+	tb.Helper()
+	raw, err := golden.Load(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
 
 // grantsAnswer is a ListGrants answer with n grants.
 func grantsAnswer(n int) []byte {
@@ -69,9 +75,9 @@ func newServer(tb testing.TB, grants []byte) *server {
 			_, _ = w.Write(body)
 		}
 	}
-	mux.Handle("POST /link-token/check-session", answer([]byte(sessionAnswer)))
-	mux.Handle("POST /link-token", answer([]byte(linkTokenAnswer)))
-	mux.Handle("POST /token/exchange", answer([]byte(exchangeAnswer)))
+	mux.Handle("POST /link-token/check-session", answer(sample(tb, "connect.session.valid.json")))
+	mux.Handle("POST /link-token", answer(sample(tb, "connect.link_token.json")))
+	mux.Handle("POST /token/exchange", answer(sample(tb, "connect.exchange.json")))
 	mux.Handle("GET /token/grants", answer(grants))
 	s.Server = httptest.NewUnstartedServer(mux)
 	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -287,11 +293,11 @@ type memAPI struct {
 	answers map[string][]byte
 }
 
-func newMemAPI() *memAPI {
+func newMemAPI(tb testing.TB) *memAPI {
 	return &memAPI{answers: map[string][]byte{
-		"/link-token/check-session": []byte(sessionAnswer),
-		"/link-token":               []byte(linkTokenAnswer),
-		"/token/exchange":           []byte(exchangeAnswer),
+		"/link-token/check-session": sample(tb, "connect.session.valid.json"),
+		"/link-token":               sample(tb, "connect.link_token.json"),
+		"/token/exchange":           sample(tb, "connect.exchange.json"),
 		"/token/grants":             grantsAnswer(1),
 	}}
 }
