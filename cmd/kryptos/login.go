@@ -285,17 +285,26 @@ func callbackHandler(calls chan<- callback, done <-chan struct{}) http.Handler {
 		}
 		cb := callback{query: r.URL.Query(), reply: make(chan error, 1)}
 		calls <- cb // the channel holds one, and only the first request gets here
+		var outcome error
 		select {
-		case err := <-cb.reply:
-			if err != nil {
-				showPage(w, http.StatusBadRequest, "Sign-in failed", oneLine(err.Error())+". Return to the terminal.")
+		case outcome = <-cb.reply:
+		case <-done:
+			// The login replies before it stops: an answer that came with
+			// the end is still the outcome.
+			select {
+			case outcome = <-cb.reply:
+			default:
+				showPage(w, http.StatusServiceUnavailable, "kryptos login stopped", "Return to the terminal.")
 				return
 			}
-			showPage(w, http.StatusOK, "Signed in to Kryptos", "You can close this tab and return to the terminal.")
-		case <-done:
-			showPage(w, http.StatusServiceUnavailable, "kryptos login stopped", "Return to the terminal.")
 		case <-r.Context().Done():
+			return
 		}
+		if outcome != nil {
+			showPage(w, http.StatusBadRequest, "Sign-in failed", oneLine(outcome.Error())+". Return to the terminal.")
+			return
+		}
+		showPage(w, http.StatusOK, "Signed in to Kryptos", "You can close this tab and return to the terminal.")
 	})
 	return mux
 }
