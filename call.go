@@ -55,6 +55,9 @@ type request struct {
 	body any
 	// cred authorizes a data API call.
 	cred Credential
+	// check, when set, says what the decoded answer lacks, for an out that
+	// is not a checker (a public type, a page).
+	check func() error
 }
 
 // checker is implemented by answers that can tell whether they lack a field
@@ -107,9 +110,17 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	if err != nil {
 		return opError(op, err, scrub)
 	}
+	check := r.check
 	if ch, ok := out.(checker); ok {
-		if err := ch.check(); err != nil {
-			return malformedSuccess(op, meta.StatusCode, meta.RequestID, err)
+		check = ch.check
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			// A success without what the operation is for. The effect of
+			// a one-time operation happened, but its result is lost.
+			e := &Error{StatusCode: meta.StatusCode, RequestID: meta.RequestID,
+				Message: err.Error(), cause: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
+			return wrapOp(op, e, op.policy == oneShot)
 		}
 	}
 	if n, ok := out.(noter); ok {
@@ -121,13 +132,21 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	return nil
 }
 
-// malformedSuccess is the error of a success without what op is for, why
-// saying what is missing. The effect of a one-time operation happened, but
-// its result is lost.
-func malformedSuccess(op *operation, status int, requestID string, why error) error {
-	e := &Error{StatusCode: status, RequestID: requestID, Message: why.Error(),
-		cause: fmt.Errorf("%w: %w", ErrMalformedResponse, why)}
-	return wrapOp(op, e, op.policy == oneShot)
+// getObject performs op, whose answer's data is one object, and decodes it
+// into a T. An answer whose data is missing, null, or lacks what key reads
+// (the object's id) is malformed: "no <what> in the answer".
+func getObject[T any](ctx context.Context, c *Client, op *operation, r request, opts []CallOption, what string, key func(*T) string) (*T, error) {
+	var v T
+	r.check = func() error {
+		if key(&v) == "" {
+			return errors.New("no " + what + " in the answer")
+		}
+		return nil
+	}
+	if err := c.do(ctx, op, r, &v, opts); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // invalid wraps the rejection of an argument of op.

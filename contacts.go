@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
 
@@ -127,23 +126,6 @@ func (u *UserClient) ListContactsPage(ctx context.Context, p ContactsParams, opt
 	return u.contactLister(p, opts).first(ctx)
 }
 
-type contactAnswer struct {
-	Contact
-	found bool
-}
-
-func (a *contactAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Contact)
-}
-
-func (a *contactAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no contact in the answer")
-	}
-	return nil
-}
-
 // GetContact returns one of the workspace's contacts:
 // GET /v1/contacts/{id} (scope contacts:read). An unknown id matches
 // ErrNotFound (the API answers 404 "Contact not found", without a code).
@@ -152,9 +134,5 @@ func (u *UserClient) GetContact(ctx context.Context, contactID string, opts ...C
 	if err := checkSegment("contactID", contactID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a contactAnswer
-	if err := u.c.do(ctx, op, request{params: []string{contactID}, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Contact, nil
+	return getObject(ctx, u.c, op, request{params: []string{contactID}, cred: u.cred}, opts, "contact", func(v *Contact) string { return v.ID })
 }

@@ -323,23 +323,6 @@ func (u *UserClient) ListCalculatedBalancesPage(ctx context.Context, p HoldingsP
 	return u.holdingLister(p, true, opts).first(ctx)
 }
 
-type holdingAnswer struct {
-	Holding
-	found bool
-}
-
-func (a *holdingAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Holding)
-}
-
-func (a *holdingAnswer) check() error {
-	if !a.found || a.AssetID == "" {
-		return errors.New("no holding (assetId) in the answer")
-	}
-	return nil
-}
-
 // GetHolding returns what the user holds of one asset, over all their
 // integrations: GET /v1/holdings/{assetId} (scope portfolios:read), with
 // live prices. An asset the user does not hold matches ErrNotFound (the
@@ -366,9 +349,5 @@ func (u *UserClient) GetPortfolioHolding(ctx context.Context, portfolioID, asset
 }
 
 func (u *UserClient) getHolding(ctx context.Context, op *operation, params []string, opts []CallOption) (*Holding, error) {
-	var a holdingAnswer
-	if err := u.c.do(ctx, op, request{params: params, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Holding, nil
+	return getObject(ctx, u.c, op, request{params: params, cred: u.cred}, opts, "holding (assetId)", func(h *Holding) string { return h.AssetID })
 }

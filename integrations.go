@@ -405,23 +405,6 @@ func (u *UserClient) ListIntegrationSummariesPage(ctx context.Context, p Integra
 	return integrationLister[IntegrationSummary](u, p, true, opts).first(ctx)
 }
 
-type integrationAnswer struct {
-	Integration
-	found bool
-}
-
-func (a *integrationAnswer) UnmarshalJSON(b []byte) error {
-	a.found = !absent(b)
-	return json.Unmarshal(b, &a.Integration)
-}
-
-func (a *integrationAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no integration in the answer")
-	}
-	return nil
-}
-
 // GetIntegration returns one of the user's integrations with its full
 // provider, connections and CSV upload history: GET
 // /v1/integrations/{id}. It lacks the list's derived figures (see
@@ -431,11 +414,7 @@ func (u *UserClient) GetIntegration(ctx context.Context, integrationID string, o
 	if err := checkSegment("integrationID", integrationID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a integrationAnswer
-	if err := u.c.do(ctx, op, request{params: []string{integrationID}, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Integration, nil
+	return getObject(ctx, u.c, op, request{params: []string{integrationID}, cred: u.cred}, opts, "integration", func(v *Integration) string { return v.ID })
 }
 
 // SearchIntegrationsParams are what SearchIntegrations looks for.
@@ -657,17 +636,6 @@ type resyncUserRequest struct {
 	PriceOnly bool     `json:"priceOnly,omitempty"`
 }
 
-// resyncUserAnswer is the queued job; what the caller cannot do without is
-// its id, to follow it.
-type resyncUserAnswer struct{ syncJobAnswer }
-
-func (a *resyncUserAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no sync id in the answer")
-	}
-	return nil
-}
-
 func (p IntegrationResyncParams) request() (resyncUserRequest, error) {
 	r := resyncUserRequest{SyncMode: p.Mode, Functions: p.Functions, PriceOnly: p.PricesOnly}
 	switch {
@@ -715,12 +683,14 @@ func (u *UserClient) ResyncIntegration(ctx context.Context, integrationID string
 	if err != nil {
 		return nil, invalid(op, err)
 	}
-	var a resyncUserAnswer
-	if err := u.c.do(ctx, op, request{params: []string{integrationID}, body: body, cred: u.cred}, &a, opts); err != nil {
+	// What the caller cannot do without is the queued job's id, to follow it.
+	j, err := getObject(ctx, u.c, op, request{params: []string{integrationID}, body: body, cred: u.cred}, opts,
+		"sync id", func(j *SyncJob) string { return j.ID })
+	if err != nil {
 		return nil, err
 	}
-	if a.IntegrationID == "" {
-		a.IntegrationID = integrationID
+	if j.IntegrationID == "" {
+		j.IntegrationID = integrationID
 	}
-	return &a.SyncJob, nil
+	return j, nil
 }

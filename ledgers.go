@@ -188,23 +188,6 @@ func (u *UserClient) ListLedgersPage(ctx context.Context, p LedgersParams, opts 
 	return u.ledgerLister(p, opts).first(ctx)
 }
 
-type ledgerAnswer struct {
-	Ledger
-	found bool
-}
-
-func (a *ledgerAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Ledger)
-}
-
-func (a *ledgerAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no ledger entry in the answer")
-	}
-	return nil
-}
-
 // GetLedger returns one of the user's ledger entries:
 // GET /v1/ledgers/{id}. An unknown id matches ErrNotFound (the API answers
 // {"error": {"code": "NOT_FOUND", ...}}).
@@ -213,9 +196,5 @@ func (u *UserClient) GetLedger(ctx context.Context, ledgerID string, opts ...Cal
 	if err := checkSegment("ledgerID", ledgerID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a ledgerAnswer
-	if err := u.c.do(ctx, op, request{params: []string{ledgerID}, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Ledger, nil
+	return getObject(ctx, u.c, op, request{params: []string{ledgerID}, cred: u.cred}, opts, "ledger entry", func(v *Ledger) string { return v.ID })
 }

@@ -179,23 +179,6 @@ func (u *UserClient) ListNFTCollectionsPage(ctx context.Context, p NFTParams, op
 	return nftLister[NFTCollection](u, opListNFTCollections, nil, p, opts).first(ctx)
 }
 
-type nftAnswer struct {
-	NFT
-	found bool
-}
-
-func (a *nftAnswer) UnmarshalJSON(b []byte) error {
-	a.found = !absent(b)
-	return json.Unmarshal(b, &a.NFT)
-}
-
-func (a *nftAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no NFT in the answer")
-	}
-	return nil
-}
-
 // GetNFT returns one of the user's NFTs by its contract address and token
 // id: GET /v1/nfts/{contractAddress}/{tokenId}. An NFT the user does not
 // hold matches ErrNotFound (the API answers 404 {"success": false,
@@ -218,9 +201,5 @@ func (u *UserClient) getNFT(ctx context.Context, op *operation, params []string,
 	if err := errors.Join(checkSegment("contractAddress", contractAddress), checkSegment("tokenID", tokenID)); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a nftAnswer
-	if err := u.c.do(ctx, op, request{params: append(params, contractAddress, tokenID), cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.NFT, nil
+	return getObject(ctx, u.c, op, request{params: append(params, contractAddress, tokenID), cred: u.cred}, opts, "NFT", func(n *NFT) string { return n.ID })
 }

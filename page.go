@@ -117,16 +117,18 @@ func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T) (*Page
 		q.Set("limit", strconv.Itoa(l.limit))
 	}
 	a := l.answer()
-	var resp Response
-	opts := append(l.opts[:len(l.opts):len(l.opts)], CaptureResponse(&resp))
-	if err := l.u.c.do(ctx, l.op, request{params: l.params, query: q, cred: l.u.cred}, a, opts); err != nil {
-		return nil, err
+	var f pageFacts[T, S]
+	hasList := func() error {
+		f = a.page()
+		if f.items == nil {
+			// data null or {}: a page without its list is malformed,
+			// not empty (an empty list is sent as []).
+			return errors.New("no list in the answer")
+		}
+		return nil
 	}
-	f := a.page()
-	if f.items == nil {
-		// data null or {}: a page without its list is malformed, not
-		// empty (an empty list is sent as []).
-		return nil, malformedSuccess(l.op, resp.StatusCode, resp.RequestID, errors.New("no list in the answer"))
+	if err := l.u.c.do(ctx, l.op, request{params: l.params, query: q, cred: l.u.cred, check: hasList}, a, l.opts); err != nil {
+		return nil, err
 	}
 	if len(prev) > 0 && len(f.items) > 0 && samePage(prev, f.items) {
 		return nil, fmt.Errorf("kryptos: %s: %w", l.op.name, ErrPageRepeated)

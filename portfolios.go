@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
 	"time"
@@ -76,23 +75,6 @@ func (u *UserClient) ListPortfoliosPage(ctx context.Context, p PortfoliosParams,
 	return u.portfolioLister(p, opts).first(ctx)
 }
 
-type portfolioAnswer struct {
-	Portfolio
-	found bool
-}
-
-func (a *portfolioAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Portfolio)
-}
-
-func (a *portfolioAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no portfolio in the answer")
-	}
-	return nil
-}
-
 // GetPortfolio returns one of the user's portfolios:
 // GET /v1/portfolios/{id}. An unknown id matches ErrNotFound.
 func (u *UserClient) GetPortfolio(ctx context.Context, portfolioID string, opts ...CallOption) (*Portfolio, error) {
@@ -100,32 +82,22 @@ func (u *UserClient) GetPortfolio(ctx context.Context, portfolioID string, opts 
 	if err := checkSegment("portfolioID", portfolioID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a portfolioAnswer
-	if err := u.c.do(ctx, op, request{params: []string{portfolioID}, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Portfolio, nil
+	return getObject(ctx, u.c, op, request{params: []string{portfolioID}, cred: u.cred}, opts, "portfolio", func(p *Portfolio) string { return p.ID })
 }
 
 // defaultPortfolioAnswer is {success, data: {portfolio: {...}}}: the
 // default portfolio is nested one level deeper than a single read.
 type defaultPortfolioAnswer struct {
-	Portfolio *portfolioAnswer `json:"portfolio"`
-}
-
-func (a *defaultPortfolioAnswer) check() error {
-	if a.Portfolio == nil {
-		return errors.New("no portfolio in the answer")
-	}
-	return a.Portfolio.check()
+	Portfolio Portfolio `json:"portfolio"`
 }
 
 // GetDefaultPortfolio returns the user's default portfolio:
 // GET /v1/portfolios/default.
 func (u *UserClient) GetDefaultPortfolio(ctx context.Context, opts ...CallOption) (*Portfolio, error) {
-	var a defaultPortfolioAnswer
-	if err := u.c.do(ctx, opGetDefaultPortfolio, request{cred: u.cred}, &a, opts); err != nil {
+	a, err := getObject(ctx, u.c, opGetDefaultPortfolio, request{cred: u.cred}, opts, "portfolio",
+		func(a *defaultPortfolioAnswer) string { return a.Portfolio.ID })
+	if err != nil {
 		return nil, err
 	}
-	return &a.Portfolio.Portfolio, nil
+	return &a.Portfolio, nil
 }

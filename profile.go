@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -47,23 +46,6 @@ const (
 )
 
 // profileAnswer is the data of {success, data: Profile}.
-type profileAnswer struct {
-	Profile
-	found bool
-}
-
-func (a *profileAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Profile)
-}
-
-func (a *profileAnswer) check() error {
-	if !a.found || a.UID == "" {
-		return errors.New("no profile (uid) in the answer")
-	}
-	return nil
-}
-
 // Me returns the profile of the user whose credential the UserClient has:
 // GET /v1/users/me (scope users:read). It is the one data API call that
 // also takes the user's API key (APIKey) instead of an access token.
@@ -80,15 +62,11 @@ func (a *profileAnswer) check() error {
 // Any other 404 (one that is not the API's JSON, such as a proxy's page
 // for a wrong base URL) is returned as an error that matches ErrNotFound.
 func (u *UserClient) Me(ctx context.Context, opts ...CallOption) (*Profile, error) {
-	var a profileAnswer
-	err := u.c.do(ctx, opMe, request{cred: u.cred}, &a, opts)
+	me, err := getObject(ctx, u.c, opMe, request{cred: u.cred}, opts, "profile (uid)", func(p *Profile) string { return p.UID })
 	if isGuestProfileAnswer(err) {
 		return &Profile{Guest: true}, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &a.Profile, nil
+	return me, err
 }
 
 // isGuestProfileAnswer reports whether err is the API's answer to a Guest's

@@ -264,23 +264,6 @@ func (c *Client) ListProvidersPage(ctx context.Context, p ProvidersParams, opts 
 	return c.providerLister(p, opts).first(ctx)
 }
 
-type providerAnswer struct {
-	Provider
-	found bool
-}
-
-func (a *providerAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Provider)
-}
-
-func (a *providerAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no provider in the answer")
-	}
-	return nil
-}
-
 // GetProvider returns one provider of the catalogue by its id (such as
 // "binance"): GET /v1/providers/{id}, without any credential. An unknown
 // id matches ErrNotFound.
@@ -289,9 +272,5 @@ func (c *Client) GetProvider(ctx context.Context, providerID string, opts ...Cal
 	if err := checkSegment("providerID", providerID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a providerAnswer
-	if err := c.do(ctx, op, request{params: []string{providerID}}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Provider, nil
+	return getObject(ctx, c, op, request{params: []string{providerID}}, opts, "provider", func(p *Provider) string { return p.ID })
 }

@@ -202,23 +202,6 @@ func (j *SyncJob) progressed(last *SyncJob) bool {
 }
 
 // syncJobAnswer is the data of GET /v1/sync/{syncId}: a sync object.
-type syncJobAnswer struct {
-	SyncJob
-	found bool
-}
-
-func (a *syncJobAnswer) UnmarshalJSON(b []byte) error {
-	a.found = !absent(b)
-	return json.Unmarshal(b, &a.SyncJob)
-}
-
-func (a *syncJobAnswer) check() error {
-	if !a.found || a.Status == "" {
-		return errors.New("no sync job status in the answer")
-	}
-	return nil
-}
-
 // GetSyncJob returns the state of a sync job: GET /v1/sync/{syncId}, with
 // the user's credential and the integrations:read scope. Sync ids come from
 // Integration.LatestSync and LastSyncID, ResyncIntegration (both the
@@ -230,14 +213,14 @@ func (u *UserClient) GetSyncJob(ctx context.Context, syncID string, opts ...Call
 	if err := checkSegment("syncID", syncID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a syncJobAnswer
-	if err := u.c.do(ctx, op, request{params: []string{syncID}, cred: u.cred}, &a, opts); err != nil {
+	j, err := getObject(ctx, u.c, op, request{params: []string{syncID}, cred: u.cred}, opts, "sync job status", func(j *SyncJob) string { return string(j.Status) })
+	if err != nil {
 		return nil, err
 	}
-	if a.ID == "" {
-		a.ID = syncID
+	if j.ID == "" {
+		j.ID = syncID
 	}
-	return &a.SyncJob, nil
+	return j, nil
 }
 
 // SyncJobsParams filter ListSyncJobs. The query parameters of GET /v1/sync

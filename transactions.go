@@ -527,23 +527,6 @@ func (u *UserClient) ListTransactionsPage(ctx context.Context, p TransactionsPar
 	return u.transactionLister(p, opts).first(ctx)
 }
 
-type transactionAnswer struct {
-	Transaction
-	found bool
-}
-
-func (a *transactionAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Transaction)
-}
-
-func (a *transactionAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no transaction in the answer")
-	}
-	return nil
-}
-
 // GetTransaction returns one of the user's transactions:
 // GET /v1/transactions/{id}. An unknown id matches ErrNotFound (the API
 // answers {"error": {"code": "NOT_FOUND", ...}}). Enterprise workspaces
@@ -553,11 +536,7 @@ func (u *UserClient) GetTransaction(ctx context.Context, transactionID string, o
 	if err := checkSegment("transactionID", transactionID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a transactionAnswer
-	if err := u.c.do(ctx, op, request{params: []string{transactionID}, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Transaction, nil
+	return getObject(ctx, u.c, op, request{params: []string{transactionID}, cred: u.cred}, opts, "transaction", func(v *Transaction) string { return v.ID })
 }
 
 // legsAnswer is the {data: [Leg]} of a transaction's ledgers.

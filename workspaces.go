@@ -2,7 +2,6 @@ package kryptos
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"iter"
 	"time"
@@ -182,23 +181,6 @@ func (u *UserClient) ListWorkspacesPage(ctx context.Context, p WorkspacesParams,
 	return u.workspaceLister(p, opts).first(ctx)
 }
 
-type workspaceAnswer struct {
-	Workspace
-	found bool
-}
-
-func (a *workspaceAnswer) UnmarshalJSON(b []byte) error {
-	a.found = string(b) != "null"
-	return json.Unmarshal(b, &a.Workspace)
-}
-
-func (a *workspaceAnswer) check() error {
-	if !a.found || a.ID == "" {
-		return errors.New("no workspace (wid) in the answer")
-	}
-	return nil
-}
-
 // GetWorkspace returns one workspace with its transaction cap (Limits):
 // GET /v1/workspaces/{wid} (scope workspace:read). A Connect or OAuth token
 // reads only the workspace it is bound to, AccessGrant.WorkspaceID; any
@@ -208,9 +190,5 @@ func (u *UserClient) GetWorkspace(ctx context.Context, workspaceID string, opts 
 	if err := checkSegment("workspaceID", workspaceID); err != nil {
 		return nil, invalid(op, err)
 	}
-	var a workspaceAnswer
-	if err := u.c.do(ctx, op, request{params: []string{workspaceID}, cred: u.cred}, &a, opts); err != nil {
-		return nil, err
-	}
-	return &a.Workspace, nil
+	return getObject(ctx, u.c, op, request{params: []string{workspaceID}, cred: u.cred}, opts, "workspace (wid)", func(v *Workspace) string { return v.ID })
 }
