@@ -46,6 +46,12 @@ type run struct {
 	// attempt. It is made for each call, never pooled: net/http may still
 	// be writing an attempt's headers after Do returns.
 	header http.Header
+	// watch bounds the attempts sent with it, and is kept from one call
+	// to the next until it fires; watching says the current attempt is.
+	watch    *watch
+	watching bool
+	// cancel ends the current attempt's own timeout context, if it has one.
+	cancel context.CancelFunc
 }
 
 // attempt is what happened to one attempt on the wire: everything judge
@@ -131,16 +137,20 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	ctx, cancel := x.attemptContext(req.Context())
-	if cancel != nil {
-		defer cancel()
+	rt := cfg.Transport
+	if f, ok := rt.(followDefault); ok {
+		rt = f.resolve()
+	}
+	start := time.Now()
+	ctx, own := x.attemptContext(req.Context(), rt, start)
+	defer x.endAttempt()
+	if own {
 		req = req.WithContext(ctx)
 	}
 	// The request is the run's own (or WithContext's copy of it), so it may
 	// take the header here.
 	req.Header = x.header
-	start := time.Now()
-	resp, err := cfg.Transport.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		a.err = x.explain(ctx, err)
 		x.logAttempt(req, time.Since(start))
@@ -168,18 +178,47 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// attemptContext bounds one attempt with the per-attempt timeout. It costs
-// nothing, and returns a nil cancel, when there is no timeout or the
-// caller's own deadline comes sooner.
-func (x *run) attemptContext(parent context.Context) (context.Context, context.CancelFunc) {
+// attemptContext bounds one attempt with the per-attempt timeout, and
+// endAttempt lifts the bound. It costs nothing when there is no timeout or
+// the caller's own deadline comes sooner: the attempt is sent with the
+// caller's context. Through net/http's own Transport with a caller's context
+// that never ends, the run's watch bounds it, which costs nothing either
+// unless it fires. Otherwise the attempt gets a timeout context of its own.
+// own says whether the context returned is not parent.
+func (x *run) attemptContext(parent context.Context, rt http.RoundTripper, start time.Time) (ctx context.Context, own bool) {
 	timeout := x.core.cfg.AttemptTimeout
 	if timeout <= 0 {
-		return parent, nil
+		return parent, false
 	}
-	if d, ok := parent.Deadline(); ok && time.Until(d) <= timeout {
-		return parent, nil
+	if d, ok := parent.Deadline(); ok && d.Sub(start) <= timeout {
+		return parent, false
 	}
-	return context.WithTimeoutCause(parent, timeout, ErrAttemptTimeout)
+	if !canWatch(rt, parent) {
+		ctx, x.cancel = context.WithTimeoutCause(parent, timeout, ErrAttemptTimeout)
+		return ctx, true
+	}
+	if x.watch == nil {
+		x.watch = newWatch()
+	}
+	x.watch.begin(start, timeout)
+	x.watching = true
+	if parent == context.Background() {
+		return x.watch.ctx, true
+	}
+	return watched{x.watch.ctx, parent}, true
+}
+
+func (x *run) endAttempt() {
+	if x.cancel != nil {
+		x.cancel()
+		x.cancel = nil
+	}
+	if x.watching {
+		x.watching = false
+		if !x.watch.end() {
+			x.watch = nil // it fired: the next attempt needs another
+		}
+	}
 }
 
 // explain replaces the error of an attempt cut off by the per-attempt

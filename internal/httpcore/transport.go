@@ -26,7 +26,12 @@ var (
 	pooled  *http.Transport
 )
 
-func (followDefault) RoundTrip(req *http.Request) (*http.Response, error) {
+func (f followDefault) RoundTrip(req *http.Request) (*http.Response, error) {
+	return f.resolve().RoundTrip(req)
+}
+
+// resolve returns the transport a request sent now goes through.
+func (followDefault) resolve() http.RoundTripper {
 	stdOnce.Do(func() {
 		if t, ok := http.DefaultTransport.(*http.Transport); ok {
 			std, pooled = t, PooledTransport(t)
@@ -34,9 +39,9 @@ func (followDefault) RoundTrip(req *http.Request) (*http.Response, error) {
 	})
 	current := http.DefaultTransport
 	if current == std {
-		return pooled.RoundTrip(req)
+		return pooled
 	}
-	return current.RoundTrip(req)
+	return current
 }
 
 // PooledTransport returns a copy of t that keeps up to 256 idle connections
