@@ -286,9 +286,12 @@ const memURL = "http://127.0.0.1:1"
 
 // memAPI answers the benchmark's requests from memory, with the loopback
 // server's bodies and headers, so that a benchmark measures the client's own
-// code. Like net/http's Transport, it derives a cancelable context from the
-// request's for each request and waits on its Done channel, so that an SDK
-// attempt's own context costs here what it costs on the wire.
+// code. Both clients reach it through a net/http Transport, which hands it
+// every plain-HTTP request (Transport.RegisterProtocol), so the SDK takes
+// the path it takes with its default transport. Like the Transport's own
+// connections, it derives a cancelable context from the request's for each
+// request and waits on its Done channel, so that an SDK attempt's context
+// costs here what it costs on the wire.
 type memAPI struct {
 	answers map[string][]byte
 }
@@ -327,11 +330,18 @@ func (m *memAPI) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
+// transport is a net/http Transport that sends every plain-HTTP request to m.
+func (m *memAPI) transport() *http.Transport {
+	t := &http.Transport{}
+	t.RegisterProtocol("http", m)
+	return t
+}
+
 // sdk returns a Client that sends through m.
 func (m *memAPI) sdk(tb testing.TB, opts ...kryptos.Option) *kryptos.Client {
 	tb.Helper()
 	c, err := kryptos.NewClient(clientID, clientSecret,
-		append([]kryptos.Option{kryptos.WithSandbox(memURL), kryptos.WithHTTPClient(&http.Client{Transport: m})}, opts...)...)
+		append([]kryptos.Option{kryptos.WithSandbox(memURL), kryptos.WithHTTPClient(&http.Client{Transport: m.transport()})}, opts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -340,5 +350,5 @@ func (m *memAPI) sdk(tb testing.TB, opts ...kryptos.Option) *kryptos.Client {
 
 // baseline returns the baseline client, sending through m.
 func (m *memAPI) baseline() *baseline {
-	return &baseline{hc: &http.Client{Transport: m}, base: memURL}
+	return &baseline{hc: &http.Client{Transport: m.transport()}, base: memURL}
 }
