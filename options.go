@@ -212,9 +212,9 @@ func WithUserAgent(appInfo string) Option {
 // the moment it is sent, after any quota wait, to the last byte of its
 // answer. The whole call, retries included, is bounded by the caller's
 // context. The per-attempt bound costs nothing when that context's deadline
-// comes sooner, and next to nothing (no timer or context of its own) when
-// the context can never end, such as context.Background, and the requests
-// go through net/http's own *http.Transport, as they do by default.
+// comes sooner, and next to nothing (no timer or context of its own for each
+// attempt) when the requests go through net/http's own *http.Transport, as
+// they do by default.
 func WithTimeout(perAttempt time.Duration) Option {
 	return func(s *settings) error {
 		if perAttempt <= 0 {

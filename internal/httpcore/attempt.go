@@ -181,10 +181,10 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 // attemptContext bounds one attempt with the per-attempt timeout, and
 // endAttempt lifts the bound. It costs nothing when there is no timeout or
 // the caller's own deadline comes sooner: the attempt is sent with the
-// caller's context. Through net/http's own Transport with a caller's context
-// that never ends, the run's watch bounds it, which costs nothing either
-// unless it fires. Otherwise the attempt gets a timeout context of its own.
-// own says whether the context returned is not parent.
+// caller's context. Through net/http's own Transport the run's watch bounds
+// it, which costs next to nothing unless the attempt ends early; through
+// any other RoundTripper it gets a timeout context of its own. own says
+// whether the context returned is not parent.
 func (x *run) attemptContext(parent context.Context, rt http.RoundTripper, start time.Time) (ctx context.Context, own bool) {
 	timeout := x.core.cfg.AttemptTimeout
 	if timeout <= 0 {
@@ -193,19 +193,15 @@ func (x *run) attemptContext(parent context.Context, rt http.RoundTripper, start
 	if d, ok := parent.Deadline(); ok && d.Sub(start) <= timeout {
 		return parent, false
 	}
-	if !canWatch(rt, parent) {
+	if !canWatch(rt) {
 		ctx, x.cancel = context.WithTimeoutCause(parent, timeout, ErrAttemptTimeout)
 		return ctx, true
 	}
 	if x.watch == nil {
 		x.watch = newWatch()
 	}
-	x.watch.begin(start, timeout)
 	x.watching = true
-	if parent == context.Background() {
-		return x.watch.ctx, true
-	}
-	return watched{x.watch.ctx, parent}, true
+	return x.watch.begin(parent, start, timeout), true
 }
 
 func (x *run) endAttempt() {
@@ -216,7 +212,7 @@ func (x *run) endAttempt() {
 	if x.watching {
 		x.watching = false
 		if !x.watch.end() {
-			x.watch = nil // it fired: the next attempt needs another
+			x.watch = nil // it ended: the next attempt needs another
 		}
 	}
 }

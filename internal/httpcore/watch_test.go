@@ -2,7 +2,7 @@ package httpcore
 
 import (
 	"context"
-	"io"
+	"errors"
 	"net/http"
 	"net/http/httptrace"
 	"testing"
@@ -12,17 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestOnlyNetHTTPsTransportWithAContextThatCannotEndIsWatched(t *testing.T) {
+func TestOnlyNetHTTPsTransportIsWatched(t *testing.T) {
 	t.Parallel()
-	mock := roundTrip(func(*http.Request) (*http.Response, error) { return nil, io.EOF })
-	ends, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	type key struct{}
-	assert.True(t, canWatch(testTransport, context.Background()))
-	assert.True(t, canWatch(testTransport, context.WithValue(context.Background(), key{}, 1)))
-	assert.True(t, canWatch(testTransport, context.WithoutCancel(ends)))
-	assert.False(t, canWatch(testTransport, ends), "a context that can end needs a watcher of its own")
-	assert.False(t, canWatch(mock, context.Background()), "a RoundTripper of the user's may keep the context")
+	assert.True(t, canWatch(testTransport))
+	assert.False(t, canWatch(roundTrip(testTransport.RoundTrip)), "a RoundTripper of the user's may keep the context")
 }
 
 func TestAWatchCancelsOnlyAnAttemptThatOutlivesItsTimeout(t *testing.T) {
@@ -30,26 +23,78 @@ func TestAWatchCancelsOnlyAnAttemptThatOutlivesItsTimeout(t *testing.T) {
 	const timeout = 40 * time.Millisecond
 	w := newWatch()
 
-	w.begin(time.Now(), timeout)
+	w.begin(context.Background(), time.Now(), timeout)
 	assert.True(t, w.end(), "an attempt that ends in time")
 	time.Sleep(timeout + 20*time.Millisecond) // the timer fires with no attempt under way
 	require.NoError(t, w.ctx.Err(), "the timer firing between attempts cancels nothing")
 
 	// An attempt that starts while the timer is armed for an earlier one
 	// gets its whole timeout: the timer sleeps again until its deadline.
-	w.begin(time.Now(), timeout)
+	w.begin(context.Background(), time.Now(), timeout)
 	assert.True(t, w.end())
 	time.Sleep(timeout / 2)
 	start := time.Now()
-	w.begin(start, timeout)
+	ctx := w.begin(context.Background(), start, timeout)
 	select {
-	case <-w.ctx.Done():
+	case <-ctx.Done():
 	case <-time.After(10 * timeout):
 		t.Fatal("the attempt was never cut off")
 	}
 	assert.GreaterOrEqual(t, time.Since(start), timeout, "not cut off before its own deadline")
-	assert.ErrorIs(t, context.Cause(w.ctx), ErrAttemptTimeout)
+	assert.ErrorIs(t, context.Cause(ctx), ErrAttemptTimeout)
 	assert.False(t, w.end(), "a watch that fired serves no other attempt")
+}
+
+func TestAWatchFollowsTheCallersContextOnlyDuringTheAttempt(t *testing.T) {
+	t.Parallel()
+	type key struct{}
+	w := newWatch()
+	caller, cancel := context.WithCancelCause(context.WithValue(context.Background(), key{}, "v"))
+	ctx := w.begin(caller, time.Now(), time.Hour)
+	assert.Equal(t, "v", ctx.Value(key{}), "the caller's values")
+	assert.True(t, w.end())
+	cancel(errors.New("gone"))
+	time.Sleep(20 * time.Millisecond) // context.AfterFunc would run its function on a goroutine of its own
+	require.NoError(t, w.ctx.Err(), "a caller's context that ends after the attempt cancels nothing")
+
+	caller, cancel = context.WithCancelCause(context.Background())
+	ctx = w.begin(caller, time.Now(), time.Hour)
+	gone := errors.New("gone")
+	cancel(gone)
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the caller's end did not reach the attempt")
+	}
+	assert.ErrorIs(t, context.Cause(ctx), gone, "the attempt ends with the caller's cause")
+	assert.False(t, w.end(), "a watch that ended serves no other attempt")
+}
+
+// TestACancelledCallLeavesNoWatchBehind cancels calls in the middle of
+// their attempts, through net/http's Transport: each ends with the caller's
+// error, and the next call is sent with a context that has not ended.
+func TestACancelledCallLeavesNoWatchBehind(t *testing.T) {
+	t.Parallel()
+	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		if r.URL.Query().Has("stall") {
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write([]byte(`{"success":true,"data":{"v":3}}`))
+	})
+	c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = time.Minute })
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		time.AfterFunc(20*time.Millisecond, cancel)
+		_, err := c.Do(ctx, &Call{Method: http.MethodGet, URL: srv.URL + "/x?stall"}, nil)
+		require.ErrorIs(t, err, context.Canceled)
+		assert.NotErrorIs(t, err, ErrAttemptTimeout)
+
+		var out struct{ V int }
+		_, err = c.Do(context.Background(), get(srv.URL, Idempotent), &out)
+		require.NoError(t, err)
+		assert.Equal(t, 3, out.V)
+	}
 }
 
 // TestAnAttemptAfterATimeoutGetsAFreshWatch: the attempt after one that
@@ -85,23 +130,23 @@ func TestAWatchedAttemptCarriesTheCallersValues(t *testing.T) {
 	c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = time.Minute })
 	got := 0
 	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { got++ }})
-	require.True(t, canWatch(testTransport, ctx))
 	_, err := c.Do(ctx, get(srv.URL, Idempotent), nil)
 	require.NoError(t, err)
 	assert.Equal(t, 1, got)
 }
 
 // TestAWatchedAttemptAllocatesOnlyItsRequest counts what the per-attempt
-// timeout costs through net/http's Transport with context.Background: the
-// request copy that carries the watch's context, where a context of the
-// attempt's own costs seven allocations more. It is not parallel, so that
-// no other test allocates meanwhile.
+// timeout costs through net/http's Transport: with context.Background, the
+// request copy that carries the watch's context; with a context that can
+// end, a few more to follow it. A context of the attempt's own, as through
+// a RoundTripper of the user's, costs more. It is not parallel, so that no
+// other test allocates meanwhile.
 func TestAWatchedAttemptAllocatesOnlyItsRequest(t *testing.T) {
 	srv, _ := serve(t, func(w http.ResponseWriter, _ *http.Request, _ int) {
 		_, _ = w.Write([]byte(`{"success":true}`))
 	})
-	allocs := func(ctx context.Context, timeout time.Duration) float64 {
-		c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = timeout })
+	allocs := func(ctx context.Context, rt http.RoundTripper, timeout time.Duration) float64 {
+		c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = timeout; cfg.Transport = rt })
 		call := &Call{Method: http.MethodPost, URL: srv.URL + "/x", Body: []byte(`{}`)}
 		return testing.AllocsPerRun(500, func() {
 			if _, err := c.Do(ctx, call, nil); err != nil {
@@ -111,8 +156,15 @@ func TestAWatchedAttemptAllocatesOnlyItsRequest(t *testing.T) {
 	}
 	ends, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	none, watched, own := allocs(ends, 0), allocs(context.Background(), time.Hour), allocs(ends, time.Hour)
-	t.Logf("allocations: %v without a timeout, %v watched, %v with a context of its own", none, watched, own)
-	assert.LessOrEqual(t, watched, none+1+raceSlack)
-	assert.GreaterOrEqual(t, own, watched+6-raceSlack)
+	users := roundTrip(testTransport.RoundTrip)
+	for _, c := range []struct {
+		name  string
+		ctx   context.Context
+		extra float64
+	}{{"background", context.Background(), 1}, {"can end", ends, 4}} {
+		none, watched, own := allocs(c.ctx, testTransport, 0), allocs(c.ctx, testTransport, time.Hour), allocs(c.ctx, users, time.Hour)
+		t.Logf("%s: %v allocations without a timeout, %v watched, %v with a context of its own", c.name, none, watched, own)
+		assert.LessOrEqual(t, watched, none+c.extra+raceSlack, c.name)
+		assert.Greater(t, own, watched, c.name)
+	}
 }
