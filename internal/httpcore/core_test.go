@@ -23,6 +23,14 @@ import (
 // testTransport is read once, before any test replaces http.DefaultTransport.
 var testTransport = PooledTransport(http.DefaultTransport.(*http.Transport))
 
+// timeoutPaths are the two ways an attempt is bounded: a watch through
+// net/http's own Transport, a timeout context of its own through a
+// RoundTripper of the user's.
+var timeoutPaths = map[string]http.RoundTripper{
+	"net/http's transport": testTransport,
+	"the user's transport": roundTrip(testTransport.RoundTrip),
+}
+
 func newCore(t testing.TB, edit ...func(*Config)) *Core {
 	t.Helper()
 	cfg := Config{
@@ -319,33 +327,36 @@ func TestBodiesThatBreakOffAreRetriedWhenSafe(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done() // the rest of the body never comes
 	}
-	for name, broken := range map[string]http.HandlerFunc{"cut": cut, "stalled": stall} {
-		for _, p := range []Policy{Idempotent, OneShot} {
-			srv, n := serve(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
-				if attempt == 1 {
-					broken(w, r)
-					return
+	for kind, broken := range map[string]http.HandlerFunc{"cut": cut, "stalled": stall} {
+		for path, rt := range timeoutPaths {
+			for _, p := range []Policy{Idempotent, OneShot} {
+				name := kind + ", " + path
+				srv, n := serve(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
+					if attempt == 1 {
+						broken(w, r)
+						return
+					}
+					_, _ = w.Write([]byte(`{"success":true,"data":{"v":7}}`))
+				})
+				c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = 50 * time.Millisecond; cfg.Transport = rt })
+				var out struct{ V int }
+				_, err := c.Do(context.Background(), get(srv.URL, p), &out)
+				if p == Idempotent {
+					require.NoError(t, err, name)
+					assert.Equal(t, 7, out.V, name)
+					assert.Equal(t, int32(2), n.Load(), name)
+					continue
 				}
-				_, _ = w.Write([]byte(`{"success":true,"data":{"v":7}}`))
-			})
-			c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = 50 * time.Millisecond })
-			var out struct{ V int }
-			_, err := c.Do(context.Background(), get(srv.URL, p), &out)
-			if p == Idempotent {
-				require.NoError(t, err, name)
-				assert.Equal(t, 7, out.V, name)
-				assert.Equal(t, int32(2), n.Load(), name)
-				continue
-			}
-			var f *Failure
-			require.ErrorAs(t, err, &f, name)
-			assert.Equal(t, 200, f.StatusCode, name)
-			assert.True(t, f.Ambiguous, name)
-			assert.Equal(t, int32(1), n.Load(), name)
-			if name == "cut" {
-				assert.ErrorIs(t, err, ErrBodyCut)
-			} else {
-				assert.ErrorIs(t, err, ErrAttemptTimeout)
+				var f *Failure
+				require.ErrorAs(t, err, &f, name)
+				assert.Equal(t, 200, f.StatusCode, name)
+				assert.True(t, f.Ambiguous, name)
+				assert.Equal(t, int32(1), n.Load(), name)
+				if kind == "cut" {
+					assert.ErrorIs(t, err, ErrBodyCut)
+				} else {
+					assert.ErrorIs(t, err, ErrAttemptTimeout)
+				}
 			}
 		}
 	}
@@ -531,20 +542,22 @@ func TestASoonerDeadlineAllocatesAsIfThereWereNoAttemptTimeout(t *testing.T) {
 
 func TestATransportErrorNamesTheAttemptTimeout(t *testing.T) {
 	t.Parallel()
-	srv, _ := serve(t, func(_ http.ResponseWriter, r *http.Request, _ int) { <-r.Context().Done() })
-	c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = 20 * time.Millisecond; cfg.MaxRetries = 1 })
-	start := time.Now()
-	meta, err := c.Do(context.Background(), get(srv.URL, Idempotent), nil)
-	require.ErrorIs(t, err, ErrAttemptTimeout)
-	assert.Equal(t, 2, meta.Attempts, "a timed-out idempotent attempt is repeated")
-	assert.Contains(t, err.Error(), "no answer after 2 attempt(s): attempt timed out after 20ms")
-	assert.Less(t, time.Since(start), 2*time.Second)
+	for path, rt := range timeoutPaths {
+		srv, _ := serve(t, func(_ http.ResponseWriter, r *http.Request, _ int) { <-r.Context().Done() })
+		c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = 20 * time.Millisecond; cfg.MaxRetries = 1; cfg.Transport = rt })
+		start := time.Now()
+		meta, err := c.Do(context.Background(), get(srv.URL, Idempotent), nil)
+		require.ErrorIs(t, err, ErrAttemptTimeout, path)
+		assert.Equal(t, 2, meta.Attempts, "%s: a timed-out idempotent attempt is repeated", path)
+		assert.Contains(t, err.Error(), "no answer after 2 attempt(s): attempt timed out after 20ms", path)
+		assert.Less(t, time.Since(start), 2*time.Second, path)
 
-	meta, err = c.Do(context.Background(), get(srv.URL, OneShot), nil)
-	var te *TransportError
-	require.ErrorAs(t, err, &te)
-	assert.True(t, te.Ambiguous, "a one-shot request that was sent may have been processed")
-	assert.Equal(t, 1, meta.Attempts)
+		meta, err = c.Do(context.Background(), get(srv.URL, OneShot), nil)
+		var te *TransportError
+		require.ErrorAs(t, err, &te, path)
+		assert.True(t, te.Ambiguous, "%s: a one-shot request that was sent may have been processed", path)
+		assert.Equal(t, 1, meta.Attempts, path)
+	}
 }
 
 func TestARetryThatWouldComeAfterTheDeadlineIsNotWaitedFor(t *testing.T) {
