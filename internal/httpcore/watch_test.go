@@ -70,10 +70,11 @@ func TestAWatchFollowsTheCallersContextOnlyDuringTheAttempt(t *testing.T) {
 	assert.False(t, w.end(), "a watch that ended serves no other attempt")
 }
 
-// TestACancelledCallLeavesNoWatchBehind cancels calls in the middle of
-// their attempts, through net/http's Transport: each ends with the caller's
-// error, and the next call is sent with a context that has not ended.
-func TestACancelledCallLeavesNoWatchBehind(t *testing.T) {
+// TestACallCutOffLeavesNoWatchBehind cuts calls off in the middle of
+// their attempts, through net/http's Transport, by the attempt timeout and
+// by the caller: each ends with its own error, and the next call is sent
+// with a context that has not ended.
+func TestACallCutOffLeavesNoWatchBehind(t *testing.T) {
 	t.Parallel()
 	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		if r.URL.Query().Has("stall") {
@@ -82,40 +83,30 @@ func TestACancelledCallLeavesNoWatchBehind(t *testing.T) {
 		}
 		_, _ = w.Write([]byte(`{"success":true,"data":{"v":3}}`))
 	})
-	c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = time.Minute })
-	for range 3 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		time.AfterFunc(20*time.Millisecond, cancel)
-		_, err := c.Do(ctx, &Call{Method: http.MethodGet, URL: srv.URL + "/x?stall"}, nil)
-		require.ErrorIs(t, err, context.Canceled)
-		assert.NotErrorIs(t, err, ErrAttemptTimeout)
+	stalled := &Call{Method: http.MethodGet, URL: srv.URL + "/x?stall"}
+	for name, c := range map[string]struct {
+		timeout time.Duration
+		ctx     func() context.Context
+		is, not error
+	}{
+		"attempt timeout": {30 * time.Millisecond, context.Background, ErrAttemptTimeout, context.Canceled},
+		"caller cancels": {time.Minute, func() context.Context {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			time.AfterFunc(20*time.Millisecond, cancel)
+			return ctx
+		}, context.Canceled, ErrAttemptTimeout},
+	} {
+		core := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = c.timeout; cfg.MaxRetries = 0 })
+		for range 3 {
+			_, err := core.Do(c.ctx(), stalled, nil)
+			require.ErrorIs(t, err, c.is, name)
+			assert.NotErrorIs(t, err, c.not, name)
 
-		var out struct{ V int }
-		_, err = c.Do(context.Background(), get(srv.URL, Idempotent), &out)
-		require.NoError(t, err)
-		assert.Equal(t, 3, out.V)
-	}
-}
-
-// TestAnAttemptAfterATimeoutGetsAFreshWatch: the attempt after one that
-// was cut off is sent with a context that has not ended.
-func TestAnAttemptAfterATimeoutGetsAFreshWatch(t *testing.T) {
-	t.Parallel()
-	srv, _ := serve(t, func(w http.ResponseWriter, r *http.Request, attempt int) {
-		if attempt == 1 {
-			<-r.Context().Done()
-			return
+			var out struct{ V int }
+			_, err = core.Do(context.Background(), get(srv.URL, Idempotent), &out)
+			require.NoError(t, err, name)
+			assert.Equal(t, 3, out.V, name)
 		}
-		_, _ = w.Write([]byte(`{"success":true,"data":{"v":3}}`))
-	})
-	c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = 30 * time.Millisecond; cfg.MaxRetries = 0 })
-	_, err := c.Do(context.Background(), get(srv.URL, Idempotent), nil)
-	require.ErrorIs(t, err, ErrAttemptTimeout)
-	for range 3 {
-		var out struct{ V int }
-		_, err = c.Do(context.Background(), get(srv.URL, Idempotent), &out)
-		require.NoError(t, err)
-		assert.Equal(t, 3, out.V)
 	}
 }
 
