@@ -46,12 +46,8 @@ type run struct {
 	// attempt. It is made for each call, never pooled: net/http may still
 	// be writing an attempt's headers after Do returns.
 	header http.Header
-	// watch bounds the attempts sent with it, and is kept from one call
-	// to the next until it fires; watching says the current attempt is.
-	watch    *watch
-	watching bool
-	// cancel ends the current attempt's own timeout context, if it has one.
-	cancel context.CancelFunc
+	// bound limits the current attempt to the per-attempt timeout.
+	bound bound
 }
 
 // attempt is what happened to one attempt on the wire: everything judge
@@ -142,8 +138,8 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 		rt = f.resolve()
 	}
 	start := time.Now()
-	ctx, own := x.attemptContext(req.Context(), rt, start)
-	defer x.endAttempt()
+	ctx, own := x.bound.begin(req.Context(), rt, start, cfg.AttemptTimeout)
+	defer x.bound.end()
 	if own {
 		req = req.WithContext(ctx)
 	}
@@ -176,45 +172,6 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = http.NoBody
 	return resp, nil
-}
-
-// attemptContext bounds one attempt with the per-attempt timeout, and
-// endAttempt lifts the bound. It costs nothing when there is no timeout or
-// the caller's own deadline comes sooner: the attempt is sent with the
-// caller's context. Through net/http's own Transport the run's watch bounds
-// it, which costs next to nothing unless the attempt ends early; through
-// any other RoundTripper it gets a timeout context of its own. own says
-// whether the context returned is not parent.
-func (x *run) attemptContext(parent context.Context, rt http.RoundTripper, start time.Time) (ctx context.Context, own bool) {
-	timeout := x.core.cfg.AttemptTimeout
-	if timeout <= 0 {
-		return parent, false
-	}
-	if d, ok := parent.Deadline(); ok && d.Sub(start) <= timeout {
-		return parent, false
-	}
-	if !canWatch(rt) {
-		ctx, x.cancel = context.WithTimeoutCause(parent, timeout, ErrAttemptTimeout)
-		return ctx, true
-	}
-	if x.watch == nil {
-		x.watch = newWatch()
-	}
-	x.watching = true
-	return x.watch.begin(parent, start, timeout), true
-}
-
-func (x *run) endAttempt() {
-	if x.cancel != nil {
-		x.cancel()
-		x.cancel = nil
-	}
-	if x.watching {
-		x.watching = false
-		if !x.watch.end() {
-			x.watch = nil // it ended: the next attempt needs another
-		}
-	}
 }
 
 // explain replaces the error of an attempt cut off by the per-attempt

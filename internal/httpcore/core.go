@@ -5,7 +5,7 @@
 // A call flows through it like this:
 //
 //	Core.Do ─► retryablehttp.Client.Do ─► run.RoundTrip (each attempt)
-//	             │ checkRetry ─► judge        │ wait, timeout, send, read the whole body
+//	             │ checkRetry ─► judge        │ wait, bound, send, read the whole body
 //	             │ backoff                    ▼
 //	             ▼                        attempt (what happened on the wire)
 //	         run.finish ─► decode ─► out, or *Failure / *TransportError
@@ -13,7 +13,9 @@
 // Whether an attempt may have taken effect, and whether it may be repeated,
 // is decided in one place, judge, from the call's Policy and the attempt's
 // record. The body is read inside the attempt, so a body that stalls or is
-// cut is judged like any other transient failure.
+// cut is judged like any other transient failure. Each attempt is bounded in
+// time by the run's bound, which reuses one watch from attempt to attempt
+// when the transport is net/http's own.
 //
 // It knows nothing of the public kryptos types: it reports failures as
 // *Failure (the API answered) or *TransportError (no usable answer), and the

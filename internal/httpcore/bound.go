@@ -7,6 +7,57 @@ import (
 	"time"
 )
 
+// bound limits each attempt of a run to the per-attempt timeout, from the
+// moment it is sent to the last byte of its answer. It costs nothing when
+// there is no timeout or the caller's own deadline comes sooner: the attempt
+// is sent with the caller's context. Through net/http's own Transport a
+// watch bounds it, which costs next to nothing unless the attempt ends
+// early; through any other RoundTripper it gets a timeout context of its
+// own.
+type bound struct {
+	// watch is kept from one call to the next until it ends; watching says
+	// it bounds the current attempt.
+	watch    *watch
+	watching bool
+	// cancel ends the current attempt's own timeout context, if it has one.
+	cancel context.CancelFunc
+}
+
+// begin bounds an attempt that starts at start and is sent through rt with
+// the caller's context parent. It returns the context to send it with;
+// own says whether that is not parent.
+func (b *bound) begin(parent context.Context, rt http.RoundTripper, start time.Time, timeout time.Duration) (ctx context.Context, own bool) {
+	if timeout <= 0 {
+		return parent, false
+	}
+	if d, ok := parent.Deadline(); ok && d.Sub(start) <= timeout {
+		return parent, false
+	}
+	if !canWatch(rt) {
+		ctx, b.cancel = context.WithTimeoutCause(parent, timeout, ErrAttemptTimeout)
+		return ctx, true
+	}
+	if b.watch == nil {
+		b.watch = newWatch()
+	}
+	b.watching = true
+	return b.watch.begin(parent, start, timeout), true
+}
+
+// end lifts the current attempt's bound.
+func (b *bound) end() {
+	if b.cancel != nil {
+		b.cancel()
+		b.cancel = nil
+	}
+	if b.watching {
+		b.watching = false
+		if !b.watch.end() {
+			b.watch = nil // it ended: the next attempt needs another
+		}
+	}
+}
+
 // watch bounds the attempts of one run, one after the other, with a cancel
 // context and a timer that are reused from each attempt to the next until
 // one of them ends early. A context.WithTimeout of its own for every attempt
