@@ -94,18 +94,23 @@ func TestConnectAnswersHaveTheSamplesShape(t *testing.T) {
 	// API.md §2 gives both as optional, and DATA-API.md §5.13's sample of
 	// the same answer has both.
 	walletID := integrationsOf(t, srv.Client().User(kryptos.AccessToken(token)))[0].ID
-	sameShapeAsSample(t, "connect.resync.wallet.json",
+	resynced := sameShapeAsSample(t, "connect.resync.wallet.json",
 		connectRequest(t, srv, http.MethodPost, "/developer/integrations/"+walletID+"/resync",
 			`{"user_id":"`+userID+`","mode":"latest"}`, http.StatusAccepted),
 		golden.Options{Documented: []string{"data.job_id", "data.note"}})
+	sameStatusAsSample(t, "connect.resync.wallet.json", resynced)
 	csvUser := connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{{Provider: "csv", Address: "trades.csv"}}})
 	csvSession, err := srv.Client().CheckSession(ctx, csvUser.AccessToken.Reveal())
 	require.NoError(t, err)
 	csvID := integrationsOf(t, srv.Client().User(csvUser.Credential()))[0].ID
-	sameShapeAsSample(t, "connect.resync.csv.json",
+	resynced = sameShapeAsSample(t, "connect.resync.csv.json",
 		connectRequest(t, srv, http.MethodPost, "/developer/integrations/"+csvID+"/resync",
 			`{"user_id":"`+csvSession.UserID+`","mode":"from_start"}`, http.StatusAccepted),
 		golden.Options{Documented: []string{"data.note"}})
+	sameStatusAsSample(t, "connect.resync.csv.json", resynced)
+	job, err := srv.Client().User(csvUser.Credential()).GetSyncJob(ctx, resyncOf(t, resynced).JobID)
+	require.NoError(t, err)
+	assert.Equal(t, kryptos.SyncInProgress, job.Status, "an ongoing CSV resync is in progress at once")
 
 	// A Guest with no limit of their own: API.md §2 gives transaction_limit
 	// as an int or null.
@@ -192,4 +197,26 @@ func TestLegacyTokensAnswerTheOlderExchangeSample(t *testing.T) {
 	body = sameShapeAsSample(t, "connect.exchange.older.json",
 		connectRequest(t, srv, http.MethodPost, "/token/exchange", `{"public_token":"`+public+`"}`, http.StatusOK), golden.Options{})
 	assert.EqualValues(t, 86400, dataOf(t, body)["expires_in"], "24 hours")
+}
+
+// resyncData is the part of a resync answer the tests compare.
+type resyncData struct {
+	Status string `json:"status"`
+	JobID  string `json:"job_id"`
+}
+
+func resyncOf(t *testing.T, answer []byte) resyncData {
+	t.Helper()
+	var a struct{ Data resyncData }
+	require.NoError(t, json.Unmarshal(answer, &a))
+	return a.Data
+}
+
+// sameStatusAsSample checks that a resync answer's status is the sample's:
+// "queued" for a wallet, "ongoing" for a CSV read from the file on record.
+func sameStatusAsSample(t *testing.T, sample string, got []byte) {
+	t.Helper()
+	want, err := golden.Load(sample)
+	require.NoError(t, err)
+	assert.Equal(t, resyncOf(t, want).Status, resyncOf(t, got).Status, sample)
 }

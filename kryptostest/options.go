@@ -108,7 +108,9 @@ func WithCSVResyncUnsupported() Option { return func(cfg *config) { cfg.csvNoRes
 func WithLegacyTokens() Option { return func(cfg *config) { cfg.legacyTokens = true } }
 
 // WithSyncTimings sets how long a sync job stays queued and then syncing
-// before it completes (by default 100 ms and 400 ms).
+// before it completes (by default 100 ms and 400 ms). A CSV's job is never
+// queued: it reads the file on record at once, and its resync answers
+// "ongoing", as in API.md's sample.
 func WithSyncTimings(queued, syncing time.Duration) Option {
 	return func(cfg *config) { cfg.queuedFor, cfg.syncingFor = queued, syncing }
 }

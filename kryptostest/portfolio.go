@@ -80,7 +80,10 @@ func (s *Server) connect(u *user, wl Wallet) *integration {
 	u.integrations = append(u.integrations, in)
 	// The import the widget started when the user connected the account.
 	first := s.queueJobs(u, []*integration{in}, kryptos.ResyncFromStart, now.Add(-s.cfg.queuedFor-s.cfg.syncingFor))[0]
-	first.fails = false // the first import of an account that fails later still worked
+	// It has just finished; the first import of an account that fails
+	// later still worked.
+	first.createdAt = now.Add(-first.queuedFor(&s.cfg) - s.cfg.syncingFor)
+	first.fails = false
 	// integration.created announces the connection; the import is not
 	// announced again.
 	first.notified = first.status(&s.cfg, now)

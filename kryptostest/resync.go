@@ -40,9 +40,13 @@ func (s *Server) resync(w http.ResponseWriter, r *http.Request) {
 	}
 	j := s.queueJobs(u, []*integration{in}, mode, now)[0]
 	s.stats.ResyncsQueued++
+	status, note := "queued", "Resync queued"
+	if j.status(&s.cfg, now) != syncQueued {
+		status, note = "ongoing", "Resync started" // a CSV, read from the file on record
+	}
 	writeData(w, http.StatusAccepted, map[string]any{
-		"mode": mode, "integration_type": in.kind, "wallet_id": in.walletID, "job_id": j.id, "status": kryptos.SyncQueued,
-		"note": "Resync queued; poll GET /v1/sync/" + j.id + " with the user's access token for its progress",
+		"mode": mode, "integration_type": in.kind, "wallet_id": in.walletID, "job_id": j.id, "status": status,
+		"note": note + "; poll GET /v1/sync/" + j.id + " with the user's access token for its progress",
 	})
 }
 

@@ -184,9 +184,9 @@ func (st *state) tokenState(token string, now time.Time) (*grant, string) {
 func (j *job) status(cfg *config, now time.Time) syncState {
 	elapsed := now.Sub(j.createdAt)
 	switch {
-	case elapsed < cfg.queuedFor:
+	case elapsed < j.queuedFor(cfg):
 		return syncQueued
-	case elapsed < cfg.queuedFor+cfg.syncingFor:
+	case elapsed < j.queuedFor(cfg)+cfg.syncingFor:
 		return syncInProgress
 	case j.fails:
 		return syncFailed
@@ -198,9 +198,19 @@ func (j *job) status(cfg *config, now time.Time) syncState {
 
 // startedAt and finishedAt are when the job left the queue and when it
 // finished (or will).
-func (j *job) startedAt(cfg *config) time.Time { return j.createdAt.Add(cfg.queuedFor) }
+func (j *job) startedAt(cfg *config) time.Time { return j.createdAt.Add(j.queuedFor(cfg)) }
 func (j *job) finishedAt(cfg *config) time.Time {
-	return j.createdAt.Add(cfg.queuedFor + cfg.syncingFor)
+	return j.createdAt.Add(j.queuedFor(cfg) + cfg.syncingFor)
+}
+
+// queuedFor is how long the job waits in the queue. A CSV resync reads the
+// file already on record and starts at once: API.md's CSV sample answers
+// "ongoing" where the wallet sample answers "queued".
+func (j *job) queuedFor(cfg *config) time.Duration {
+	if j.kind == "csv" {
+		return 0
+	}
+	return cfg.queuedFor
 }
 
 func (j *job) updatedAt(cfg *config, now time.Time) time.Time {
