@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"testing"
 	"time"
@@ -157,5 +158,47 @@ func TestAWatchedAttemptAllocatesOnlyItsRequest(t *testing.T) {
 		t.Logf("%s: %v allocations without a timeout, %v watched, %v with a context of its own", c.name, none, watched, own)
 		assert.LessOrEqual(t, watched, none+c.extra+raceSlack, c.name)
 		assert.Greater(t, own, watched, c.name)
+	}
+}
+
+// TestAWatchBoundsHTTP2Attempts runs the watch over HTTP/2, as the API is
+// reached over TLS: net/http hands the request to its HTTP/2 transport,
+// which watches the request's context for the whole stream, body included.
+// A stalled header and a stalled body are cut off by the timeout; answers
+// that come in time are read whole, call after call on one connection.
+func TestAWatchBoundsHTTP2Attempts(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("stall") {
+		case "header":
+			<-r.Context().Done()
+			return
+		case "body":
+			w.Header().Set("Content-Length", "100")
+			_, _ = w.Write([]byte(`{"success":true,`))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		assert.Equal(t, 2, r.ProtoMajor, "HTTP/2")
+		_, _ = w.Write([]byte(`{"success":true,"data":{"v":3}}`))
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	rt := srv.Client().Transport.(*http.Transport)
+	require.True(t, canWatch(rt))
+	c := newCore(t, func(cfg *Config) { cfg.AttemptTimeout = 50 * time.Millisecond; cfg.MaxRetries = 0; cfg.Transport = rt })
+	for range 3 {
+		for _, stall := range []string{"header", "body"} {
+			_, err := c.Do(context.Background(), &Call{Method: http.MethodGet, URL: srv.URL + "/x?stall=" + stall}, nil)
+			require.ErrorIs(t, err, ErrAttemptTimeout, stall)
+		}
+		for range 3 {
+			var out struct{ V int }
+			_, err := c.Do(context.Background(), get(srv.URL, Idempotent), &out)
+			require.NoError(t, err)
+			assert.Equal(t, 3, out.V)
+		}
 	}
 }
