@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -175,14 +175,16 @@ type classLimiter struct {
 	window *throttle.Window // nil without a Quota
 	pace   *rate.Limiter    // nil without a Rate
 
-	mu     sync.Mutex
-	paused time.Time // no request leaves before this, after a 429
+	// paused is when requests may leave again after a 429; nil when no
+	// pause is pending. Every call of the class reads it, without a lock;
+	// Backoff replaces it, never modifies it.
+	paused atomic.Pointer[time.Time]
 }
 
 func (l *limiter) Wait(ctx context.Context, class QuotaClass, maxWait time.Duration) error {
 	cl := l.classes[class]
-	if cl == nil {
-		return ctx.Err()
+	if cl == nil || (cl.pace == nil && cl.window == nil && cl.paused.Load() == nil) {
+		return ctx.Err() // nothing to wait for, nor a clock to read
 	}
 	start := l.clock.Now()
 	left := func() time.Duration {
@@ -216,11 +218,13 @@ func (l *limiter) Wait(ctx context.Context, class QuotaClass, maxWait time.Durat
 
 // waitPause sleeps until a pause set by Backoff has passed.
 func (cl *classLimiter) waitPause(ctx context.Context, c clock.Clock, class QuotaClass, left func() time.Duration) error {
-	cl.mu.Lock()
-	until := cl.paused
-	cl.mu.Unlock()
+	until := cl.paused.Load()
+	if until == nil {
+		return ctx.Err()
+	}
 	wait := until.Sub(c.Now())
 	if wait <= 0 {
+		cl.paused.CompareAndSwap(until, nil) // over, unless a later 429 replaced it
 		return ctx.Err()
 	}
 	if budget := left(); (budget >= 0 && wait > budget) || outlasts(ctx, wait) {
@@ -255,10 +259,14 @@ func (l *limiter) Backoff(_ context.Context, class QuotaClass, wait time.Duratio
 		return
 	}
 	until := l.clock.Now().Add(wait)
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	if until.After(cl.paused) {
-		cl.paused = until
+	for {
+		old := cl.paused.Load()
+		if old != nil && !until.After(*old) {
+			return // a pause as long or longer is pending
+		}
+		if cl.paused.CompareAndSwap(old, &until) {
+			return
+		}
 	}
 }
 

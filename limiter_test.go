@@ -360,3 +360,33 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestAPauseIsOnlyEverLengthened: a shorter 429 does not cut a pending
+// pause short, concurrent ones leave the longest, and a pause that is over
+// is dropped, so the class waits on nothing again.
+func TestAPauseIsOnlyEverLengthened(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := clock.NewFake(epoch)
+	l, err := newLimiter(LimiterConfig{}, c)
+	require.NoError(t, err)
+	held := func() time.Duration {
+		var tooLong *QuotaWaitError
+		require.ErrorAs(t, l.Wait(ctx, ClassConnect, 0), &tooLong)
+		return tooLong.Wait
+	}
+	l.Backoff(ctx, ClassConnect, time.Minute)
+	l.Backoff(ctx, ClassConnect, time.Second)
+	assert.Equal(t, time.Minute, held())
+
+	c.Advance(time.Minute)
+	require.NoError(t, l.Wait(ctx, ClassConnect, 0))
+	assert.Nil(t, l.classes[ClassConnect].paused.Load(), "a pause that is over is dropped")
+
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() { l.Backoff(ctx, ClassConnect, time.Duration(i+1)*time.Second) })
+	}
+	wg.Wait()
+	assert.Equal(t, 50*time.Second, held())
+}
