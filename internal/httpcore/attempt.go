@@ -149,7 +149,7 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		a.err = x.explain(ctx, err)
-		x.logAttempt(req, time.Since(start))
+		x.logAttempt(req, start)
 		return nil, a.err
 	}
 	a.status, a.header = resp.StatusCode, resp.Header
@@ -166,7 +166,7 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := x.readBody(resp); err != nil {
 		a.bodyErr = x.explain(ctx, err)
 	}
-	x.logAttempt(req, time.Since(start))
+	x.logAttempt(req, start)
 	if a.bodyErr != nil {
 		return nil, a.bodyErr
 	}
@@ -301,7 +301,7 @@ func (x *run) finish(err error, out any) (Meta, error) {
 // logAttempt records one attempt: the operation, method, path (ids only, no
 // query, headers or bodies), status, duration and error. A 429 is a warning:
 // the server refused a request the client-side quota let through.
-func (x *run) logAttempt(req *http.Request, took time.Duration) {
+func (x *run) logAttempt(req *http.Request, start time.Time) {
 	a := &x.last
 	level := slog.LevelDebug
 	if a.status == http.StatusTooManyRequests {
@@ -316,7 +316,7 @@ func (x *run) logAttempt(req *http.Request, took time.Duration) {
 		slog.Int("attempt", x.attempts),
 		slog.String("method", req.Method),
 		slog.String("path", req.URL.Path),
-		slog.Duration("took", took),
+		slog.Duration("took", time.Since(start)),
 	}
 	if a.status != 0 {
 		attrs = append(attrs, slog.Int("status", a.status))
