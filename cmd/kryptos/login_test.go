@@ -36,15 +36,7 @@ func newLoginWorld(t *testing.T) *loginWorld {
 	t.Helper()
 	srv := kryptostest.NewServer()
 	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	client := srv.Client()
-	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Email: alex,
-		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-	require.NoError(t, err)
-	grant, err := client.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
+	grant := connectEthereum(t, srv, kryptostest.LinkUser{Email: alex})
 	return &loginWorld{world: &world{
 		srv: srv,
 		env: map[string]string{

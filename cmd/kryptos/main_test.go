@@ -33,19 +33,29 @@ type world struct {
 	walletID string
 }
 
+// connectEthereum runs the widget flow for u with the Ethereum test wallet,
+// up to the exchange.
+func connectEthereum(t *testing.T, srv *kryptostest.Server, u kryptostest.LinkUser) *kryptos.AccessGrant {
+	t.Helper()
+	ctx := context.Background()
+	client := srv.Client()
+	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+	require.NoError(t, err)
+	u.Wallets = []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}
+	public, err := srv.CompleteLink(lt.Token, u)
+	require.NoError(t, err)
+	grant, err := client.ExchangePublicToken(ctx, public)
+	require.NoError(t, err)
+	return grant
+}
+
 func newWorld(t *testing.T, opts ...kryptostest.Option) *world {
 	t.Helper()
 	srv := kryptostest.NewServer(append([]kryptostest.Option{kryptostest.WithSyncTimings(10*time.Millisecond, 40*time.Millisecond)}, opts...)...)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()
 	client := srv.Client()
-	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
-		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-	require.NoError(t, err)
-	grant, err := client.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
+	grant := connectEthereum(t, srv, kryptostest.LinkUser{Guest: true})
 	session, err := client.CheckSession(ctx, grant.AccessToken.Reveal())
 	require.NoError(t, err)
 	var walletID string
