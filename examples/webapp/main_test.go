@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -418,6 +419,30 @@ func TestClosingTheWidgetReportsAnExitAndExchangesNothing(t *testing.T) {
 	}
 }
 
+// doubleClick double-clicks where the element matching sel is now, as a
+// user does: two clicks at one spot, the second with clickCount 2. The
+// spot is taken once, so the second click lands there even when the first
+// has already removed or replaced the element (the widget closes as soon
+// as Allow answers), where a click aimed at the node itself would fail.
+func doubleClick(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		at, err := chromedp.Evaluate[[]float64](`(() => {
+			const e = document.querySelector(`+jsString(sel)+`);
+			e.scrollIntoView({block: "center"});
+			const r = e.getBoundingClientRect();
+			return [r.x + r.width / 2, r.y + r.height / 2];
+		})()`)(ctx, t)
+		if err != nil {
+			return fmt.Errorf("finding %s: %w", sel, err)
+		}
+		if _, err := chromedp.MouseClickXY(at[0], at[1])(ctx, t); err != nil {
+			return err
+		}
+		_, err = chromedp.MouseClickXY(at[0], at[1], chromedp.ClickCount(2))(ctx, t)
+		return err
+	})
+}
+
 func TestDoubleClicksAndADoubleSubmitExchangeOnce(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
@@ -437,27 +462,13 @@ func TestDoubleClicksAndADoubleSubmitExchangeOnce(t *testing.T) {
 			});
 		};
 	})()`))
-	// A real double click on Connect: two clicks, the second with clickCount 2.
-	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#kc-connect-button")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	browse(t, ctx,
-		chromedp.MouseClickNode(nodes[0]),
-		chromedp.MouseClickNode(nodes[0], chromedp.ClickCount(2)),
-		chromedp.WaitVisible(chromedp.CSS("#kc-guest")),
-	)
+	browse(t, ctx, doubleClick("#kc-connect-button"), chromedp.WaitVisible(chromedp.CSS("#kc-guest")))
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#kc-modal").length`)); err != nil || n != 1 {
 		t.Fatalf("%d widgets open after a double click (%v), want 1", n, err)
 	}
 	// And a double click on Allow: the widget answers once.
 	browse(t, ctx, toConsent)
-	allow, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#kc-allow")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	browse(t, ctx, chromedp.MouseClickNode(allow[0]), chromedp.MouseClickNode(allow[0], chromedp.ClickCount(2)),
-		untilConnected, logSays("exchange-token exchanged=true"))
+	browse(t, ctx, doubleClick("#kc-allow"), untilConnected, logSays("exchange-token exchanged=true"))
 	if n := a.sandbox.Stats().ByRoute["POST /widget/complete"]; n != 1 {
 		t.Errorf("the widget sent %d completions after a double click on Allow, want 1", n)
 	}
