@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"flag"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
+	"github.com/kryptos-connect/kryptos-go/webhook"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -489,7 +491,7 @@ func TestSandboxServesUntilStopped(t *testing.T) {
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
 	assert.Contains(t, out.String(), "KRYPTOS_CLIENT_ID=cid")
 	assert.Contains(t, out.String(), "KRYPTOS_SANDBOX_URL=http://"+ln)
-	assert.Contains(t, out.String(), "Delivering webhooks to http://127.0.0.1:1/hooks")
+	assert.Contains(t, out.String(), "Delivering webhooks to http://127.0.0.1:1/hooks, signed with the sandbox's own secret whsec_sandbox ($KRYPTOS_WEBHOOK_SECRET is not set)\n")
 
 	// The CLI itself talks to it.
 	env := map[string]string{"KRYPTOS_CLIENT_ID": "cid", "KRYPTOS_CLIENT_SECRET": "csecret", "KRYPTOS_SANDBOX_URL": "http://" + ln}
@@ -500,6 +502,65 @@ func TestSandboxServesUntilStopped(t *testing.T) {
 
 	cancel()
 	assert.Equal(t, 0, <-done, errOut.String())
+}
+
+// TestTheSandboxSignsWithTheSecretInItsEnvironment runs the sandbox with a
+// signing secret in KRYPTOS_WEBHOOK_SECRET, as webhooks listen reads it: a
+// receiver verifying with that secret accepts its deliveries, and the
+// secret shows nowhere in the output.
+func TestTheSandboxSignsWithTheSecretInItsEnvironment(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_from_the_environment_8c1d"
+	events := make(chan webhook.EventType, 64)
+	h, err := webhook.NewHandler([]string{secret}, func(_ context.Context, ev *webhook.Event) error {
+		events <- ev.Type
+		return nil
+	})
+	require.NoError(t, err)
+	receiver := httptest.NewServer(h)
+	defer receiver.Close()
+	ln, err := (&netListen{}).free()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runContext(ctx, []string{"sandbox", "--addr", ln, "--webhook-url", receiver.URL},
+			func(k string) string { return map[string]string{"KRYPTOS_WEBHOOK_SECRET": secret}[k] }, &out, &errOut, false)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
+	assert.Contains(t, out.String(), "Delivering webhooks to "+receiver.URL+", signed with the secret in $KRYPTOS_WEBHOOK_SECRET\n")
+
+	guest(t, "http://"+ln)
+	select {
+	case ev := <-events:
+		assert.Equal(t, webhook.EventIntegrationCreated, ev)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no verified delivery")
+	}
+	cancel()
+	assert.Equal(t, 0, <-done, errOut.String())
+	assert.NotContains(t, out.String()+errOut.String(), secret)
+}
+
+func TestTheSandboxRefusesABadWebhookSecret(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"a newline from a file", nil, map[string]string{"KRYPTOS_WEBHOOK_SECRET": "whsec_x\n"}, "KRYPTOS_WEBHOOK_SECRET starts or ends with white space"},
+		{"a blank variable name", []string{"--webhook-secret-env", ""}, nil, "--webhook-secret-env must name"},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"sandbox", "--addr", "127.0.0.1:0", "--webhook-url", "http://127.0.0.1:1/hooks"}, tc.args...)
+		code := run(args, func(k string) string { return tc.env[k] }, &stdout, &stderr)
+		assert.Equal(t, 2, code, tc.name)
+		assert.Contains(t, stderr.String(), tc.want, tc.name)
+		assert.NotContains(t, stdout.String()+stderr.String(), "whsec_x", tc.name)
+	}
 }
 
 func TestCompletionComesFromCobra(t *testing.T) {

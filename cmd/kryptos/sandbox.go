@@ -8,7 +8,7 @@ import (
 )
 
 func (a *app) sandboxCommand() *cobra.Command {
-	var addr, clientID, clientSecret, webhookURL, webhookSecret string
+	var addr, clientID, clientSecret, webhookURL, secretEnv string
 	var liveMode, noLimits bool
 	var txPerWallet int
 	c := &cobra.Command{
@@ -24,6 +24,13 @@ interrupted.`,
 			if txPerWallet < 1 {
 				return usagef("--transactions-per-wallet must be 1 or more")
 			}
+			var secret, signedWith string
+			if webhookURL != "" {
+				var err error
+				if secret, signedWith, err = a.sandboxWebhookSecret(secretEnv); err != nil {
+					return err
+				}
+			}
 			opts := []kryptostest.Option{
 				kryptostest.WithCredentials(clientID, clientSecret),
 				kryptostest.WithSandboxMode(!liveMode),
@@ -38,10 +45,6 @@ interrupted.`,
 			}
 			defer srv.Close()
 			out := a.stdout
-			if webhookURL != "" {
-				srv.RegisterWebhook(webhookURL, webhookSecret)
-				fmt.Fprintf(out, "Delivering webhooks to %s, signed with %s\n", webhookURL, webhookSecret)
-			}
 			fmt.Fprintf(out, `Kryptos Connect sandbox listening on %s
   Connect API and data API: %s
   export KRYPTOS_CLIENT_ID=%s
@@ -52,9 +55,13 @@ Widget in a browser: %s (script for your page: %s)
 Widget step without a browser (X-LINK-TOKEN: <link token>):
   POST %s/widget/complete {"guest": true, "wallets": [{"provider": "ethereum", "address": "%s"}]}
   or sign in: POST /widget/otp/request {"email"}, POST /widget/otp/verify {"email", "otp": "%s"}
-Press Ctrl+C to stop.
 `, srv.URL, srv.URL, srv.ClientID, srv.ClientSecret, srv.URL, srv.WidgetDemoURL(), srv.WidgetScriptURL(), srv.URL,
 				kryptostest.EthereumTestAddress, kryptostest.SandboxOTP)
+			if webhookURL != "" {
+				srv.RegisterWebhook(webhookURL, secret)
+				fmt.Fprintf(out, "Delivering webhooks to %s, signed with %s\n", webhookURL, signedWith)
+			}
+			fmt.Fprintln(out, "Press Ctrl+C to stop.")
 			<-cmd.Context().Done()
 			return nil
 		},
@@ -67,6 +74,27 @@ Press Ctrl+C to stop.
 	f.BoolVar(&noLimits, "no-rate-limits", false, "do not enforce the per-client rate limits")
 	f.IntVar(&txPerWallet, "transactions-per-wallet", kryptostest.DefaultTransactionsPerIntegration, "transactions in the history of each wallet a user connects (100000 for a scale test of an export)")
 	f.StringVar(&webhookURL, "webhook-url", "", "deliver signed webhooks to this URL")
-	f.StringVar(&webhookSecret, "webhook-secret", "whsec_sandbox", "secret that signs the webhooks")
+	f.StringVar(&secretEnv, "webhook-secret-env", webhookSecretEnv, "name of the environment variable that holds the secret the webhooks are signed with ("+sandboxWebhookSecret+" when it is unset)")
 	return c
+}
+
+// sandboxWebhookSecret is the secret the sandbox signs webhooks with when
+// the environment names none: made up, like its client credentials.
+const sandboxWebhookSecret = "whsec_sandbox"
+
+// sandboxWebhookSecret reads the secret that signs the sandbox's webhooks
+// from the variable env names, as webhooks listen does, so that it never
+// shows on a command line or in the output; signedWith says which it is.
+func (a *app) sandboxWebhookSecret(env string) (secret, signedWith string, err error) {
+	if env == "" {
+		return "", "", usagef("--webhook-secret-env must name an environment variable")
+	}
+	secret = a.getenv(env)
+	if secret == "" {
+		return sandboxWebhookSecret, fmt.Sprintf("the sandbox's own secret %s ($%s is not set)", sandboxWebhookSecret, env), nil
+	}
+	if err := checkSecret(secret, env); err != nil {
+		return "", "", err
+	}
+	return secret, "the secret in $" + env, nil
 }

@@ -71,8 +71,9 @@ the connection or does not answer within --forward-timeout (10s, as long as
 Kryptos waits) gets the sender a 502. Without --forward-to, every verified
 delivery is answered 200.
 
-Have the sandbox deliver to it:
-  kryptos sandbox --webhook-url http://127.0.0.1:8089 --webhook-secret "$KRYPTOS_WEBHOOK_SECRET"
+Have the sandbox deliver to it, signing with the secret in the same
+variable:
+  kryptos sandbox --webhook-url http://127.0.0.1:8089
 or expose the address through a tunnel and register the tunnel's URL as the
 webhook endpoint. Ctrl+C stops accepting deliveries and lets the forwards
 under way finish.`,
@@ -111,17 +112,26 @@ type listener struct {
 	attempts map[string]int
 }
 
+// checkSecret refuses a signing secret with white space around it, which
+// would sign or verify every delivery wrongly.
+func checkSecret(secret, env string) error {
+	if strings.TrimSpace(secret) != secret {
+		return usagef("the webhook signing secret in %s starts or ends with white space (a newline read from a file?): remove it", env)
+	}
+	return nil
+}
+
 // newListener checks the flags and the secret before anything listens.
 func (a *app) newListener(forwardTo, secretEnv string, timeout time.Duration) (*listener, error) {
 	if secretEnv == "" {
 		return nil, usagef("--webhook-secret-env must name an environment variable")
 	}
 	secret := a.getenv(secretEnv)
-	switch {
-	case secret == "":
-		return nil, usagef("no webhook signing secret: set the environment variable %s to the secret the deliveries are signed with (the Developer Portal's, or the one given to kryptos sandbox --webhook-secret)", secretEnv)
-	case strings.TrimSpace(secret) != secret:
-		return nil, usagef("the webhook signing secret in %s starts or ends with white space (a newline read from a file?): remove it", secretEnv)
+	if secret == "" {
+		return nil, usagef("no webhook signing secret: set the environment variable %s to the secret the deliveries are signed with (the Developer Portal's, or the sandbox's: %s unless kryptos sandbox found another in its environment)", secretEnv, sandboxWebhookSecret)
+	}
+	if err := checkSecret(secret, secretEnv); err != nil {
+		return nil, err
 	}
 	if timeout <= 0 {
 		return nil, usagef("--forward-timeout must be positive, such as 10s")
@@ -219,7 +229,11 @@ func (l *listener) banner(addr net.Addr) {
 		u = "http://" + net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
 	}
 	fmt.Fprintf(l.stderr, "Listening for Kryptos webhooks on %s, checking signatures with the secret in $%s\n", u, l.secretEnv)
-	fmt.Fprintf(l.stderr, "  Deliver to it: kryptos sandbox --webhook-url %s --webhook-secret \"$%s\"\n", u, l.secretEnv)
+	sandbox := "kryptos sandbox --webhook-url " + u
+	if l.secretEnv != webhookSecretEnv {
+		sandbox += " --webhook-secret-env " + l.secretEnv
+	}
+	fmt.Fprintf(l.stderr, "  Deliver to it: %s\n", sandbox)
 	fmt.Fprintln(l.stderr, "  or register a tunnel to it as your webhook endpoint.")
 	if l.forward != nil {
 		fmt.Fprintf(l.stderr, "Forwarding verified deliveries to %s\n", l.forward.Redacted())
