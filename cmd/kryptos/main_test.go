@@ -476,32 +476,53 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestSandboxServesUntilStopped(t *testing.T) {
-	t.Parallel()
+// servedSandbox is `kryptos sandbox` run in-process until stop.
+type servedSandbox struct {
+	addr        string
+	out, errOut syncBuffer
+	cancel      context.CancelFunc
+	done        chan int
+}
+
+// serveSandbox runs `kryptos sandbox` on a free loopback address with the
+// given flags and environment, and waits for its banner.
+func serveSandbox(t *testing.T, env map[string]string, flags ...string) *servedSandbox {
+	t.Helper()
 	ln, err := (&netListen{}).free()
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan int, 1)
+	t.Cleanup(cancel) // a test that fails before stop
+	s := &servedSandbox{addr: ln, cancel: cancel, done: make(chan int, 1)}
 	go func() {
-		done <- runContext(ctx, []string{"sandbox", "--addr", ln, "--client-id", "cid", "--client-secret", "csecret",
-			"--webhook-url", "http://127.0.0.1:1/hooks", "--live-mode", "--no-rate-limits"},
-			func(string) string { return "" }, &out, &errOut, false)
+		s.done <- runContext(ctx, append([]string{"sandbox", "--addr", ln}, flags...),
+			func(k string) string { return env[k] }, &s.out, &s.errOut, false)
 	}()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
-	assert.Contains(t, out.String(), "KRYPTOS_CLIENT_ID=cid")
-	assert.Contains(t, out.String(), "KRYPTOS_SANDBOX_URL=http://"+ln)
-	assert.Contains(t, out.String(), "Delivering webhooks to http://127.0.0.1:1/hooks, signed with the sandbox's own secret whsec_sandbox ($KRYPTOS_WEBHOOK_SECRET is not set)\n")
+	require.Eventually(t, func() bool { return strings.Contains(s.out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond,
+		"the sandbox did not start: %s", &s.errOut)
+	return s
+}
+
+// stop interrupts the sandbox and returns its exit code.
+func (s *servedSandbox) stop() int {
+	s.cancel()
+	return <-s.done
+}
+
+func TestSandboxServesUntilStopped(t *testing.T) {
+	t.Parallel()
+	s := serveSandbox(t, nil, "--client-id", "cid", "--client-secret", "csecret",
+		"--webhook-url", "http://127.0.0.1:1/hooks", "--live-mode", "--no-rate-limits")
+	assert.Contains(t, s.out.String(), "KRYPTOS_CLIENT_ID=cid")
+	assert.Contains(t, s.out.String(), "KRYPTOS_SANDBOX_URL=http://"+s.addr)
+	assert.Contains(t, s.out.String(), "Delivering webhooks to http://127.0.0.1:1/hooks, signed with the sandbox's own secret whsec_sandbox ($KRYPTOS_WEBHOOK_SECRET is not set)\n")
 
 	// The CLI itself talks to it.
-	env := map[string]string{"KRYPTOS_CLIENT_ID": "cid", "KRYPTOS_CLIENT_SECRET": "csecret", "KRYPTOS_SANDBOX_URL": "http://" + ln}
+	env := map[string]string{"KRYPTOS_CLIENT_ID": "cid", "KRYPTOS_CLIENT_SECRET": "csecret", "KRYPTOS_SANDBOX_URL": "http://" + s.addr}
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"link", "create"}, func(k string) string { return env[k] }, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	assert.Regexp(t, `^link_[0-9a-f]+\n$`, stdout.String())
-
-	cancel()
-	assert.Equal(t, 0, <-done, errOut.String())
+	assert.Equal(t, 0, s.stop(), s.errOut.String())
 }
 
 // TestTheSandboxSignsWithTheSecretInItsEnvironment runs the sandbox with a
@@ -519,28 +540,18 @@ func TestTheSandboxSignsWithTheSecretInItsEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	receiver := httptest.NewServer(h)
 	defer receiver.Close()
-	ln, err := (&netListen{}).free()
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- runContext(ctx, []string{"sandbox", "--addr", ln, "--webhook-url", receiver.URL},
-			func(k string) string { return map[string]string{"KRYPTOS_WEBHOOK_SECRET": secret}[k] }, &out, &errOut, false)
-	}()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
-	assert.Contains(t, out.String(), "Delivering webhooks to "+receiver.URL+", signed with the secret in $KRYPTOS_WEBHOOK_SECRET\n")
+	s := serveSandbox(t, map[string]string{"KRYPTOS_WEBHOOK_SECRET": secret}, "--webhook-url", receiver.URL)
+	assert.Contains(t, s.out.String(), "Delivering webhooks to "+receiver.URL+", signed with the secret in $KRYPTOS_WEBHOOK_SECRET\n")
 
-	guest(t, "http://"+ln)
+	guest(t, "http://"+s.addr)
 	select {
 	case ev := <-events:
 		assert.Equal(t, webhook.EventIntegrationCreated, ev)
 	case <-time.After(10 * time.Second):
 		t.Fatal("no verified delivery")
 	}
-	cancel()
-	assert.Equal(t, 0, <-done, errOut.String())
-	assert.NotContains(t, out.String()+errOut.String(), secret)
+	assert.Equal(t, 0, s.stop(), s.errOut.String())
+	assert.NotContains(t, s.out.String()+s.errOut.String(), secret)
 }
 
 func TestTheSandboxRefusesABadWebhookSecret(t *testing.T) {
