@@ -98,15 +98,7 @@ type ledgersAnswer struct {
 }
 
 func (a *ledgersAnswer) page() pageFacts[Ledger, NoSummary] {
-	f := a.metaPage.page()
-	var items []Ledger // nil when the answer had no list
-	if f.items != nil {
-		items = make([]Ledger, len(f.items))
-	}
-	for i := range f.items {
-		items[i] = f.items[i].ledger()
-	}
-	return pageFacts[Ledger, NoSummary]{items: items, total: f.total, hasMore: f.hasMore, limit: f.limit}
+	return metaPageOf(&a.metaPage, (*ledgerWire).ledger)
 }
 
 // LedgerSortBy is the order of ListLedgers.

@@ -253,8 +253,17 @@ type metaPage[T any] struct {
 
 func (p *metaPage[T]) WholeEnvelope() *httpcore.Envelope { return &p.Envelope }
 
-func (p *metaPage[T]) page() pageFacts[T, NoSummary] {
-	return pageFacts[T, NoSummary]{items: p.Data, total: orMinusOne(p.Meta.Total), hasMore: p.Meta.HasMore, limit: p.Meta.Limit}
+// metaPageOf is the page of a metaPage whose entries were decoded into a
+// wire type W, each turned into a T by conv.
+func metaPageOf[W, T any](p *metaPage[W], conv func(*W) T) pageFacts[T, NoSummary] {
+	var items []T // nil when the answer had no list
+	if p.Data != nil {
+		items = make([]T, len(p.Data))
+	}
+	for i := range p.Data {
+		items[i] = conv(&p.Data[i])
+	}
+	return pageFacts[T, NoSummary]{items: items, total: orMinusOne(p.Meta.Total), hasMore: p.Meta.HasMore, limit: p.Meta.Limit}
 }
 
 // flatPage is the flattened shape {success, data: [...], totalCount, offset,

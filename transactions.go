@@ -186,15 +186,7 @@ type transactionsAnswer struct {
 }
 
 func (a *transactionsAnswer) page() pageFacts[Transaction, NoSummary] {
-	f := a.metaPage.page()
-	var items []Transaction // nil when the answer had no list
-	if f.items != nil {
-		items = make([]Transaction, len(f.items))
-	}
-	for i := range f.items {
-		items[i] = f.items[i].transaction()
-	}
-	return pageFacts[Transaction, NoSummary]{items: items, total: f.total, hasMore: f.hasMore, limit: f.limit}
+	return metaPageOf(&a.metaPage, (*transactionWire).transaction)
 }
 
 // Legs returns every leg of the transaction: incoming, outgoing, then
