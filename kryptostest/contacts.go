@@ -218,6 +218,8 @@ func derivedAddress(chain, seed string) string {
 
 const base58Alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
+// base58 encodes b as Bitcoin and Solana write addresses (and Solana its
+// transaction signatures).
 func base58(b []byte) string {
 	n := new(big.Int).SetBytes(b)
 	radix, mod := big.NewInt(58), new(big.Int)

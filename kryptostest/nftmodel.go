@@ -93,7 +93,7 @@ func nftsOf(in *integration, valuedAt time.Time) []*nftRecord {
 	case "solana":
 		for range 1 + r.IntN(2) {
 			h := sha256.Sum256(fmt.Appendf(nil, "%s/madlads/%d", in.walletID, len(g.out)))
-			g.token(nftMadLads, nftBase58(h[:]), fmt.Sprintf("Mad Lad #%d", 1+r.IntN(10_000)), 0.5, true)
+			g.token(nftMadLads, base58(h[:]), fmt.Sprintf("Mad Lad #%d", 1+r.IntN(10_000)), 0.5, true)
 		}
 	}
 	return g.out
@@ -122,34 +122,12 @@ func (g *nftGenerator) token(c *nftCollectionInfo, tokenID, name string, premium
 		hash := "0x" + hex.EncodeToString(h[:])
 		if c.chain == "solana" { // a transaction signature: 64 bytes in base58
 			h2 := sha256.Sum256(h[:])
-			hash = nftBase58(append(h[:], h2[:]...))
+			hash = base58(append(h[:], h2[:]...))
 		}
 		n.sale = &nftSale{price: round2(c.floor * (0.6 + 0.8*g.r.Float64())),
 			at: g.at.Add(-time.Duration(100+g.r.IntN(600)) * 24 * time.Hour).Truncate(time.Second), hash: hash}
 	}
 	g.out = append(g.out, n)
-}
-
-// nftBase58 encodes b as Solana writes addresses.
-func nftBase58(b []byte) string {
-	const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-	n := new(big.Int).SetBytes(b)
-	radix, mod := big.NewInt(58), new(big.Int)
-	var out []byte
-	for n.Sign() > 0 {
-		n.DivMod(n, radix, mod)
-		out = append(out, alphabet[mod.Int64()])
-	}
-	for _, c := range b {
-		if c != 0 {
-			break
-		}
-		out = append(out, '1')
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return string(out)
 }
 
 // nfts returns the tokens of the integrations at now, the most valuable
