@@ -27,7 +27,7 @@ interrupted.`,
 			var secret, signedWith string
 			if webhookURL != "" {
 				var err error
-				if secret, signedWith, err = a.sandboxWebhookSecret(secretEnv); err != nil {
+				if secret, signedWith, err = a.sandboxSigningSecret(secretEnv); err != nil {
 					return err
 				}
 			}
@@ -82,10 +82,10 @@ Widget step without a browser (X-LINK-TOKEN: <link token>):
 // the environment names none: made up, like its client credentials.
 const sandboxWebhookSecret = "whsec_sandbox"
 
-// sandboxWebhookSecret reads the secret that signs the sandbox's webhooks
+// sandboxSigningSecret reads the secret that signs the sandbox's webhooks
 // from the variable env names, as webhooks listen does, so that it never
 // shows on a command line or in the output; signedWith says which it is.
-func (a *app) sandboxWebhookSecret(env string) (secret, signedWith string, err error) {
+func (a *app) sandboxSigningSecret(env string) (secret, signedWith string, err error) {
 	if env == "" {
 		return "", "", usagef("--webhook-secret-env must name an environment variable")
 	}
