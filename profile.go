@@ -45,7 +45,6 @@ const (
 	ClientTypeDeveloper  ClientType = "developer"
 )
 
-// profileAnswer is the data of {success, data: Profile}.
 // Me returns the profile of the user whose credential the UserClient has:
 // GET /v1/users/me (scope users:read). It is the one data API call that
 // also takes the user's API key (APIKey) instead of an access token.

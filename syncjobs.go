@@ -201,7 +201,6 @@ func (j *SyncJob) progressed(last *SyncJob) bool {
 		j.LimitReached != last.LimitReached
 }
 
-// syncJobAnswer is the data of GET /v1/sync/{syncId}: a sync object.
 // GetSyncJob returns the state of a sync job: GET /v1/sync/{syncId}, with
 // the user's credential and the integrations:read scope. Sync ids come from
 // Integration.LatestSync and LastSyncID, ResyncIntegration (both the
