@@ -55,8 +55,9 @@ type request struct {
 	body any
 	// cred authorizes a data API call.
 	cred Credential
-	// check, when set, says what the decoded answer lacks, for an out that
-	// is not a checker (a public type, a page).
+	// check, when set, says what the decoded answer lacks; it runs after
+	// out's own check, if out is a checker, so that neither hides the
+	// other. Public types and pages, which have none, need it.
 	check func() error
 }
 
@@ -110,18 +111,19 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	if err != nil {
 		return opError(op, err, scrub)
 	}
-	check := r.check
+	var missing error
 	if ch, ok := out.(checker); ok {
-		check = ch.check
+		missing = ch.check()
 	}
-	if check != nil {
-		if err := check(); err != nil {
-			// A success without what the operation is for. The effect of
-			// a one-time operation happened, but its result is lost.
-			e := &Error{StatusCode: meta.StatusCode, RequestID: meta.RequestID,
-				Message: err.Error(), cause: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}
-			return wrapOp(op, e, op.policy == oneShot)
-		}
+	if missing == nil && r.check != nil {
+		missing = r.check()
+	}
+	if missing != nil {
+		// A success without what the operation is for. The effect of a
+		// one-time operation happened, but its result is lost.
+		e := &Error{StatusCode: meta.StatusCode, RequestID: meta.RequestID,
+			Message: missing.Error(), cause: fmt.Errorf("%w: %w", ErrMalformedResponse, missing)}
+		return wrapOp(op, e, op.policy == oneShot)
 	}
 	if n, ok := out.(noter); ok {
 		for _, note := range n.notes() {

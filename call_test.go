@@ -105,6 +105,42 @@ func TestASuccessWithoutItsResultIsMalformed(t *testing.T) {
 // TestOddOptionalFieldsNeverCostTheToken: an answer that carries the token
 // is a success, whatever form its optional fields come in; each oddity is
 // logged as a warning with the request ID.
+// selfChecked is an answer with a check of its own, read with a check of
+// the request's too.
+type selfChecked struct {
+	ID    string `json:"id"`
+	Ready bool   `json:"ready"`
+}
+
+func (a *selfChecked) check() error {
+	if !a.Ready {
+		return errors.New("not ready")
+	}
+	return nil
+}
+
+func TestAnAnswersOwnCheckAndTheRequestsBothRun(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	ctx := context.Background()
+	for body, want := range map[string]string{
+		`{"success":true,"data":{"id":"p1","ready":false}}`: "not ready",
+		`{"success":true,"data":{"ready":true}}`:            "no portfolio in the answer",
+		`{"success":true,"data":{"id":"p1","ready":true}}`:  "",
+	} {
+		api.onData(http.MethodGet, "/v1/portfolios/p1", reply(200, body))
+		got, err := getObject(ctx, api.client, opGetPortfolio, request{params: []string{"p1"}, cred: AccessToken(testAccessToken)},
+			nil, "portfolio", func(a *selfChecked) string { return a.ID })
+		if want == "" {
+			require.NoError(t, err, body)
+			assert.Equal(t, &selfChecked{ID: "p1", Ready: true}, got)
+			continue
+		}
+		require.ErrorIs(t, err, ErrMalformedResponse, body)
+		assert.ErrorContains(t, err, want, body)
+	}
+}
+
 func TestOddOptionalFieldsNeverCostTheToken(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
