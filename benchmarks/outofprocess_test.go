@@ -39,6 +39,7 @@ func serverProcess(b *testing.B) *server {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestServeTheBenchmarkAPI$", "-test.timeout", "0")
 	cmd.Env = append(os.Environ(), serveEnv+"=1")
+	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -50,15 +51,25 @@ func serverProcess(b *testing.B) *server {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
+	// Its output is read to the end before Wait, which closes the pipe.
+	first := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		out := bufio.NewReader(stdout)
+		line, _ := out.ReadString('\n')
+		first <- line
+		_, _ = io.Copy(io.Discard, out) // the test's own PASS line
+	}()
 	b.Cleanup(func() {
-		stdin.Close()
+		stdin.Close() // the server stops
+		<-drained
 		_ = cmd.Wait()
 	})
-	url, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(url, "http://") {
-		b.Fatalf("the server process said %q (%v)", url, err)
+	url := <-first
+	if !strings.HasPrefix(url, "http://") {
+		b.Fatalf("the server process said %q", url)
 	}
-	go io.Copy(io.Discard, stdout) // the test's own PASS line
 	return &server{Server: &httptest.Server{URL: strings.TrimSpace(url)}}
 }
 
