@@ -102,9 +102,6 @@ func TestASuccessWithoutItsResultIsMalformed(t *testing.T) {
 	}
 }
 
-// TestOddOptionalFieldsNeverCostTheToken: an answer that carries the token
-// is a success, whatever form its optional fields come in; each oddity is
-// logged as a warning with the request ID.
 // selfChecked is an answer with a check of its own, read with a check of
 // the request's too.
 type selfChecked struct {
@@ -141,6 +138,9 @@ func TestAnAnswersOwnCheckAndTheRequestsBothRun(t *testing.T) {
 	}
 }
 
+// TestOddOptionalFieldsNeverCostTheToken: an answer that carries the token
+// is a success, whatever form its optional fields come in; each oddity is
+// logged as a warning with the request ID.
 func TestOddOptionalFieldsNeverCostTheToken(t *testing.T) {
 	t.Parallel()
 	var logs bytes.Buffer
