@@ -83,18 +83,15 @@ Widget step without a browser (X-LINK-TOKEN: <link token>):
 const sandboxWebhookSecret = "whsec_sandbox"
 
 // sandboxSigningSecret reads the secret that signs the sandbox's webhooks
-// from the variable env names, as webhooks listen does, so that it never
-// shows on a command line or in the output; signedWith says which it is.
+// as webhooks listen does, so that it never shows on a command line or in
+// the output; signedWith says which it is.
 func (a *app) sandboxSigningSecret(env string) (secret, signedWith string, err error) {
-	if env == "" {
-		return "", "", usagef("--webhook-secret-env must name an environment variable")
-	}
-	secret = a.getenv(env)
-	if secret == "" {
-		return sandboxWebhookSecret, fmt.Sprintf("the sandbox's own secret %s ($%s is not set)", sandboxWebhookSecret, env), nil
-	}
-	if err := checkSecret(secret, env); err != nil {
+	secret, err = a.signingSecret(env)
+	switch {
+	case err != nil:
 		return "", "", err
+	case secret == "":
+		return sandboxWebhookSecret, fmt.Sprintf("the sandbox's own secret %s ($%s is not set)", sandboxWebhookSecret, env), nil
 	}
 	return secret, "the secret in $" + env, nil
 }

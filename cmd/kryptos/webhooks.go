@@ -112,26 +112,30 @@ type listener struct {
 	attempts map[string]int
 }
 
-// checkSecret refuses a signing secret with white space around it, which
-// would sign or verify every delivery wrongly.
-func checkSecret(secret, env string) error {
-	if strings.TrimSpace(secret) != secret {
-		return usagef("the webhook signing secret in %s starts or ends with white space (a newline read from a file?): remove it", env)
+// signingSecret reads the webhook signing secret from the environment
+// variable env (the value of --webhook-secret-env), so that it never shows
+// on a command line; "" when the variable is unset. It refuses a secret
+// with white space around it, which would sign or verify every delivery
+// wrongly.
+func (a *app) signingSecret(env string) (string, error) {
+	if env == "" {
+		return "", usagef("--webhook-secret-env must name an environment variable")
 	}
-	return nil
+	secret := a.getenv(env)
+	if strings.TrimSpace(secret) != secret {
+		return "", usagef("the webhook signing secret in %s starts or ends with white space (a newline read from a file?): remove it", env)
+	}
+	return secret, nil
 }
 
 // newListener checks the flags and the secret before anything listens.
 func (a *app) newListener(forwardTo, secretEnv string, timeout time.Duration) (*listener, error) {
-	if secretEnv == "" {
-		return nil, usagef("--webhook-secret-env must name an environment variable")
+	secret, err := a.signingSecret(secretEnv)
+	if err != nil {
+		return nil, err
 	}
-	secret := a.getenv(secretEnv)
 	if secret == "" {
 		return nil, usagef("no webhook signing secret: set the environment variable %s to the secret the deliveries are signed with (the Developer Portal's, or the sandbox's: %s unless kryptos sandbox found another in its environment)", secretEnv, sandboxWebhookSecret)
-	}
-	if err := checkSecret(secret, secretEnv); err != nil {
-		return nil, err
 	}
 	if timeout <= 0 {
 		return nil, usagef("--forward-timeout must be positive, such as 10s")
