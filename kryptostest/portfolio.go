@@ -78,11 +78,10 @@ func (s *Server) connect(u *user, wl Wallet) *integration {
 	}
 	in.history = generateHistory(walletID, p, s.cfg.txPerIntegration, now.Add(-time.Minute))
 	u.integrations = append(u.integrations, in)
-	// The import the widget started when the user connected the account.
-	first := s.queueJobs(u, []*integration{in}, kryptos.ResyncFromStart, now.Add(-s.cfg.queuedFor-s.cfg.syncingFor))[0]
-	// It has just finished; the first import of an account that fails
-	// later still worked.
-	first.createdAt = now.Add(-first.queuedFor(&s.cfg) - s.cfg.syncingFor)
+	// The import the widget started when the user connected the account. It
+	// has just finished; the first import of an account that fails later
+	// still worked.
+	first := s.queueJobs(u, []*integration{in}, kryptos.ResyncFromStart, now.Add(-s.cfg.queueTime(in.kind)-s.cfg.syncingFor))[0]
 	first.fails = false
 	// integration.created announces the connection; the import is not
 	// announced again.

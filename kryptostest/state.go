@@ -203,11 +203,15 @@ func (j *job) finishedAt(cfg *config) time.Time {
 	return j.createdAt.Add(j.queuedFor(cfg) + cfg.syncingFor)
 }
 
-// queuedFor is how long the job waits in the queue. A CSV resync reads the
-// file already on record and starts at once: API.md's CSV sample answers
-// "ongoing" where the wallet sample answers "queued".
-func (j *job) queuedFor(cfg *config) time.Duration {
-	if j.kind == "csv" {
+// queuedFor is how long the job waits in the queue.
+func (j *job) queuedFor(cfg *config) time.Duration { return cfg.queueTime(j.kind) }
+
+// queueTime is how long a job of an integration of kind waits in the
+// queue. A CSV resync reads the file already on record and starts at once:
+// API.md's CSV sample answers "ongoing" where the wallet sample answers
+// "queued".
+func (cfg *config) queueTime(kind string) time.Duration {
+	if kind == "csv" {
 		return 0
 	}
 	return cfg.queuedFor
