@@ -62,6 +62,11 @@ const (
 //	POST /exchange-token     {"public_token": "..." | null} -> {"connected": true, "exchanged": bool}
 //	POST /disconnect         -> {"connected": false}
 //	GET  /status             -> {"connected": bool, "reason"?, "scopes"?}
+//
+// A user holds one connection: exchanging again replaces it and revokes
+// the grant it replaced. The reason of a user who is not connected is
+// "not_connected", "unreadable" (a stored connection that cannot be opened:
+// see ErrUnreadable), or the API's (kryptos.Session.Reason).
 type Handler struct {
 	cfg    Config
 	mux    *http.ServeMux
@@ -141,6 +146,9 @@ func (h *Handler) createLinkToken(w http.ResponseWriter, r *http.Request) {
 		// The stored token lets a returning user skip sign-in; if it no
 		// longer works, Kryptos answers with a plain link token.
 		p.AccessToken = conn.AccessToken
+	case errors.Is(err, ErrUnreadable):
+		// The user connects again, which replaces it.
+		h.logger.Warn("connecthttp: a stored connection cannot be opened; the user is asked to connect again", "err", err)
 	case !errors.Is(err, ErrNoConnection):
 		h.fail(w, r, "reading the stored connection", err)
 		return
@@ -251,9 +259,10 @@ func isDone(f *flight) bool {
 // double submission cannot come later than that.
 const kryptosPublicTokenTTL = 30 * time.Minute
 
-// exchange spends the public token and stores the connection. If the store
-// fails, the new grant is revoked rather than left working with nobody
-// holding its token.
+// exchange spends the public token and stores the connection, in place of
+// any the user had, whose grant it then revokes. If the store fails, the new
+// grant is revoked instead, rather than left working with nobody holding
+// its token.
 func (h *Handler) exchange(ctx context.Context, user, public string) error {
 	grant, err := h.cfg.Client.ExchangePublicToken(ctx, public)
 	if errors.Is(err, kryptos.ErrTokenAlreadyUsed) && !errors.Is(err, kryptos.ErrOutcomeUnknown) {
@@ -268,15 +277,59 @@ func (h *Handler) exchange(ctx context.Context, user, public string) error {
 	}
 	conn := Connection{AccessToken: grant.AccessToken, GrantID: grant.GrantID, WorkspaceID: grant.WorkspaceID,
 		Scopes: grant.Scopes, ConnectedAt: time.Now().UTC()}
+	if conn.GrantID == "" {
+		// Older API versions answer without it: the session names it, and
+		// /disconnect needs it.
+		conn.GrantID = h.sessionGrant(ctx, &conn)
+	}
+	replaced, err := h.cfg.Store.Get(ctx, user)
+	if err != nil && !errors.Is(err, ErrUnreadable) {
+		replaced = nil // none, or the store failed: Put will tell
+	}
 	if err := h.cfg.Store.Put(ctx, user, conn); err != nil {
-		if grant.GrantID != "" {
-			if rerr := h.cfg.Client.RevokeGrant(context.WithoutCancel(ctx), grant.GrantID); rerr != nil {
-				h.logger.Error("connecthttp: revoking a grant whose token could not be stored", "err", rerr)
-			}
+		if rerr := h.revoke(context.WithoutCancel(ctx), &conn); rerr != nil {
+			h.logger.Error("connecthttp: revoking a grant whose token could not be stored", "grant_id", conn.GrantID, "err", rerr)
 		}
 		return fmt.Errorf("storing the connection: %w", err)
 	}
+	if replaced != nil && replaced.GrantID != conn.GrantID {
+		// Nobody holds the replaced grant's token any more.
+		if err := h.revoke(context.WithoutCancel(ctx), replaced); err != nil {
+			h.logger.Error("connecthttp: revoking the grant a new connection replaced", "grant_id", replaced.GrantID, "err", err)
+		}
+	}
 	return nil
+}
+
+// revoke revokes conn's grant. A grant that is gone already is as good as
+// revoked, and so is one that cannot be named: a token that no longer
+// opens a session.
+func (h *Handler) revoke(ctx context.Context, conn *Connection) error {
+	id := conn.GrantID
+	if id == "" {
+		id = h.sessionGrant(ctx, conn)
+	}
+	if id == "" {
+		return nil
+	}
+	if err := h.cfg.Client.RevokeGrant(ctx, id); err != nil && !errors.Is(err, kryptos.ErrGrantNotFound) {
+		return err
+	}
+	return nil
+}
+
+// sessionGrant asks the API which grant conn's access token belongs to: ""
+// when it does not say, or the token opens no session.
+func (h *Handler) sessionGrant(ctx context.Context, conn *Connection) string {
+	if conn.AccessToken.Reveal() == "" {
+		return ""
+	}
+	s, err := h.cfg.Client.CheckSession(ctx, conn.AccessToken.Reveal())
+	if err != nil {
+		h.logger.Warn("connecthttp: asking which grant a token belongs to", "err", err)
+		return ""
+	}
+	return s.GrantID
 }
 
 func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
@@ -289,13 +342,12 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrNoConnection):
 		writeJSON(w, http.StatusOK, map[string]any{"connected": false})
 		return
-	case err != nil:
+	case err != nil && !errors.Is(err, ErrUnreadable):
 		h.fail(w, r, "reading the stored connection", err)
 		return
 	}
-	if conn.GrantID != "" {
-		// A grant that is gone already is as good as revoked.
-		if err := h.cfg.Client.RevokeGrant(r.Context(), conn.GrantID); err != nil && !errors.Is(err, kryptos.ErrGrantNotFound) {
+	if conn != nil { // an unreadable connection may still name its grant
+		if err := h.revoke(r.Context(), conn); err != nil {
 			h.fail(w, r, "revoking the grant", err)
 			return
 		}
@@ -316,6 +368,9 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrNoConnection):
 		writeJSON(w, http.StatusOK, map[string]any{"connected": false, "reason": "not_connected"})
+		return
+	case errors.Is(err, ErrUnreadable):
+		writeJSON(w, http.StatusOK, map[string]any{"connected": false, "reason": "unreadable"})
 		return
 	case err != nil:
 		h.fail(w, r, "reading the stored connection", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,12 @@ type app struct {
 
 func newApp(t *testing.T, edit ...func(*Config)) *app {
 	t.Helper()
-	sandbox := kryptostest.NewServer()
+	return newAppOf(t, kryptostest.NewServer(), edit...)
+}
+
+// newAppOf is newApp with a sandbox of the test's own.
+func newAppOf(t *testing.T, sandbox *kryptostest.Server, edit ...func(*Config)) *app {
+	t.Helper()
 	t.Cleanup(sandbox.Close)
 	a := &app{sandbox: sandbox, store: NewMemoryStore()}
 	cfg := Config{
@@ -272,6 +278,126 @@ func TestDisconnectRevokesAndForgets(t *testing.T) {
 	assert.False(t, s.Valid, "the grant was revoked")
 	status, _ = a.post(t, "u1", "/disconnect", "")
 	assert.Equal(t, http.StatusOK, status, "disconnecting twice is fine")
+}
+
+// connect plays the whole widget flow for user, and returns the stored
+// connection.
+func (a *app) connect(t *testing.T, user string) *Connection {
+	t.Helper()
+	_, body := a.post(t, user, "/create-link-token", "")
+	status, _ := a.post(t, user, "/exchange-token", `{"public_token":"`+a.widget(t, body["link_token"])+`"}`)
+	require.Equal(t, http.StatusOK, status)
+	conn, err := a.store.Get(ctx, user)
+	require.NoError(t, err)
+	return conn
+}
+
+// grantIDs lists the client's active grants.
+func (a *app) grantIDs(t *testing.T) []string {
+	t.Helper()
+	grants, err := a.sandbox.Client().ListGrants(ctx)
+	require.NoError(t, err)
+	ids := []string{}
+	for _, g := range grants {
+		ids = append(ids, g.ID)
+	}
+	return ids
+}
+
+// TestConnectingAgainRevokesTheReplacedGrant: a user holds one connection;
+// the grant of the one a new exchange replaces is revoked, not left active
+// with nobody holding its token. Two link tokens taken before either is
+// exchanged (two tabs) make two grants.
+func TestConnectingAgainRevokesTheReplacedGrant(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	var public []string
+	for range 2 {
+		_, body := a.post(t, "u1", "/create-link-token", "")
+		public = append(public, a.widget(t, body["link_token"]))
+	}
+	var grants []string
+	for _, p := range public {
+		status, _ := a.post(t, "u1", "/exchange-token", `{"public_token":"`+p+`"}`)
+		require.Equal(t, http.StatusOK, status)
+		conn, err := a.store.Get(ctx, "u1")
+		require.NoError(t, err)
+		grants = append(grants, conn.GrantID)
+	}
+	require.NotEqual(t, grants[0], grants[1])
+	assert.Equal(t, []string{grants[1]}, a.grantIDs(t))
+
+	a.post(t, "u1", "/disconnect", "")
+	assert.Empty(t, a.grantIDs(t))
+}
+
+// unreadableStore is a MemoryStore whose connections can no longer be
+// opened, as after their key was dropped: Get returns them without their
+// token, and an error matching ErrUnreadable.
+type unreadableStore struct{ *MemoryStore }
+
+func (s unreadableStore) Get(ctx context.Context, user string) (*Connection, error) {
+	c, err := s.MemoryStore.Get(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	c.AccessToken = kryptos.Secret{}
+	return c, fmt.Errorf("%w: test", ErrUnreadable)
+}
+
+// TestAnUnreadableConnectionLetsTheUserConnectAgain: a stored connection
+// that cannot be opened does not lock its user out: they are told they are
+// not connected, can connect again, and can disconnect, which revokes the
+// grant it still names.
+func TestAnUnreadableConnectionLetsTheUserConnectAgain(t *testing.T) {
+	t.Parallel()
+	for _, next := range []string{"connect", "disconnect"} {
+		t.Run(next, func(t *testing.T) {
+			t.Parallel()
+			a := newApp(t)
+			lost := a.connect(t, "u1")
+			a.store = unreadableStore{a.store.(*MemoryStore)}
+			h, err := New(Config{Client: a.sandbox.Client(), Store: a.store,
+				UserID: func(r *http.Request) (string, error) { return r.Header.Get("X-User"), nil }})
+			require.NoError(t, err)
+			a.srv.Config.Handler = http.StripPrefix("/api/kryptos", h)
+
+			status, body := a.get(t, "u1", "/status")
+			assert.Equal(t, http.StatusOK, status)
+			assert.Equal(t, map[string]any{"connected": false, "reason": "unreadable"}, body)
+			status, body = a.post(t, "u1", "/create-link-token", "")
+			require.Equal(t, http.StatusOK, status, body)
+			assert.Equal(t, false, body["isAuthorized"])
+
+			if next == "connect" {
+				status, _ = a.post(t, "u1", "/exchange-token", `{"public_token":"`+a.widget(t, body["link_token"])+`"}`)
+				require.Equal(t, http.StatusOK, status)
+				ids := a.grantIDs(t)
+				assert.Len(t, ids, 1)
+				assert.NotContains(t, ids, lost.GrantID, "the replaced grant is revoked")
+				return
+			}
+			status, body = a.post(t, "u1", "/disconnect", "")
+			require.Equal(t, http.StatusOK, status, body)
+			assert.Empty(t, a.grantIDs(t))
+			_, err = a.store.Get(ctx, "u1")
+			require.ErrorIs(t, err, ErrNoConnection)
+		})
+	}
+}
+
+// TestAnOlderAPIsGrantIsNamedAndRevoked: older API versions answer the
+// exchange without a grant id; the session names it, so /disconnect still
+// revokes the grant.
+func TestAnOlderAPIsGrantIsNamedAndRevoked(t *testing.T) {
+	t.Parallel()
+	a := newAppOf(t, kryptostest.NewServer(kryptostest.WithLegacyTokens()))
+	conn := a.connect(t, "u1")
+	assert.Equal(t, a.grantIDs(t), []string{conn.GrantID})
+
+	status, _ := a.post(t, "u1", "/disconnect", "")
+	require.Equal(t, http.StatusOK, status)
+	assert.Empty(t, a.grantIDs(t))
 }
 
 // brokenStore cannot save.

@@ -29,8 +29,16 @@ type Keyring struct {
 	aeads   map[string]cipher.AEAD
 }
 
-// ErrUnknownKey matches a sealed value whose key is not in the keyring.
+// ErrUnknownKey matches a sealed value whose key is not in the keyring. It
+// matches ErrUnreadable too.
 var ErrUnknownKey = errors.New("connecthttp: the value was sealed under a key the keyring does not have")
+
+// unreadable is the error of a sealed value that does not open: it says
+// why, and matches ErrUnreadable.
+type unreadable struct{ err error }
+
+func (e unreadable) Error() string   { return e.err.Error() }
+func (e unreadable) Unwrap() []error { return []error{ErrUnreadable, e.err} }
 
 // NewKeyring returns a keyring that seals with primary and opens with
 // primary and older.
@@ -70,14 +78,14 @@ func (k *Keyring) seal(plain, context []byte) (string, []byte) {
 func (k *Keyring) open(keyID string, sealed, context []byte) ([]byte, error) {
 	aead := k.aeads[keyID]
 	if aead == nil {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownKey, keyID)
+		return nil, unreadable{fmt.Errorf("%w: %q", ErrUnknownKey, keyID)}
 	}
 	if len(sealed) < aead.NonceSize() {
-		return nil, errors.New("connecthttp: a sealed value is too short")
+		return nil, unreadable{errors.New("connecthttp: a sealed value is too short")}
 	}
 	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], context)
 	if err != nil {
-		return nil, errors.New("connecthttp: a sealed value does not open: wrong key, or it was altered or moved")
+		return nil, unreadable{errors.New("connecthttp: a sealed value does not open: wrong key, or it was altered or moved")}
 	}
 	return plain, nil
 }

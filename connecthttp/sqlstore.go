@@ -82,18 +82,23 @@ func (s *SQLStore) Get(ctx context.Context, userID string) (*Connection, error) 
 	case err != nil:
 		return nil, fmt.Errorf("connecthttp: reading the connection: %w", err)
 	}
-	raw, err := base64.StdEncoding.DecodeString(sealed)
-	if err != nil {
-		return nil, fmt.Errorf("connecthttp: the sealed token of a row is not base64: %w", err)
-	}
-	token, err := s.keys.open(keyID, raw, []byte(userID))
-	if err != nil {
-		return nil, err
-	}
-	c.AccessToken = kryptos.NewSecret(string(token))
 	c.Scopes, _ = kryptos.ParseScopes(scopes)
 	c.ConnectedAt = time.UnixMilli(connectedAt).UTC()
+	token, err := s.open(userID, keyID, sealed)
+	if err != nil {
+		return c, err // without its token: the grant can still be revoked
+	}
+	c.AccessToken = kryptos.NewSecret(string(token))
 	return c, nil
+}
+
+// open opens the sealed token of userID's row.
+func (s *SQLStore) open(userID, keyID, sealed string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return nil, unreadable{fmt.Errorf("connecthttp: the sealed token of a row is not base64: %w", err)}
+	}
+	return s.keys.open(keyID, raw, []byte(userID))
 }
 
 // Put implements TokenStore.
@@ -123,7 +128,9 @@ func (s *SQLStore) Delete(ctx context.Context, userID string) error {
 // under another key, and returns how many it changed: after adding a new
 // primary key, run it, then drop the old keys from the keyring. Each row is
 // replaced only if it did not change meanwhile, so it may run while the app
-// serves.
+// serves. Rows that cannot be opened (their key is gone already) are left
+// as they are, and reported in an error matching ErrUnreadable after every
+// other row is done: their users connect again.
 func (s *SQLStore) Reseal(ctx context.Context) (int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT user_id, key_id, sealed_token FROM `+s.table+` WHERE key_id <> $1`, s.keys.primary)
 	if err != nil {
@@ -142,15 +149,15 @@ func (s *SQLStore) Reseal(ctx context.Context) (int, error) {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, fmt.Errorf("connecthttp: listing rows to reseal: %w", err)
 	}
-	changed := 0
+	changed, stuck := 0, 0
+	var firstStuck error
 	for _, r := range old {
-		raw, err := base64.StdEncoding.DecodeString(r.sealed)
+		token, err := s.open(r.user, r.keyID, r.sealed)
 		if err != nil {
-			return changed, fmt.Errorf("connecthttp: the sealed token of a row is not base64: %w", err)
-		}
-		token, err := s.keys.open(r.keyID, raw, []byte(r.user))
-		if err != nil {
-			return changed, err
+			if stuck++; firstStuck == nil {
+				firstStuck = err
+			}
+			continue
 		}
 		keyID, sealed := s.keys.seal(token, []byte(r.user))
 		res, err := s.db.ExecContext(ctx, `UPDATE `+s.table+` SET key_id = $1, sealed_token = $2 WHERE user_id = $3 AND sealed_token = $4`,
@@ -161,6 +168,9 @@ func (s *SQLStore) Reseal(ctx context.Context) (int, error) {
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
 			changed++
 		}
+	}
+	if stuck > 0 {
+		return changed, fmt.Errorf("connecthttp: %d row(s) cannot be opened and stay as they are; the first: %w", stuck, firstStuck)
 	}
 	return changed, nil
 }

@@ -30,10 +30,19 @@ func (c *Connection) Credential() kryptos.Credential {
 // ErrNoConnection matches a user who has no stored connection.
 var ErrNoConnection = errors.New("connecthttp: no connection is stored for this user")
 
+// ErrUnreadable matches a connection that is stored but cannot be opened:
+// sealed under a key the keyring no longer has (ErrUnknownKey), or
+// altered. The Handler treats its user as not connected, so that they can
+// connect again, which replaces it; /disconnect still revokes its grant.
+var ErrUnreadable = errors.New("connecthttp: the stored connection cannot be opened")
+
 // TokenStore keeps each app user's Connection.
 type TokenStore interface {
 	// Get returns the user's connection, or an error matching
-	// ErrNoConnection when there is none.
+	// ErrNoConnection when there is none. For a connection that is stored
+	// but cannot be opened, it returns an error matching ErrUnreadable and,
+	// if it can, the Connection without its access token, so that its grant
+	// can still be revoked.
 	Get(ctx context.Context, userID string) (*Connection, error)
 	// Put stores c for the user, replacing any previous one.
 	Put(ctx context.Context, userID string, c Connection) error

@@ -271,7 +271,7 @@ func (a *app) holdings(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := a.store.Get(r.Context(), user)
 	switch {
-	case errors.Is(err, connecthttp.ErrNoConnection), errors.Is(err, connecthttp.ErrUnknownKey):
+	case errors.Is(err, connecthttp.ErrNoConnection), errors.Is(err, connecthttp.ErrUnreadable):
 		writeJSON(w, http.StatusOK, map[string]any{"connected": false})
 		return
 	case err != nil:

@@ -131,9 +131,33 @@ func TestSQLStoreOverSQLite(t *testing.T) {
 			t.Fatalf("Get(%s) with the old key dropped: %v", u, err)
 		}
 	}
-	if _, err := store.Get(ctx, "bob"); !errors.Is(err, connecthttp.ErrUnknownKey) {
-		t.Fatalf("Get(bob) with only the old key = %v, want ErrUnknownKey", err)
+	got, err = store.Get(ctx, "bob")
+	if !errors.Is(err, connecthttp.ErrUnknownKey) || !errors.Is(err, connecthttp.ErrUnreadable) {
+		t.Fatalf("Get(bob) with only the old key = %v, want ErrUnknownKey and ErrUnreadable", err)
 	}
+	if got == nil || got.GrantID != "cgrant_bob" || got.AccessToken.Reveal() != "" {
+		t.Fatalf("Get(bob) with only the old key = %+v; want the grant still named, without the token", got)
+	}
+
+	// A row under a key the keyring no longer has does not stop Reseal:
+	// every other row is resealed, and the stuck one is reported.
+	stray, k3 := testKey("run-1", 9), testKey("2027-01", 3)
+	if err := sqlStore(t, db, stray).Put(ctx, "ghost", conn("ghost")); err != nil {
+		t.Fatal(err)
+	}
+	n, err := sqlStore(t, db, k3, k2).Reseal(ctx)
+	if n != 2 || !errors.Is(err, connecthttp.ErrUnreadable) {
+		t.Fatalf("Reseal past an unreadable row = %d, %v; want 2 rows and ErrUnreadable", n, err)
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if _, err := sqlStore(t, db, k3).Get(ctx, u); err != nil {
+			t.Fatalf("Get(%s) after Reseal past an unreadable row: %v", u, err)
+		}
+	}
+	if err := store.Delete(ctx, "ghost"); err != nil {
+		t.Fatal(err)
+	}
+	onlyNew = sqlStore(t, db, k3)
 
 	// Concurrent writers: WAL and the busy timeout keep SQLite from "database is locked".
 	var wg sync.WaitGroup
