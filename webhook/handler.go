@@ -29,12 +29,22 @@ const (
 	// genuine delivery can be over the cap: the Handler refuses a body over
 	// it for good (413).
 	MinBodyLimit = 64 << 10
+	// MaxBodyLimit is the largest cap WithBodyLimit accepts: a body is read
+	// whole into memory.
+	MaxBodyLimit = 1 << 30
 	// DefaultHandlerTimeout bounds a call of the Handler's function.
 	DefaultHandlerTimeout = 30 * time.Second
 	// DefaultLease is how long a claim on a delivery id lasts unless it is
 	// extended; the Handler extends it every third of it while its
 	// function runs.
 	DefaultLease = 5 * time.Second
+	// MinLease is the shortest lease WithLease accepts: an extension, sent
+	// every third of the lease, must reach the store before it runs out.
+	MinLease = 30 * time.Millisecond
+	// MaxClockSkew is how far ahead of the receiver's clock WithMaxAge lets
+	// an event's timestamp be: a sender whose clock is ahead must not make
+	// an event outlive the Deduplicator's memory of it.
+	MaxClockSkew = 5 * time.Minute
 	// DefaultInFlightWait is how long a delivery whose id is being handled
 	// elsewhere waits for that handling to end before it is answered 503.
 	DefaultInFlightWait = 6 * time.Second
@@ -87,11 +97,14 @@ type Option func(*Handler) error
 // WithBodyLimit caps a delivery's body at n bytes (default
 // DefaultBodyLimit). A cap below MinBodyLimit is refused: a body over the
 // cap is refused for good (413), so the cap must be far above any genuine
-// delivery.
+// delivery. So is one above MaxBodyLimit.
 func WithBodyLimit(n int64) Option {
 	return func(h *Handler) error {
-		if n < MinBodyLimit {
+		switch {
+		case n < MinBodyLimit:
 			return &kryptos.ParamError{Field: "bodyLimit", Problem: fmt.Sprintf("must be at least %d bytes (MinBodyLimit), so that no genuine delivery is refused", MinBodyLimit)}
+		case n > MaxBodyLimit:
+			return &kryptos.ParamError{Field: "bodyLimit", Problem: fmt.Sprintf("must be at most %d bytes (MaxBodyLimit): a body is read whole into memory", MaxBodyLimit)}
 		}
 		h.bodyLimit = n
 		return nil
@@ -99,9 +112,10 @@ func WithBodyLimit(n int64) Option {
 }
 
 // WithMaxAge refuses (400, for good) a delivery whose event, by the signed
-// body's timestamp, happened more than maxAge ago, or whose body has no
-// timestamp. With a maxAge shorter than the Deduplicator's memory, a
-// captured delivery replayed later is either remembered or refused. The
+// body's timestamp, happened more than maxAge ago, is dated more than
+// MaxClockSkew in the future, or whose body has no timestamp. With a maxAge
+// at least MaxClockSkew shorter than the Deduplicator's memory, a captured
+// delivery replayed later is either remembered or refused. The
 // X-Webhook-Timestamp header is not signed, so it is not used. Off by
 // default: a receiver whose clock is wrong would refuse every event.
 func WithMaxAge(maxAge time.Duration) Option {
@@ -161,12 +175,12 @@ func WithHandlerTimeout(d time.Duration) Option {
 // WithLease sets how long a claim on a delivery id lasts unless extended
 // (default DefaultLease). The Handler extends it every third of the lease
 // while the function runs, so a short lease costs store writes, not
-// correctness; it bounds how long the id of a replica that crashed while
-// handling it stays blocked.
+// correctness, down to MinLease; it bounds how long the id of a replica
+// that crashed while handling it stays blocked.
 func WithLease(d time.Duration) Option {
 	return func(h *Handler) error {
-		if d <= 0 {
-			return &kryptos.ParamError{Field: "lease", Problem: "must be positive"}
+		if d < MinLease {
+			return &kryptos.ParamError{Field: "lease", Problem: fmt.Sprintf("must be at least %s (MinLease), so that an extension reaches the store in time", MinLease)}
 		}
 		h.lease = d
 		return nil
@@ -236,8 +250,8 @@ func newHandler(secrets []string, fn func(context.Context, *Event) error, c cloc
 	if h.dedup == nil {
 		h.dedup, _ = newMemoryDeduplicator(DefaultDedupTTL, c) // the default is valid
 	}
-	if m, ok := h.dedup.(*MemoryDeduplicator); ok && h.maxAge > m.ttl {
-		return nil, &kryptos.ParamError{Field: "maxAge", Problem: "must not be longer than the deduplicator's TTL, or a replayed delivery could be handled twice"}
+	if m, ok := h.dedup.(*MemoryDeduplicator); ok && h.maxAge > 0 && h.maxAge+MaxClockSkew > m.ttl {
+		return nil, &kryptos.ParamError{Field: "maxAge", Problem: "must be at least MaxClockSkew shorter than the deduplicator's TTL, or a replayed delivery could be handled twice"}
 	}
 	return h, nil
 }
@@ -248,7 +262,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.answer(w, http.StatusMethodNotAllowed, 0)
-		h.record(ctx, slog.LevelWarn, "webhook: refused a request that is not a POST", nil, http.StatusMethodNotAllowed)
+		h.record(ctx, slog.LevelError, "webhook: refused a request that is not a POST", nil, http.StatusMethodNotAllowed)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.bodyLimit+1))
@@ -286,13 +300,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.handle(w, r, ev)
 }
 
-// checkAge refuses an event that happened more than maxAge ago.
+// checkAge refuses an event that happened more than maxAge ago, or is
+// dated more than MaxClockSkew ahead: accepted, it would be accepted again
+// after the Deduplicator forgot it.
 func (h *Handler) checkAge(ev *Event) error {
 	if ev.Timestamp.IsZero() {
 		return fmt.Errorf("%w: the body has no timestamp", errStale)
 	}
-	if age := h.clock.Now().Sub(ev.Timestamp); age > h.maxAge {
+	switch age := h.clock.Now().Sub(ev.Timestamp); {
+	case age > h.maxAge:
 		return fmt.Errorf("%w: the event happened %s ago, more than %s", errStale, age.Round(time.Second), h.maxAge)
+	case age < -MaxClockSkew:
+		return fmt.Errorf("%w: the event is dated %s ahead of this clock, more than %s", errStale, (-age).Round(time.Second), MaxClockSkew)
 	}
 	return nil
 }

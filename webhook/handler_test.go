@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -92,10 +93,13 @@ func TestNewHandlerRefusesMisconfiguration(t *testing.T) {
 		{"a zero body limit", []string{testSecret}, ok, []Option{WithBodyLimit(0)}, "bodyLimit"},
 		{"a negative body limit", []string{testSecret}, ok, []Option{WithBodyLimit(-1)}, "bodyLimit"},
 		{"a body limit too small for a delivery", []string{testSecret}, ok, []Option{WithBodyLimit(4096)}, "bodyLimit"},
+		{"no body limit at all", []string{testSecret}, ok, []Option{WithBodyLimit(math.MaxInt64)}, "bodyLimit"},
 		{"a zero max age", []string{testSecret}, ok, []Option{WithMaxAge(0)}, "maxAge"},
 		{"a max age past the deduplicator's memory", []string{testSecret}, ok, []Option{WithMaxAge(2 * time.Hour), WithDeduplicator(memory)}, "maxAge"},
+		{"a max age within the clock skew of the deduplicator's memory", []string{testSecret}, ok, []Option{WithMaxAge(time.Hour - time.Minute), WithDeduplicator(memory)}, "maxAge"},
 		{"a zero handler timeout", []string{testSecret}, ok, []Option{WithHandlerTimeout(0)}, "handlerTimeout"},
 		{"a negative lease", []string{testSecret}, ok, []Option{WithLease(-time.Second)}, "lease"},
+		{"a lease too short to extend", []string{testSecret}, ok, []Option{WithLease(time.Millisecond)}, "lease"},
 		{"a negative in-flight wait", []string{testSecret}, ok, []Option{WithInFlightWait(-1)}, "inFlightWait"},
 	}
 	for _, tc := range cases {
@@ -110,8 +114,10 @@ func TestNewHandlerRefusesMisconfiguration(t *testing.T) {
 			assert.Contains(t, err.Error(), "webhook: NewHandler:")
 		})
 	}
-	_, err = NewHandler([]string{testSecret}, ok, nil, WithBodyLimit(MinBodyLimit), WithMaxAge(time.Hour), WithInFlightWait(0))
+	_, err = NewHandler([]string{testSecret}, ok, nil, WithBodyLimit(MinBodyLimit), WithMaxAge(time.Hour), WithInFlightWait(0), WithLease(MinLease))
 	require.NoError(t, err, "nil options are skipped; the bounds themselves are accepted")
+	_, err = NewHandler([]string{testSecret}, ok, WithBodyLimit(MaxBodyLimit), WithMaxAge(time.Hour-MaxClockSkew), WithDeduplicator(memory))
+	require.NoError(t, err, "the upper bounds too")
 }
 
 func TestHandlerRefusesWhatARetryCannotFix(t *testing.T) {
@@ -142,6 +148,9 @@ func TestHandlerRefusesWhatARetryCannotFix(t *testing.T) {
 		{"signed, but an hour and more old", request(fmt.Appendf(nil, `{"id":"whd_2","event":"costbasis.started","timestamp":%d}`,
 			time.Now().Add(-61*time.Minute).UnixMilli())), http.StatusBadRequest},
 		{"signed, without a timestamp to prove its age", request([]byte(`{"id":"whd_3","event":"costbasis.started"}`)), http.StatusBadRequest},
+		// Accepted, it would be accepted again after the deduplicator forgot it.
+		{"signed, but dated past the clock skew ahead", request(fmt.Appendf(nil, `{"id":"whd_4","event":"costbasis.started","timestamp":%d}`,
+			time.Now().Add(MaxClockSkew+time.Minute).UnixMilli())), http.StatusBadRequest},
 	}
 	for _, tc := range cases {
 		w := serve(h, tc.req)
@@ -151,7 +160,7 @@ func TestHandlerRefusesWhatARetryCannotFix(t *testing.T) {
 	}
 	assert.Equal(t, int32(0), calls.Load(), "nothing refused reaches the function")
 	out := logs.String()
-	assert.Equal(t, len(cases), strings.Count(out, "level=ERROR"), "each refusal of a delivery is an error in the log:\n%s", out)
+	assert.Equal(t, 1+len(cases), strings.Count(out, "level=ERROR"), "each refusal, the GET's included, is an error in the log:\n%s", out)
 	assert.Contains(t, out, "check the signing secrets")
 	assert.NotContains(t, out, testSecret)
 
