@@ -60,7 +60,15 @@ func (s *Server) admit(w http.ResponseWriter, clientID string, class kryptos.Quo
 	secs := strconv.Itoa(int(math.Ceil(wait.Seconds())))
 	w.Header().Set("retry_after", secs)
 	w.Header().Set("Retry-After", secs)
-	writeError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED",
-		"Rate limit exceeded: "+strconv.Itoa(q.Requests)+" requests per "+q.Per.String())
+	text := "Rate limit exceeded: " + strconv.Itoa(q.Requests) + " requests per " + q.Per.String()
+	switch class {
+	case kryptos.ClassOIDCToken, kryptos.ClassOIDCUserInfo, kryptos.ClassOIDCOther:
+		// The OIDC endpoints answer every error in the OAuth shape
+		// (OAUTH.md); the docs name no code for a 429, so this one is the
+		// sandbox's.
+		writeOAuthError(w, http.StatusTooManyRequests, "rate_limit_exceeded", text)
+	default:
+		writeError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", text)
+	}
 	return false
 }

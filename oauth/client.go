@@ -170,6 +170,19 @@ func checkConfig(cfg Config) error {
 // Provider returns the provider the Client signs users in with.
 func (c *Client) Provider() Provider { return c.provider }
 
+// Format prints the Client, or a pointer to it, as its client ID, token URL
+// and redirect URL, for every verb, so that no formatting of it can reveal
+// the client secret or the key that seals the state cookies.
+func (c Client) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "oauth.Client{ClientID:%q, TokenURL:%q, RedirectURL:%q}", c.oauth.ClientID, c.oauth.Endpoint.TokenURL, c.oauth.RedirectURL)
+}
+
+// LogValue logs the Client as its client ID, token URL and redirect URL.
+func (c Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("client_id", c.oauth.ClientID), slog.String("token_url", c.oauth.Endpoint.TokenURL),
+		slog.String("redirect_url", c.oauth.RedirectURL))
+}
+
 // context returns ctx carrying the Client's HTTP client, which
 // golang.org/x/oauth2 uses for its token requests.
 func (c *Client) context(ctx context.Context) context.Context {

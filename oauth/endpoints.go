@@ -58,7 +58,7 @@ func (c *Client) UserInfo(ctx context.Context, ts oauth2.TokenSource) (*UserInfo
 		return nil, fmt.Errorf("oauth: UserInfo: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	body, err := c.send(req, "UserInfo")
+	body, err := c.send(req, "UserInfo", tok.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -145,11 +145,12 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes ...kryptos.Scope)
 	for _, s := range scopes {
 		cfg.Scopes = append(cfg.Scopes, string(s))
 	}
-	return &wrappedSource{src: cfg.TokenSource(c.context(ctx)), op: "ClientCredentials"}
+	return &wrappedSource{c: c, src: cfg.TokenSource(c.context(ctx)), op: "ClientCredentials"}
 }
 
 // wrappedSource turns a token source's OAuth errors into *kryptos.Error.
 type wrappedSource struct {
+	c   *Client
 	src oauth2.TokenSource
 	op  string
 }
@@ -157,7 +158,7 @@ type wrappedSource struct {
 func (w *wrappedSource) Token() (*oauth2.Token, error) {
 	tok, err := w.src.Token()
 	if err != nil {
-		return nil, providerError(w.op, err)
+		return nil, w.c.providerError(w.op, err)
 	}
 	return tok, nil
 }
@@ -177,12 +178,12 @@ func (c *Client) postForm(ctx context.Context, endpoint string, form url.Values,
 	if c.oauth.Endpoint.AuthStyle != oauth2.AuthStyleInParams {
 		req.SetBasicAuth(url.QueryEscape(c.oauth.ClientID), url.QueryEscape(c.oauth.ClientSecret))
 	}
-	return c.send(req, op)
+	return c.send(req, op, form.Get("token"))
 }
 
 // send makes a request and returns the body of a 2xx answer, or a
-// *kryptos.Error built from the OAuth error answer.
-func (c *Client) send(req *http.Request, op string) ([]byte, error) {
+// *kryptos.Error built from the OAuth error answer, with secrets masked.
+func (c *Client) send(req *http.Request, op string, secrets ...string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -201,5 +202,5 @@ func (c *Client) send(req *http.Request, op string) ([]byte, error) {
 		Description string `json:"error_description"`
 	}
 	_ = json.Unmarshal(body, &e)
-	return nil, providerError(op, &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: e.Error, ErrorDescription: e.Description})
+	return nil, c.providerError(op, &oauth2.RetrieveError{Response: resp, Body: body, ErrorCode: e.Error, ErrorDescription: e.Description}, secrets...)
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
 
@@ -56,13 +57,21 @@ type authSettings struct {
 
 // ReturnTo records a path of your app to come back to after the sign-in,
 // in SignIn.ReturnTo. Only a local path ("/settings") is kept: anything
-// else could send the user to another site after signing in.
+// else could send the user to another site after signing in. So a path
+// with a backslash, a space or a control character is dropped too:
+// browsers remove tabs and line breaks from a URL, and read a backslash as
+// a slash, so that "/\t/evil.example" goes to evil.example.
 func ReturnTo(path string) AuthOption {
 	return func(s *authSettings) {
-		if strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") && !strings.Contains(path, `\`) {
+		if isLocalPath(path) {
 			s.returnTo = path
 		}
 	}
+}
+
+func isLocalPath(path string) bool {
+	return strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") &&
+		!strings.ContainsFunc(path, func(r rune) bool { return r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 
 // AuthParam adds a parameter to the authorization URL, such as
@@ -165,7 +174,7 @@ func (c *Client) complete(ctx context.Context, op string, cfg *oauth2.Config, p 
 	}
 	tok, err := cfg.Exchange(c.context(ctx), code, opts...)
 	if err != nil {
-		return nil, providerError(op, err)
+		return nil, c.providerError(op, err, code, p.Verifier)
 	}
 	in := &SignIn{Token: tok, Scopes: grantedScopes(tok, cfg.Scopes), ReturnTo: p.ReturnTo}
 	if c.verifier != nil && in.Scopes.Has(kryptos.ScopeOpenID) {

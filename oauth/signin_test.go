@@ -147,7 +147,9 @@ func TestASignInEndsWithVerifiedTokens(t *testing.T) {
 
 func TestReturnToKeepsOnlyLocalPaths(t *testing.T) {
 	t.Parallel()
-	for path, want := range map[string]string{"/settings?tab=2": "/settings?tab=2", "//evil.example": "", "https://evil.example": "", `/\evil`: "", "": ""} {
+	for path, want := range map[string]string{"/settings?tab=2": "/settings?tab=2", "//evil.example": "", "https://evil.example": "", `/\evil`: "", "": "",
+		// Browsers drop tabs and line breaks from a URL: these are //evil.example.
+		"/\t/evil.example": "", "/\n/evil.example": "", "/\r/evil.example": "", "/ /x": ""} {
 		var s authSettings
 		ReturnTo(path)(&s)
 		assert.Equal(t, want, s.returnTo, path)
@@ -244,13 +246,13 @@ func TestACodeWorksOnceAndOnlyWithItsVerifier(t *testing.T) {
 	}
 	code, _ := authURL()
 	_, err := c.oauth.Exchange(c.context(ctx), code, oauth2.VerifierOption("a-different-verifier-of-enough-length-0123456789"))
-	require.ErrorIs(t, providerError("Exchange", err), kryptos.ErrInvalidGrant, "PKCE mismatch")
+	require.ErrorIs(t, c.providerError("Exchange", err), kryptos.ErrInvalidGrant, "PKCE mismatch")
 
 	code, verifier := authURL()
 	tok, err := c.oauth.Exchange(c.context(ctx), code, oauth2.VerifierOption(verifier))
 	require.NoError(t, err)
 	_, err = c.oauth.Exchange(c.context(ctx), code, oauth2.VerifierOption(verifier))
-	require.ErrorIs(t, providerError("Exchange", err), kryptos.ErrInvalidGrant, "a replayed code")
+	require.ErrorIs(t, c.providerError("Exchange", err), kryptos.ErrInvalidGrant, "a replayed code")
 	_, err = c.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 	require.ErrorIs(t, err, kryptos.ErrInvalidToken, "a replayed code revokes what the first use gave")
 }

@@ -167,7 +167,7 @@ func (s *TokenSource) fresh(tok *oauth2.Token) bool {
 func (c *Client) refresh(ctx context.Context, refreshToken string) (*oauth2.Token, error) {
 	tok, err := c.oauth.TokenSource(c.context(ctx), &oauth2.Token{RefreshToken: refreshToken}).Token()
 	if err != nil {
-		return nil, providerError("refreshing the token", err)
+		return nil, c.providerError("refreshing the token", err, refreshToken)
 	}
 	return tok, nil
 }
