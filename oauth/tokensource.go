@@ -37,9 +37,18 @@ type RefreshLock interface {
 }
 
 // ErrNotSaved matches a refresh whose new token the TokenStore could not
-// save. The new token is kept in memory and saved before anything else on
-// the next call; it is not handed out before it is saved.
+// save, after a few tries made while the refresh lock is still held. The
+// new token is kept in memory and saved before anything else on the next
+// call; it is not handed out before it is saved. Other processes that share
+// the store meanwhile find the spent refresh token in it, and a rotating
+// provider revokes the whole chain when one of them spends it: the user
+// must then sign in again.
 var ErrNotSaved = errors.New("oauth: the refreshed token could not be saved")
+
+// saveRetries are the waits between the tries to save a refreshed token:
+// a store that fails for a moment must not lose the only refresh token that
+// works.
+var saveRetries = []time.Duration{50 * time.Millisecond, 200 * time.Millisecond}
 
 // ErrNoRefreshToken matches a token that expired and cannot be refreshed:
 // sign the user in again (ask for offline_access to get refresh tokens).
@@ -145,12 +154,33 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.Save(ctx, refreshed); err != nil {
+	if err := s.save(ctx, refreshed); err != nil {
 		s.unsaved = refreshed
 		return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
 	}
 	s.current = refreshed
 	return copyToken(refreshed), nil
+}
+
+// save saves a refreshed token, trying again after each of saveRetries
+// while the caller still holds the refresh lock, so that no other process
+// loads the refresh token it replaces and spends it again.
+func (s *TokenSource) save(ctx context.Context, tok *oauth2.Token) error {
+	err := s.store.Save(ctx, tok)
+	for _, wait := range saveRetries {
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		err = s.store.Save(ctx, tok)
+	}
+	return err
 }
 
 // fresh reports whether tok is good for longer than the refresh margin.

@@ -77,7 +77,7 @@ func TestARefreshedTokenIsNeverUsedUnsavedNorLost(t *testing.T) {
 	t.Parallel()
 	srv, c := newSandbox(t)
 	in := signIn(t, srv, c, "alex@example.com")
-	store := &failingStore{MemoryStore: NewMemoryStore(expired(in.Token)), fails: 1}
+	store := &failingStore{MemoryStore: NewMemoryStore(expired(in.Token)), fails: 1 + len(saveRetries)}
 	ts := c.TokenSource(ctx, store)
 
 	_, err := ts.Token()
@@ -91,6 +91,29 @@ func TestARefreshedTokenIsNeverUsedUnsavedNorLost(t *testing.T) {
 	assert.Equal(t, before, refreshes(srv), "no second refresh with the spent token")
 	saved, _ := store.Load(ctx)
 	assert.Equal(t, tok.RefreshToken, saved.RefreshToken)
+}
+
+// TestAStoreThatFailsForAMomentLosesNoRefreshToken: a refresh whose save
+// fails once is saved on a second try, before the refresh lock is let go,
+// so that another process sharing the store and the lock loads the new
+// token instead of spending the old one, which would revoke the chain.
+func TestAStoreThatFailsForAMomentLosesNoRefreshToken(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	store := &failingStore{MemoryStore: NewMemoryStore(expired(in.Token)), fails: 1}
+	lock := &mutexLock{}
+	a, b := c.TokenSource(ctx, store, WithRefreshLock(lock)), c.TokenSource(ctx, store, WithRefreshLock(lock))
+
+	tokA, err := a.Token()
+	require.NoError(t, err)
+	tokB, err := b.Token()
+	require.NoError(t, err)
+	assert.Equal(t, tokA.AccessToken, tokB.AccessToken, "b loaded what a saved")
+	for _, tok := range []*oauth2.Token{tokA, tokB} {
+		_, err := srv.Client().User(kryptos.AccessToken(tok.AccessToken)).Me(ctx)
+		require.NoError(t, err, "the chain is intact")
+	}
 }
 
 // TestACrashAfterARefreshLosesNothing: the process that refreshed dies as
