@@ -99,6 +99,9 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 		call.Body = body
 	}
 	meta, err := c.core.Do(ctx, &call, out)
+	if err != nil && r.cred != nil && isUnauthorized(err) && r.cred.refused(call.Header) {
+		meta, err = c.again(ctx, op, r.cred, call, out)
+	}
 	for _, o := range opts {
 		if o != nil {
 			var s callSettings
@@ -152,6 +155,22 @@ func getObject[T any](ctx context.Context, c *Client, op *operation, r request, 
 }
 
 // invalid wraps the rejection of an argument of op.
+// again sends a call whose credential was refused once more, authorized
+// anew: the credential's source has a fresh token. The refused attempt had
+// no effect, so this is safe for every operation.
+func (c *Client) again(ctx context.Context, op *operation, cred Credential, call httpcore.Call, out any) (httpcore.Meta, error) {
+	call.Header = make(http.Header, 1) // the first one may still be read by net/http
+	if err := cred.authorize(ctx, op, call.Header); err != nil {
+		return httpcore.Meta{}, err
+	}
+	return c.core.Do(ctx, &call, out)
+}
+
+func isUnauthorized(err error) bool {
+	var f *httpcore.Failure
+	return errors.As(err, &f) && f.StatusCode == http.StatusUnauthorized
+}
+
 func invalid(op *operation, err error) error {
 	return fmt.Errorf("kryptos: %s: %w", op.name, err)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"golang.org/x/oauth2"
 )
@@ -21,6 +22,10 @@ type Credential interface {
 	// secret is the value to scrub from server messages, when known.
 	secret() string
 	kind() string
+	// refused is told that the API answered 401 to a request authorized
+	// with the header sent, and says whether authorizing again may give
+	// another credential: a token the source refreshes.
+	refused(sent http.Header) bool
 }
 
 // The longest credential accepted: a JWT with many claims fits, a pasted
@@ -44,8 +49,9 @@ func (b bearer) authorize(_ context.Context, op *operation, h http.Header) error
 	return nil
 }
 
-func (b bearer) secret() string { return b.token.Reveal() }
-func (bearer) kind() string     { return "AccessToken" }
+func (b bearer) secret() string         { return b.token.Reveal() }
+func (bearer) refused(http.Header) bool { return false }
+func (bearer) kind() string             { return "AccessToken" }
 
 // APIKey returns the Credential of a user's API key (kryptos_live_…), sent
 // as "x-api-key" instead of Authorization, never both. The data API accepts
@@ -66,14 +72,26 @@ func (k apiKey) authorize(_ context.Context, op *operation, h http.Header) error
 	return nil
 }
 
-func (k apiKey) secret() string { return k.key.Reveal() }
-func (apiKey) kind() string     { return "APIKey" }
+func (k apiKey) secret() string         { return k.key.Reveal() }
+func (apiKey) refused(http.Header) bool { return false }
+func (apiKey) kind() string             { return "APIKey" }
 
 // TokenSource returns the Credential of OAuth 2.0 tokens that ts refreshes
 // (see the oauth package): each call takes the current token from ts, so a
 // token that expired is refreshed before the call is sent. An error from ts
 // fails the call before anything is sent.
+//
+// A token can be refused before its expiry says (revoked, a clock ahead of
+// the provider's, or no expiry stored): if ts has a method
+// TokenRefused(accessToken string), as oauth.TokenSource does, a call
+// answered 401 tells it which token was refused and is sent once more with
+// the next token ts gives (OAUTH.md: "refresh, then retry once").
 func TokenSource(ts oauth2.TokenSource) Credential { return tokenSource{ts} }
+
+// tokenRefuser is a token source that can be told its token was refused.
+type tokenRefuser interface {
+	TokenRefused(accessToken string)
+}
 
 type tokenSource struct{ ts oauth2.TokenSource }
 
@@ -93,7 +111,15 @@ func (s tokenSource) authorize(_ context.Context, op *operation, h http.Header) 
 }
 
 func (tokenSource) secret() string { return "" }
-func (tokenSource) kind() string   { return "TokenSource" }
+
+func (s tokenSource) refused(sent http.Header) bool {
+	r, ok := s.ts.(tokenRefuser)
+	if ok {
+		r.TokenRefused(strings.TrimPrefix(sent.Get("Authorization"), "Bearer "))
+	}
+	return ok
+}
+func (tokenSource) kind() string { return "TokenSource" }
 
 func checkCredential(field, v string) error {
 	if err := checkText(field, v); err != nil {

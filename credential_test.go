@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -105,3 +106,66 @@ func TestCredentialsPrintOnlyTheirKind(t *testing.T) {
 type tokenSourceFunc func() (*oauth2.Token, error)
 
 func (f tokenSourceFunc) Token() (*oauth2.Token, error) { return f() }
+
+// refusableSource hands out the tokens in order, moving to the next one
+// when told the current one was refused.
+type refusableSource struct {
+	mu      sync.Mutex
+	tokens  []string
+	refused []string
+}
+
+func (s *refusableSource) Token() (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &oauth2.Token{AccessToken: s.tokens[len(s.refused)%len(s.tokens)]}, nil
+}
+
+func (s *refusableSource) TokenRefused(accessToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused = append(s.refused, accessToken)
+}
+
+// TestARefusedTokenIsRefreshedAndTheCallSentOnceMore: a 401 on a token
+// from a source that can be told so (oauth.TokenSource) is "refresh, then
+// retry once" (OAUTH.md); any other credential's 401 is returned at once,
+// and so is a second 401.
+func TestARefusedTokenIsRefreshedAndTheCallSentOnceMore(t *testing.T) {
+	t.Parallel()
+	const path = DefaultDataURL + "/v1/users/me"
+	unauthorized := fail(401, "unauthorized", "the access token is expired or invalid")
+	me := reply(200, `{"success":true,"data":{"uid":"u1","email":"a@example.com"}}`)
+	authOf := func(api *mockAPI) (auth []string) {
+		for _, r := range api.rec.all() {
+			auth = append(auth, r.Header.Get("Authorization"))
+		}
+		return auth
+	}
+
+	api := newMockAPI(t)
+	api.mock.RegisterResponder(http.MethodGet, path, unauthorized.Then(me))
+	src := &refusableSource{tokens: []string{"jwt.old", "jwt.new"}}
+	_, err := api.client.User(TokenSource(src)).Me(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Bearer jwt.old", "Bearer jwt.new"}, authOf(api))
+	assert.Equal(t, []string{"jwt.old"}, src.refused)
+
+	api = newMockAPI(t)
+	api.mock.RegisterResponder(http.MethodGet, path, unauthorized)
+	src = &refusableSource{tokens: []string{"jwt.old", "jwt.new", "jwt.newer"}}
+	_, err = api.client.User(TokenSource(src)).Me(context.Background())
+	require.ErrorIs(t, err, ErrUnauthorized)
+	assert.Equal(t, []string{"Bearer jwt.old", "Bearer jwt.new"}, authOf(api), "once more, not again and again")
+
+	for name, cred := range map[string]Credential{
+		"a static token source": TokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "jwt.only"})),
+		"an access token":       AccessToken(testAccessToken),
+	} {
+		api = newMockAPI(t)
+		api.mock.RegisterResponder(http.MethodGet, path, unauthorized.Then(me))
+		_, err = api.client.User(cred).Me(context.Background())
+		require.ErrorIs(t, err, ErrUnauthorized, name)
+		assert.Equal(t, 1, api.rec.count(), "%s: the same token would be refused again", name)
+	}
+}

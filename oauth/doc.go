@@ -50,6 +50,7 @@
 //	user := client.User(kryptos.TokenSource(ts))
 //	holdings := user.ListHoldings(ctx, kryptos.HoldingsParams{})
 //
+// A data call answered 401 makes it refresh, and is sent once more.
 // Concurrent callers share one refresh; WithRefreshLock shares it across
 // replicas. The same source refreshes the crt_ tokens of older Connect
 // grants (ConnectToken). UserInfo, Revoke (RFC 7009), Introspect (RFC 7662)

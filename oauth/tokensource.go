@@ -72,6 +72,9 @@ type TokenSource struct {
 	// unsaved is a refreshed token that Save refused: its refresh token is
 	// the only one that works now.
 	unsaved *oauth2.Token
+	// refused is an access token the API refused (TokenRefused): whatever
+	// its expiry says, it is not fresh.
+	refused string
 }
 
 // SourceOption adjusts a TokenSource.
@@ -183,9 +186,20 @@ func (s *TokenSource) save(ctx context.Context, tok *oauth2.Token) error {
 	return err
 }
 
+// TokenRefused tells the source that the API refused accessToken (a 401):
+// it was revoked, or expired earlier than its expiry says, or its expiry is
+// unknown. The next Token refreshes, unless another process sharing the
+// store has already. kryptos.TokenSource calls it, and then sends the call
+// once more.
+func (s *TokenSource) TokenRefused(accessToken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused = accessToken
+}
+
 // fresh reports whether tok is good for longer than the refresh margin.
 func (s *TokenSource) fresh(tok *oauth2.Token) bool {
-	if tok == nil || tok.AccessToken == "" {
+	if tok == nil || tok.AccessToken == "" || tok.AccessToken == s.refused {
 		return false
 	}
 	return tok.Expiry.IsZero() || s.now().Add(s.ahead).Before(tok.Expiry)

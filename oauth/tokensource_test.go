@@ -372,3 +372,32 @@ func (r *recordingLimiter) backoffs() []kryptos.QuotaClass {
 	defer r.mu.Unlock()
 	return append([]kryptos.QuotaClass(nil), r.paused...)
 }
+
+// TestAnAccessTokenRefusedBeforeItsExpiryIsRefreshed: a token saved
+// without its expiry (as the docs' own sample stores it) is taken as
+// fresh until the API refuses it; then kryptos.TokenSource tells the
+// source, which refreshes, and the call is sent once more (OAUTH.md: "A
+// 401 from a data call means the access token expired: refresh, then
+// retry once").
+func TestAnAccessTokenRefusedBeforeItsExpiryIsRefreshed(t *testing.T) {
+	t.Parallel()
+	clk := kryptostest.NewFakeClock(time.Now())
+	srv := kryptostest.NewServer(kryptostest.WithClock(clk))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Provider: KryptosAt(srv.Issuer()), ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
+		RedirectURL: redirectURL, StateKey: stateKey(t)})
+	require.NoError(t, err)
+	in := signIn(t, srv, c, "alex@example.com")
+	store := NewMemoryStore(&oauth2.Token{AccessToken: in.Token.AccessToken, RefreshToken: in.Token.RefreshToken})
+	user := srv.Client().User(kryptos.TokenSource(c.TokenSource(ctx, store)))
+
+	_, err = user.Me(ctx)
+	require.NoError(t, err)
+	before := refreshes(srv)
+	clk.Advance(25 * time.Hour) // past the access token's 24 h
+	_, err = user.Me(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, before+1, refreshes(srv), "one refresh")
+	saved, _ := store.Load(ctx)
+	assert.NotEqual(t, in.Token.AccessToken, saved.AccessToken, "the refreshed token is saved")
+}
