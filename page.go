@@ -175,8 +175,34 @@ func (l *lister[T, S]) nextPosition(position int, f pageFacts[T, S]) (int, bool)
 // samePage reports whether two pages hold the same entries at both ends,
 // as a server that ignores the paging parameters would send.
 func samePage[T any](a, b []T) bool {
-	return len(a) == len(b) && reflect.DeepEqual(a[0], b[0]) && reflect.DeepEqual(a[len(a)-1], b[len(b)-1])
+	return len(a) == len(b) && sameEntry(a[0], b[0]) && sameEntry(a[len(a)-1], b[len(b)-1])
 }
+
+// sameEntry compares two entries by their ids when they have one: live
+// fields (a price, a sync's progress) change between two answers that
+// send the same entry.
+func sameEntry[T any](a, b T) bool {
+	if ka, ok := any(a).(keyed); ok {
+		if k := ka.key(); k != "" {
+			return k == any(b).(keyed).key()
+		}
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// keyed is an entry with an id of its own.
+type keyed interface{ key() string }
+
+// The ids of the entries whose fields move while the entry stays the same.
+func (h Holding) key() string            { return h.AssetID }
+func (p DeFiPosition) key() string       { return p.ID }
+func (n NFT) key() string                { return n.ID }
+func (c NFTCollection) key() string      { return c.CollectionID }
+func (i Integration) key() string        { return i.ID }
+func (i IntegrationSummary) key() string { return i.ID }
+func (a IntegrationAsset) key() string   { return a.AssetID }
+func (j SyncJob) key() string            { return j.ID }
+func (p Portfolio) key() string          { return p.ID }
 
 // first fetches the list's first page.
 func (l *lister[T, S]) first(ctx context.Context) (*Page[T, S], error) {
