@@ -90,6 +90,11 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	if op.api == dataAPI {
 		base = c.endpoints.Data
 	}
+	if len(r.params) > 0 {
+		if err := op.checkParams(r.params); err != nil {
+			return invalid(op, err)
+		}
+	}
 	call.URL = op.url(base, r.params, r.query)
 	if r.body != nil {
 		body, err := json.Marshal(r.body)
