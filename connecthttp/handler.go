@@ -64,7 +64,10 @@ const (
 //	GET  /status             -> {"connected": bool, "reason"?, "scopes"?}
 //
 // A user holds one connection: exchanging again replaces it and revokes
-// the grant it replaced. The reason of a user who is not connected is
+// the grant it replaced. Within a process, exchanges and disconnects of one
+// user take turns; two replicas sharing a store that exchange for the same
+// user at the same moment can still leave one grant behind, as TokenStore
+// has no compare-and-swap. The reason of a user who is not connected is
 // "not_connected", "unreadable" (a stored connection that cannot be opened:
 // see ErrUnreadable), or the API's (kryptos.Session.Reason).
 type Handler struct {
@@ -77,6 +80,8 @@ type Handler struct {
 	// flights are the exchanges under way or just done, by the hash of
 	// their public token: a double-submitted token is exchanged once.
 	flights map[[32]byte]*flight
+	// users serialises the changes of one user's connection.
+	users userLocks
 }
 
 // flight is one public token's exchange.
@@ -282,6 +287,7 @@ func (h *Handler) exchange(ctx context.Context, user, public string) error {
 		// /disconnect needs it.
 		conn.GrantID = h.sessionGrant(ctx, &conn)
 	}
+	defer h.users.lock(user)()
 	replaced, err := h.cfg.Store.Get(ctx, user)
 	if err != nil && !errors.Is(err, ErrUnreadable) {
 		replaced = nil // none, or the store failed: Put will tell
@@ -337,6 +343,7 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer h.users.lock(user)()
 	conn, err := h.cfg.Store.Get(r.Context(), user)
 	switch {
 	case errors.Is(err, ErrNoConnection):
@@ -471,4 +478,44 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// userLocks serialises, within one process, what changes a user's stored
+// connection (an exchange's store and revoke, a disconnect), so that two of
+// them never both read the old connection and then each write their own,
+// leaving a grant behind. Replicas sharing a store can still interleave:
+// TokenStore has no compare-and-swap.
+type userLocks struct {
+	mu    sync.Mutex
+	locks map[string]*userLock
+}
+
+type userLock struct {
+	mu sync.Mutex
+	// holders counts the callers holding or waiting for mu.
+	holders int
+}
+
+// lock takes user's lock, and returns what releases it.
+func (l *userLocks) lock(user string) (unlock func()) {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*userLock{}
+	}
+	u := l.locks[user]
+	if u == nil {
+		u = &userLock{}
+		l.locks[user] = u
+	}
+	u.holders++
+	l.mu.Unlock()
+	u.mu.Lock()
+	return func() {
+		u.mu.Unlock()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if u.holders--; u.holders == 0 {
+			delete(l.locks, user)
+		}
+	}
 }

@@ -331,6 +331,50 @@ func TestConnectingAgainRevokesTheReplacedGrant(t *testing.T) {
 	assert.Empty(t, a.grantIDs(t))
 }
 
+// meetingStore is a MemoryStore whose Get, once it has read the
+// connection, waits up to a moment for a second Get to have read it too:
+// two exchanges that could interleave do.
+type meetingStore struct {
+	*MemoryStore
+	arrived chan struct{}
+}
+
+func (s meetingStore) Get(ctx context.Context, user string) (*Connection, error) {
+	c, err := s.MemoryStore.Get(ctx, user)
+	select {
+	case s.arrived <- struct{}{}:
+	case <-s.arrived:
+	case <-time.After(200 * time.Millisecond):
+	}
+	return c, err
+}
+
+// TestTwoExchangesAtOnceLeaveOneGrant: two tabs hand over their public
+// tokens at the same moment; the two exchanges take turns with the stored
+// connection, so the second replaces the first and revokes its grant.
+func TestTwoExchangesAtOnceLeaveOneGrant(t *testing.T) {
+	t.Parallel()
+	store := meetingStore{NewMemoryStore(), make(chan struct{})}
+	a := newApp(t, func(c *Config) { c.Store = store })
+	a.store = store
+	var public []string
+	for range 2 {
+		_, body := a.post(t, "u1", "/create-link-token", "")
+		public = append(public, a.widget(t, body["link_token"]))
+	}
+	var wg sync.WaitGroup
+	for _, p := range public {
+		wg.Go(func() {
+			status, _ := a.post(t, "u1", "/exchange-token", `{"public_token":"`+p+`"}`)
+			assert.Equal(t, http.StatusOK, status)
+		})
+	}
+	wg.Wait()
+	conn, err := store.MemoryStore.Get(ctx, "u1")
+	require.NoError(t, err)
+	assert.Equal(t, []string{conn.GrantID}, a.grantIDs(t))
+}
+
 // unreadableStore is a MemoryStore whose connections can no longer be
 // opened, as after their key was dropped: Get returns them without their
 // token, and an error matching ErrUnreadable.
