@@ -45,14 +45,10 @@ func TestAProviderEchoingSecretsGetsThemMasked(t *testing.T) {
 // in the OAuth shape, and its retry_after reaches Error.RetryAfter.
 func TestA429FromTheProviderSaysHowLongToWait(t *testing.T) {
 	t.Parallel()
-	srv := kryptostest.NewServer(kryptostest.WithRateLimits(kryptostest.RateLimits{kryptos.ClassOIDCToken: {Requests: 1, Per: time.Minute}}))
-	t.Cleanup(srv.Close)
-	c, err := New(Config{Provider: KryptosAt(srv.Issuer()), ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-		RedirectURL: redirectURL, StateKey: stateKey(t)})
-	require.NoError(t, err)
+	srv, c := newSandboxOf(t, kryptostest.NewServer(kryptostest.WithRateLimits(kryptostest.RateLimits{kryptos.ClassOIDCToken: {Requests: 1, Per: time.Minute}})))
 	in := signIn(t, srv, c, "alex@example.com")
 
-	_, err = c.refresh(ctx, in.Token.RefreshToken)
+	_, err := c.refresh(ctx, in.Token.RefreshToken)
 	require.ErrorIs(t, err, kryptos.ErrRateLimited)
 	var e *kryptos.Error
 	require.ErrorAs(t, err, &e)

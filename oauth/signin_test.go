@@ -33,7 +33,12 @@ func stateKey(t testing.TB) []byte {
 // newSandbox starts a sandbox and a Client of its provider.
 func newSandbox(t *testing.T, edit ...func(*Config)) (*kryptostest.Server, *Client) {
 	t.Helper()
-	srv := kryptostest.NewServer()
+	return newSandboxOf(t, kryptostest.NewServer(), edit...)
+}
+
+// newSandboxOf is newSandbox with a sandbox of the test's own.
+func newSandboxOf(t *testing.T, srv *kryptostest.Server, edit ...func(*Config)) (*kryptostest.Server, *Client) {
+	t.Helper()
 	t.Cleanup(srv.Close)
 	cfg := Config{Provider: KryptosAt(srv.Issuer()), ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
 		RedirectURL: redirectURL, StateKey: stateKey(t)}

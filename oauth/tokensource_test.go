@@ -382,16 +382,12 @@ func (r *recordingLimiter) backoffs() []kryptos.QuotaClass {
 func TestAnAccessTokenRefusedBeforeItsExpiryIsRefreshed(t *testing.T) {
 	t.Parallel()
 	clk := kryptostest.NewFakeClock(time.Now())
-	srv := kryptostest.NewServer(kryptostest.WithClock(clk))
-	t.Cleanup(srv.Close)
-	c, err := New(Config{Provider: KryptosAt(srv.Issuer()), ClientID: srv.ClientID, ClientSecret: srv.ClientSecret,
-		RedirectURL: redirectURL, StateKey: stateKey(t)})
-	require.NoError(t, err)
+	srv, c := newSandboxOf(t, kryptostest.NewServer(kryptostest.WithClock(clk)))
 	in := signIn(t, srv, c, "alex@example.com")
 	store := NewMemoryStore(&oauth2.Token{AccessToken: in.Token.AccessToken, RefreshToken: in.Token.RefreshToken})
 	user := srv.Client().User(kryptos.TokenSource(c.TokenSource(ctx, store)))
 
-	_, err = user.Me(ctx)
+	_, err := user.Me(ctx)
 	require.NoError(t, err)
 	before := refreshes(srv)
 	clk.Advance(25 * time.Hour) // past the access token's 24 h
