@@ -58,8 +58,8 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 // has that user's credential but no client credentials: a script or a
 // command line tool with a user's access token or API key, or an app that
 // signs users in with Kryptos (the oauth package) and only reads their data.
-// It takes the same options as NewClient and checks them the same way; it
-// makes no request itself.
+// It takes the same options as NewClient and checks them the same way, and
+// refuses a malformed access token or API key; it makes no request itself.
 //
 //	user, err := kryptos.NewUserClient(kryptos.AccessToken(os.Getenv("KRYPTOS_ACCESS_TOKEN")))
 //
@@ -69,6 +69,9 @@ func NewClient(clientID, clientSecret string, opts ...Option) (*Client, error) {
 func NewUserClient(cred Credential, opts ...Option) (*UserClient, error) {
 	if cred == nil {
 		return nil, fmt.Errorf("kryptos: NewUserClient: %w", &ParamError{"cred", "is nil; build one with AccessToken, TokenSource or APIKey"})
+	}
+	if err := cred.check(); err != nil {
+		return nil, fmt.Errorf("kryptos: NewUserClient: %w", err)
 	}
 	c, err := newClient(opts)
 	if err != nil {

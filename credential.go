@@ -26,6 +26,9 @@ type Credential interface {
 	// with the header sent, and says whether authorizing again may give
 	// another credential: a token the source refreshes.
 	refused(sent http.Header) bool
+	// check refuses a credential that no call could send, where that can
+	// be known before the first call.
+	check() error
 }
 
 // The longest credential accepted: a JWT with many claims fits, a pasted
@@ -41,8 +44,10 @@ func AccessToken(token string) Credential { return bearer{NewSecret(token)} }
 
 type bearer struct{ token Secret }
 
+func (b bearer) check() error { return checkCredential("credential", b.token.Reveal()) }
+
 func (b bearer) authorize(_ context.Context, op *operation, h http.Header) error {
-	if err := checkCredential("credential", b.token.Reveal()); err != nil {
+	if err := b.check(); err != nil {
 		return err
 	}
 	h["Authorization"] = []string{"Bearer " + b.token.Reveal()}
@@ -65,12 +70,14 @@ func (k apiKey) authorize(_ context.Context, op *operation, h http.Header) error
 	if op.auth != byUserOrAPIKey {
 		return &ParamError{"credential", "an API key reaches only /v1/users/*; " + op.name + " needs the user's access token"}
 	}
-	if err := checkCredential("credential", k.key.Reveal()); err != nil {
+	if err := k.check(); err != nil {
 		return err
 	}
 	h["X-Api-Key"] = []string{k.key.Reveal()}
 	return nil
 }
+
+func (k apiKey) check() error { return checkCredential("credential", k.key.Reveal()) }
 
 func (k apiKey) secret() string         { return k.key.Reveal() }
 func (apiKey) refused(http.Header) bool { return false }
@@ -95,9 +102,16 @@ type tokenRefuser interface {
 
 type tokenSource struct{ ts oauth2.TokenSource }
 
-func (s tokenSource) authorize(_ context.Context, op *operation, h http.Header) error {
+func (s tokenSource) check() error {
 	if s.ts == nil {
 		return &ParamError{"credential", "TokenSource needs a non-nil oauth2.TokenSource"}
+	}
+	return nil
+}
+
+func (s tokenSource) authorize(_ context.Context, op *operation, h http.Header) error {
+	if err := s.check(); err != nil {
+		return err
 	}
 	tok, err := s.ts.Token()
 	if err != nil {

@@ -83,6 +83,15 @@ func TestABadCredentialFailsBeforeSending(t *testing.T) {
 	api := newMockAPI(t)
 	_, err := api.client.User(failing).ListIntegrationsPage(context.Background(), IntegrationsParams{})
 	assert.ErrorContains(t, err, "getting the OAuth token: refresh token revoked")
+
+	// NewUserClient refuses at once what no call could send.
+	for _, name := range []string{"nil", "empty", "CR/LF", "a nil token source", "an API key with a tab"} {
+		u, err := NewUserClient(cases[name])
+		assert.Nil(t, u, name)
+		require.ErrorIs(t, err, ErrInvalidParams, name)
+	}
+	_, err = NewUserClient(failing)
+	require.NoError(t, err, "a token source is asked for its token at the first call")
 }
 
 func TestCredentialsPrintOnlyTheirKind(t *testing.T) {

@@ -61,6 +61,7 @@ func (a *app) execute(args []string) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	initCompletion(root)
 	root.SetContext(ctx)
 	err := root.Execute()
 	if err == nil {
@@ -104,7 +105,31 @@ Exit codes: 0 ok, 2 bad input, 3 API error, 4 outcome unknown, 1 other.`,
 	root.AddCommand(a.grantsCommand(), a.sessionCommand(), a.linkCommand(), a.limitCommand(),
 		a.resyncCommand(), a.dataCommand(), a.sandboxCommand(), a.webhooksCommand())
 	root.AddCommand(a.loginCommand(), a.logoutCommand())
+	// cobra's own help and completion commands answer an unknown topic or
+	// shell with help and exit 0; here it is bad input, as everywhere else
+	// (initCompletion).
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return usagef("unknown help topic %q; see kryptos --help", strings.Join(args, " "))
+			}
+			return cmd.Help()
+		},
+	})
 	return root
+}
+
+// initCompletion adds cobra's completion command, which writes to the
+// root's output as set when it is added, and makes an unknown shell bad
+// input.
+func initCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
+		c.Args, c.RunE = cobra.ArbitraryArgs, needsSubcommand
+	}
 }
 
 // group is a command that only holds subcommands.
@@ -113,15 +138,18 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 		Use:   use,
 		Short: short,
 		Args:  cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
-			}
-			return usagef("%s needs a subcommand; see %s --help", cmd.CommandPath(), cmd.CommandPath())
-		},
+		RunE:  needsSubcommand,
 	}
 	c.AddCommand(subs...)
 	return c
+}
+
+// needsSubcommand is what a group runs: it was given no subcommand it has.
+func needsSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return usagef("%s needs a subcommand; see %s --help", cmd.CommandPath(), cmd.CommandPath())
 }
 
 // noArgs and exactArgs check positional arguments as bad input (exit 2).
@@ -229,6 +257,9 @@ func explain(err error) (int, string) {
 	case errors.As(err, &apiErr):
 		return exitAPI, err.Error() + apiAdvice(err, apiErr)
 	case errors.Is(err, context.Canceled):
+		if q := (queuedError{}); errors.As(err, &q) {
+			return exitOther, "interrupted; " + q.Error()
+		}
 		return exitOther, "interrupted"
 	}
 	return exitOther, err.Error()

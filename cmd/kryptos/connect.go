@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -53,13 +55,13 @@ func (a *app) grantsCommand() *cobra.Command {
 				return err
 			}
 			if err := c.RevokeGrant(cmd.Context(), args[0]); err != nil {
-				return err
+				return sentUnanswered(err)
 			}
 			if a.jsonOut {
 				return a.printJSON(map[string]any{"grant_id": args[0], "revoked": true})
 			}
-			fmt.Fprintf(a.stdout, "Revoked grant %s. The user must go through the widget again to reconnect.\n", args[0])
-			return nil
+			_, err = fmt.Fprintf(a.stdout, "Revoked grant %s. The user must go through the widget again to reconnect.\n", args[0])
+			return err
 		},
 	}
 	return group("grants", "List and revoke the client's grants", list, revoke)
@@ -137,7 +139,9 @@ user: pass it to your frontend's widget, which turns it into a public token.`,
 				return a.printJSON(map[string]any{"link_token": lt.Token.Reveal(), "expires_at": lt.ExpiresAt})
 			}
 			// The token alone on stdout, so that $(kryptos link create) works.
-			fmt.Fprintln(a.stdout, lt.Token.Reveal())
+			if _, err := fmt.Fprintln(a.stdout, lt.Token.Reveal()); err != nil {
+				return err
+			}
 			fmt.Fprintf(a.stderr, "Link token for the widget; it expires at %s (in %s). Pass it to the frontend's widget; it works once.\n",
 				lt.ExpiresAt.Format(time.RFC3339), time.Until(lt.ExpiresAt).Round(time.Minute))
 			return nil
@@ -234,4 +238,20 @@ func (a *app) printJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// sentUnanswered marks the failure of a request that may have reached the
+// API with no answer (the connection broke, or the operator interrupted
+// it) as an unknown outcome, exit 4: for a revoke, "check before
+// repeating". A refused connection, an API's answer and bad input keep
+// their own meaning.
+func sentUnanswered(err error) error {
+	var apiErr *kryptos.Error
+	var netErr *net.OpError
+	switch {
+	case errors.As(err, &apiErr), errors.Is(err, kryptos.ErrInvalidParams), errors.Is(err, kryptos.ErrOutcomeUnknown),
+		errors.As(err, &netErr) && netErr.Op == "dial":
+		return err
+	}
+	return fmt.Errorf("%w: %w", kryptos.ErrOutcomeUnknown, err)
 }

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/spf13/cobra"
+	"golang.org/x/text/width"
 )
 
 func (a *app) dataCommand() *cobra.Command {
@@ -212,17 +214,14 @@ func writeRows[T any](a *app, format string, limit int, cols []column[T], seq it
 		line := func(cell func(column[T]) string) error {
 			var b strings.Builder
 			for i, c := range cols {
-				s := cell(c)
+				s := printable(cell(c))
 				switch {
 				case i == len(cols)-1:
 					b.WriteString(s)
 				case tw != nil:
 					b.WriteString(s + "\t")
 				default:
-					if len(s) > c.width {
-						s = s[:c.width-1] + "…"
-					}
-					fmt.Fprintf(&b, "%-*s  ", c.width, s)
+					b.WriteString(fit(s, c.width) + "  ")
 				}
 			}
 			_, err := fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
@@ -324,4 +323,57 @@ func legs(ls []kryptos.Leg) string {
 		parts = append(parts, quantity(l.Quantity)+" "+sym)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// printable escapes what would break a table's line or column: control
+// characters (a line break, a tab) as Go escapes, such as \n.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// fit pads or cuts s to exactly width terminal columns, counting a wide
+// character (CJK, fullwidth) as two, and cutting only between characters.
+func fit(s string, width int) string {
+	if w := columns(s); w <= width {
+		return s + strings.Repeat(" ", width-w)
+	}
+	var b strings.Builder
+	used := 0
+	for _, r := range s {
+		if used+runeColumns(r) > width-1 { // keep one column for the ellipsis
+			break
+		}
+		b.WriteRune(r)
+		used += runeColumns(r)
+	}
+	b.WriteString("…")
+	return b.String() + strings.Repeat(" ", width-1-used)
+}
+
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeColumns(r)
+	}
+	return n
+}
+
+func runeColumns(r rune) int {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
@@ -213,6 +215,8 @@ func TestExitCodes(t *testing.T) {
 		{"wrong secret", []string{"grants", "list"}, map[string]string{"KRYPTOS_CLIENT_SECRET": "wrong_secret"}, exitAPI, "client secret"},
 		{"malformed scope", []string{"link", "create", "--scopes", `openid "quoted"`}, nil, exitUsage, "malformed scope"},
 		{"scope not allowed", []string{"link", "create", "--scopes", "openid made:up"}, nil, exitAPI, "INVALID_SCOPE"},
+		{"unknown help topic", []string{"help", "nope"}, nil, exitUsage, "unknown help topic"},
+		{"unknown shell", []string{"completion", "fsh"}, nil, exitUsage, "unknown command"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ww := *w
@@ -240,6 +244,75 @@ func TestOutcomeUnknownExitsWith4(t *testing.T) {
 	assert.Equal(t, exitUnknown, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "before repeating")
 }
+
+// TestARevokeWithoutAnAnswerIsAnUnknownOutcome: the revoke was sent and
+// may have been done, but its answer was lost: exit 4 and "check before
+// repeating", not 1.
+func TestARevokeWithoutAnAnswerIsAnUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.srv.FailNext("/token/revoke", 10, kryptostest.Fault{Drop: true, AfterProcessing: true})
+	r := w.run(t, "grants", "revoke", w.grant.GrantID)
+	assert.Equal(t, exitUnknown, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "before repeating")
+}
+
+// TestResyncChecksWhatWaitingNeedsBeforeQueueing: a bad --poll or a
+// malformed access token is bad input found before the resync is queued,
+// so that fixing it and running again queues one resync, not two.
+func TestResyncChecksWhatWaitingNeedsBeforeQueueing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	before := w.srv.Stats().ByRoute["POST /developer/integrations/{walletId}/resync"]
+	for _, tc := range []struct {
+		args []string
+		env  string
+	}{
+		{[]string{"--poll", "-1s"}, w.env["KRYPTOS_ACCESS_TOKEN"]},
+		{[]string{"--poll", "0s"}, w.env["KRYPTOS_ACCESS_TOKEN"]},
+		{[]string{"--poll", "1000h"}, w.env["KRYPTOS_ACCESS_TOKEN"]},
+		{nil, "bad token"},
+	} {
+		ww := *w
+		ww.env = map[string]string{}
+		for k, v := range w.env {
+			ww.env[k] = v
+		}
+		ww.env["KRYPTOS_ACCESS_TOKEN"] = tc.env
+		r := ww.run(t, append([]string{"resync", w.walletID, "--user-id", w.userID, "--mode", "from-start", "--wait"}, tc.args...)...)
+		assert.Equal(t, exitUsage, r.code, r.stderr)
+	}
+	assert.Equal(t, before, w.srv.Stats().ByRoute["POST /developer/integrations/{walletId}/resync"], "no resync was queued")
+
+	// A failure once it is queued names the job.
+	ww := *w
+	ww.env = map[string]string{}
+	for k, v := range w.env {
+		ww.env[k] = v
+	}
+	ww.env["KRYPTOS_ACCESS_TOKEN"] = "cat_well_formed_but_unknown"
+	r := ww.run(t, "resync", w.walletID, "--user-id", w.userID, "--mode", "latest", "--wait", "--poll", "10ms", "--json")
+	assert.Equal(t, exitAPI, r.code, r.stderr)
+	assert.Regexp(t, `the resync is queued as job sync_\w+`, r.stderr)
+	var job kryptos.ResyncJob
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &job), "the queued job, in JSON: %q", r.stdout)
+	assert.NotEmpty(t, job.JobID)
+}
+
+// TestAnOutputThatCannotBeWrittenFails: a token that could not be written
+// (a full disk) is a failure, not exit 0 with an empty file.
+func TestAnOutputThatCannotBeWrittenFails(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var stderr bytes.Buffer
+	code := run([]string{"link", "create"}, func(k string) string { return w.env[k] }, failingWriter{}, &stderr)
+	assert.Equal(t, exitOther, code, stderr.String())
+	assert.Contains(t, stderr.String(), "disk full")
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestSessionCheckNeverEchoesTheToken(t *testing.T) {
 	t.Parallel()
@@ -581,6 +654,24 @@ func TestCompletionComesFromCobra(t *testing.T) {
 		code := run([]string{"completion", shell}, func(string) string { return "" }, &stdout, &stderr)
 		require.Equal(t, 0, code, stderr.String())
 		assert.Contains(t, stdout.String(), "kryptos", shell)
+	}
+}
+
+// TestTableCellsKeepTheirColumns: a cell is cut between characters, never
+// inside one, wide characters count two columns, and a line break or a tab
+// in a value is escaped instead of breaking the row.
+func TestTableCellsKeepTheirColumns(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"short", "short     "},
+		{"Auszahlung → Börse", "Auszahlun…"},
+		{"入金入金入金", "入金入金… "},
+		{"Tra\nfer", `Tra\nfer  `},
+	} {
+		got := fit(printable(tc.in), 10)
+		assert.Equal(t, tc.want, got, tc.in)
+		assert.True(t, utf8.ValidString(got), tc.in)
+		assert.Equal(t, 10, columns(got), "%q is 10 columns wide", got)
 	}
 }
 

@@ -39,8 +39,13 @@ until it ends; progress is drawn on stderr when it is a terminal.`,
 			if userID == "" {
 				return usagef("--user-id is required: the Kryptos user who owns the integration (kryptos session check shows it)")
 			}
+			// Everything --wait needs is checked before the resync is
+			// queued: a mistake found after it would hide that it was.
 			var user *kryptos.UserClient
 			if wait {
+				if poll <= 0 || poll > maxPoll {
+					return usagef("--poll must be more than 0 and at most %s", maxPoll)
+				}
 				var err error
 				if user, err = a.user(); err != nil {
 					return err
@@ -58,8 +63,8 @@ until it ends; progress is drawn on stderr when it is a terminal.`,
 				if a.jsonOut {
 					return a.printJSON(job)
 				}
-				fmt.Fprintf(a.stdout, "Queued a %s resync of %s %s: job %s, %s.\n", job.Mode, job.IntegrationType, job.WalletID, job.JobID, job.Status)
-				return nil
+				_, err := fmt.Fprintf(a.stdout, "Queued a %s resync of %s %s: job %s, %s.\n", job.Mode, job.IntegrationType, job.WalletID, job.JobID, job.Status)
+				return err
 			}
 			if job.JobID == "" {
 				return errors.New("the API queued the resync but returned no job ID to follow; follow it through webhooks or the user's integrations instead")
@@ -73,7 +78,10 @@ until it ends; progress is drawn on stderr when it is a terminal.`,
 			})
 			bar.done()
 			if err != nil {
-				return err
+				if a.jsonOut {
+					_ = a.printJSON(job)
+				}
+				return queuedError{job: job.JobID, err: err}
 			}
 			if a.jsonOut {
 				if err := a.printJSON(final); err != nil {
@@ -93,6 +101,28 @@ until it ends; progress is drawn on stderr when it is a terminal.`,
 	c.Flags().BoolVar(&wait, "wait", false, "poll the sync job until it ends, with the user's access token")
 	c.Flags().DurationVar(&poll, "poll", time.Second, "first interval between polls with --wait; it doubles up to 8 times this")
 	return c
+}
+
+// maxPoll bounds --poll, whose 8 times is the longest interval.
+const maxPoll = time.Hour
+
+// queuedError is a failure to follow a resync that was queued: it names
+// the job, so that nobody queues another to be sure, and keeps the cause's
+// exit code, but never that of bad input.
+type queuedError struct {
+	job string
+	err error
+}
+
+func (e queuedError) Error() string {
+	return fmt.Sprintf("the resync is queued as job %s, but following it failed: %v", e.job, e.err)
+}
+
+func (e queuedError) Unwrap() error {
+	if errors.Is(e.err, kryptos.ErrInvalidParams) {
+		return nil // the input was good enough to queue it
+	}
+	return e.err
 }
 
 // printFinal tells how a sync ended, and what a cut by the transaction cap
