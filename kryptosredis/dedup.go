@@ -29,9 +29,9 @@ type Deduplicator struct {
 // handled delivery id for ttl (a day is ample: Kryptos retries within
 // minutes).
 func (s *Store) Deduplicator(ttl time.Duration) (*Deduplicator, error) {
-	if ttl <= 0 {
+	if ttl < time.Millisecond {
 		return nil, fmt.Errorf("kryptosredis: Deduplicator: %w",
-			&kryptos.ParamError{Field: "ttl", Problem: "must be positive; Kryptos retries within minutes, a day is ample"})
+			&kryptos.ParamError{Field: "ttl", Problem: "must be at least a millisecond, Redis's unit; Kryptos retries within minutes, a day is ample"})
 	}
 	return &Deduplicator{store: s, ttl: ttl}, nil
 }

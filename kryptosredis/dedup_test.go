@@ -70,6 +70,12 @@ func TestDeduplicatorKeepsTheClaimAndDoneStatesAcrossReplicas(t *testing.T) {
 
 	_, err = a.Begin(ctx, "", "tok", time.Second)
 	assert.ErrorIs(t, err, kryptos.ErrInvalidParams)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	for _, ttl := range []time.Duration{0, -time.Second, 500 * time.Microsecond} {
+		_, err = s.Deduplicator(ttl)
+		assert.ErrorIs(t, err, kryptos.ErrInvalidParams, "%s: Redis counts in milliseconds; PX 0 would fail every Done", ttl)
+	}
 
 	r.stop()
 	_, err = a.Begin(ctx, "whd_3", "tok", time.Second)

@@ -69,26 +69,42 @@ func (f *fallback) backoff(class kryptos.QuotaClass, until time.Time) {
 	}
 }
 
-// wait blocks until a slot of class is reserved, as kryptos.Limiter's Wait.
-func (f *fallback) wait(ctx context.Context, class kryptos.QuotaClass, maxWait time.Duration) error {
+// wait blocks until a slot of class is reserved, as kryptos.Limiter's Wait,
+// and returns when it was reserved, for release.
+func (f *fallback) wait(ctx context.Context, class kryptos.QuotaClass, maxWait time.Duration) (time.Time, error) {
 	start := time.Now()
 	for {
-		w := f.reserve(class, time.Now())
+		now := time.Now()
+		w := f.reserve(class, now)
 		if w <= 0 {
-			return nil
+			return now, nil
 		}
 		if maxWait >= 0 && time.Since(start)+w > maxWait {
-			return &kryptos.QuotaWaitError{Class: class, Wait: w}
+			return time.Time{}, &kryptos.QuotaWaitError{Class: class, Wait: w}
 		}
 		if d, ok := ctx.Deadline(); ok && time.Now().Add(w).After(d) {
-			return &kryptos.QuotaWaitError{Class: class, Wait: w}
+			return time.Time{}, &kryptos.QuotaWaitError{Class: class, Wait: w}
 		}
 		t := time.NewTimer(w)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return time.Time{}, ctx.Err()
 		case <-t.C:
+		}
+	}
+}
+
+// release gives back the slot of class reserved at, for a Wait that failed
+// after all.
+func (f *fallback) release(class kryptos.QuotaClass, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sends := f.sends[class]
+	for i, t := range sends {
+		if t.Equal(at) {
+			f.sends[class] = append(sends[:i:i], sends[i+1:]...)
+			return
 		}
 	}
 }

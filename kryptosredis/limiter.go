@@ -156,6 +156,10 @@ local window = tonumber(ARGV[2])
 for i = 4, #ARGV do
   redis.call('ZADD', KEYS[1], now - tonumber(ARGV[i]), ARGV[3] .. ':' .. i)
 end
+if #ARGV >= 4 then
+  -- Written back even when no slot is given below: bound its life too.
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+end
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then
   return {0, paused - now}
@@ -189,25 +193,28 @@ return {1}
 
 // Wait blocks until one request of class may be sent, as kryptos.Limiter
 // describes. While Redis is unavailable it does what the Outage says.
-func (l *Limiter) Wait(ctx context.Context, class kryptos.QuotaClass, maxWait time.Duration) error {
+func (l *Limiter) Wait(ctx context.Context, class kryptos.QuotaClass, maxWait time.Duration) (err error) {
 	start := time.Now()
-	shared := false // a slot of this replica's share is held
+	var shared time.Time // when a slot of this replica's share was reserved, if one is held
+	defer func() {
+		if err != nil && !shared.IsZero() {
+			l.local.release(class, shared) // a Wait that fails sends nothing
+		}
+	}()
 	for {
-		up, probe := l.ask()
-		if l.local != nil && !shared && (!up || l.rejoining(class)) {
+		if l.local != nil && shared.IsZero() && (l.isDown() || l.rejoining(class)) {
 			// Redis is down, or back so recently that the other replicas
 			// may not have told it of their outage's sends: keep to this
-			// replica's share first.
-			if err := l.local.wait(ctx, class, l.left(start, maxWait)); err != nil {
-				if probe {
-					l.probed()
-				}
+			// replica's share first. The probe is asked for after this
+			// wait, which may last a window, so that no call holds it
+			// meanwhile.
+			if shared, err = l.local.wait(ctx, class, l.left(start, maxWait)); err != nil {
 				return err
 			}
-			shared = true
 		}
+		up, probe := l.ask()
 		if !up && !probe {
-			return l.withoutRedis(ctx, class, shared, l.left(start, maxWait))
+			return l.withoutRedis(ctx, class, !shared.IsZero(), l.left(start, maxWait))
 		}
 		wait, err := l.take(ctx, class)
 		if probe {
@@ -218,7 +225,7 @@ func (l *Limiter) Wait(ctx context.Context, class kryptos.QuotaClass, maxWait ti
 				return ctx.Err()
 			}
 			l.wentDown(err)
-			return l.withoutRedis(ctx, class, shared, l.left(start, maxWait))
+			return l.withoutRedis(ctx, class, !shared.IsZero(), l.left(start, maxWait))
 		}
 		if wait == 0 {
 			return nil
@@ -275,7 +282,11 @@ func (l *Limiter) Backoff(ctx context.Context, class kryptos.QuotaClass, wait ti
 	if l.local != nil {
 		l.local.backoff(class, time.Now().Add(wait))
 	}
-	if up, _ := l.ask(); !up {
+	up, probe := l.ask()
+	if probe {
+		defer l.probed() // this call asks Redis again
+	}
+	if !up && !probe {
 		return
 	}
 	if _, err := l.store.run(context.WithoutCancel(ctx), pause, []string{l.store.key("pause", string(class))}, wait.Microseconds()); err != nil {
@@ -315,7 +326,7 @@ func (l *Limiter) withoutRedis(ctx context.Context, class kryptos.QuotaClass, sh
 		return fmt.Errorf("kryptosredis: no quota slot for class %s (failing closed): %w", class, l.lastErr())
 	}
 	if !shared {
-		if err := l.local.wait(ctx, class, left); err != nil {
+		if _, err := l.local.wait(ctx, class, left); err != nil {
 			return err
 		}
 	}
@@ -373,6 +384,13 @@ func (l *Limiter) ask() (up, probe bool) {
 	}
 	l.probing = true
 	return false, true
+}
+
+// isDown reports whether Redis failed and has not answered since.
+func (l *Limiter) isDown() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.down
 }
 
 // probed ends the call that asked Redis again.
