@@ -159,7 +159,6 @@ func getObject[T any](ctx context.Context, c *Client, op *operation, r request, 
 	return &v, nil
 }
 
-// invalid wraps the rejection of an argument of op.
 // again sends a call whose credential was refused once more, authorized
 // anew: the credential's source has a fresh token. The refused attempt had
 // no effect, so this is safe for every operation.
@@ -176,6 +175,7 @@ func isUnauthorized(err error) bool {
 	return errors.As(err, &f) && f.StatusCode == http.StatusUnauthorized
 }
 
+// invalid wraps the rejection of an argument of op.
 func invalid(op *operation, err error) error {
 	return fmt.Errorf("kryptos: %s: %w", op.name, err)
 }
