@@ -293,28 +293,35 @@ func (h *Handler) exchange(ctx context.Context, user, public string) error {
 		replaced = nil // none, or the store failed: Put will tell
 	}
 	if err := h.cfg.Store.Put(ctx, user, conn); err != nil {
-		if rerr := h.revoke(context.WithoutCancel(ctx), &conn); rerr != nil {
+		if rerr := h.revoke(context.WithoutCancel(ctx), conn.GrantID); rerr != nil {
 			h.logger.Error("connecthttp: revoking a grant whose token could not be stored", "grant_id", conn.GrantID, "err", rerr)
 		}
 		return fmt.Errorf("storing the connection: %w", err)
 	}
-	if replaced != nil && replaced.GrantID != conn.GrantID {
-		// Nobody holds the replaced grant's token any more.
-		if err := h.revoke(context.WithoutCancel(ctx), replaced); err != nil {
-			h.logger.Error("connecthttp: revoking the grant a new connection replaced", "grant_id", replaced.GrantID, "err", err)
+	if replaced != nil {
+		// Nobody holds the replaced grant's token any more, unless the
+		// API gave the same grant again.
+		if id := h.grantOf(ctx, replaced); id != conn.GrantID {
+			if err := h.revoke(context.WithoutCancel(ctx), id); err != nil {
+				h.logger.Error("connecthttp: revoking the grant a new connection replaced", "grant_id", id, "err", err)
+			}
 		}
 	}
 	return nil
 }
 
-// revoke revokes conn's grant. A grant that is gone already is as good as
-// revoked, and so is one that cannot be named: a token that no longer
-// opens a session.
-func (h *Handler) revoke(ctx context.Context, conn *Connection) error {
-	id := conn.GrantID
-	if id == "" {
-		id = h.sessionGrant(ctx, conn)
+// grantOf names conn's grant: its GrantID, or else the one its session
+// names.
+func (h *Handler) grantOf(ctx context.Context, conn *Connection) string {
+	if conn.GrantID != "" {
+		return conn.GrantID
 	}
+	return h.sessionGrant(ctx, conn)
+}
+
+// revoke revokes the grant id. A grant that is gone already is as good as
+// revoked, and so is one that cannot be named ("").
+func (h *Handler) revoke(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
@@ -354,7 +361,7 @@ func (h *Handler) disconnect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if conn != nil { // an unreadable connection may still name its grant
-		if err := h.revoke(r.Context(), conn); err != nil {
+		if err := h.revoke(r.Context(), h.grantOf(r.Context(), conn)); err != nil {
 			h.fail(w, r, "revoking the grant", err)
 			return
 		}
@@ -478,44 +485,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// userLocks serialises, within one process, what changes a user's stored
-// connection (an exchange's store and revoke, a disconnect), so that two of
-// them never both read the old connection and then each write their own,
-// leaving a grant behind. Replicas sharing a store can still interleave:
-// TokenStore has no compare-and-swap.
-type userLocks struct {
-	mu    sync.Mutex
-	locks map[string]*userLock
-}
-
-type userLock struct {
-	mu sync.Mutex
-	// holders counts the callers holding or waiting for mu.
-	holders int
-}
-
-// lock takes user's lock, and returns what releases it.
-func (l *userLocks) lock(user string) (unlock func()) {
-	l.mu.Lock()
-	if l.locks == nil {
-		l.locks = map[string]*userLock{}
-	}
-	u := l.locks[user]
-	if u == nil {
-		u = &userLock{}
-		l.locks[user] = u
-	}
-	u.holders++
-	l.mu.Unlock()
-	u.mu.Lock()
-	return func() {
-		u.mu.Unlock()
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if u.holders--; u.holders == 0 {
-			delete(l.locks, user)
-		}
-	}
 }
