@@ -118,14 +118,15 @@ func (c *Client) ClientID() string { return c.clientID }
 // Endpoints returns the base URLs the Client calls.
 func (c *Client) Endpoints() Endpoints { return c.endpoints }
 
-// Format prints the Client as its client ID and endpoints, for every verb,
-// so that no formatting of it can reveal the client secret.
-func (c *Client) Format(f fmt.State, _ rune) {
+// Format prints the Client, or a pointer to it, as its client ID and
+// endpoints, for every verb, so that no formatting of it can reveal the
+// client secret.
+func (c Client) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "kryptos.Client{ClientID:%q, Connect:%q, Data:%q}", c.clientID, c.endpoints.Connect, c.endpoints.Data)
 }
 
 // LogValue logs the Client as its client ID and endpoints.
-func (c *Client) LogValue() slog.Value {
+func (c Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("client_id", c.clientID),
 		slog.String("connect", c.endpoints.Connect), slog.String("data", c.endpoints.Data))
 }

@@ -290,14 +290,19 @@ func TestClientPrintsWithoutItsSecret(t *testing.T) {
 	c, err := NewClient(testClientID, testClientSecret)
 	require.NoError(t, err)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
-		out := fmt.Sprintf(verb, c)
-		assert.NotContains(t, out, "SECRET", verb)
-		assert.Contains(t, out, testClientID, verb)
+		for _, v := range []any{c, *c} { // a pointer, and a copy
+			out := fmt.Sprintf(verb, v)
+			assert.NotContains(t, out, "SECRET", verb)
+			assert.Contains(t, out, testClientID, verb)
+		}
 	}
 	assert.Equal(t, `kryptos.Client{ClientID:"client_test_123", Connect:"https://connect-api.kryptos.io", Data:"https://api-v2.kryptos.io"}`, fmt.Sprint(c))
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("made", "client", c)
 	assert.Contains(t, buf.String(), "client.client_id=client_test_123 client.connect=https://connect-api.kryptos.io")
 	assert.NotContains(t, buf.String(), "SECRET")
-	slog.New(slog.NewJSONHandler(io.Discard, nil)).Info("made", "client", *c) // a copy, not a pointer: must not panic
+	buf.Reset()
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("made", "client", *c) // a copy, not a pointer
+	assert.NotContains(t, buf.String(), "SECRET")
+	assert.Contains(t, buf.String(), testClientID)
 }

@@ -186,6 +186,8 @@ func TestExchangeKeepsTheTokenWhateverFormItsOtherFieldsTake(t *testing.T) {
 			func(t *testing.T, g *AccessGrant) { assert.Zero(t, g.ExpiresIn) }, `expires_in: want a number of seconds, got -1`},
 		{"expires_in past time.Duration", `"expires_in":1e300`,
 			func(t *testing.T, g *AccessGrant) { assert.Zero(t, g.ExpiresIn) }, `expires_in: want a number of seconds, got 1e300`},
+		{"expires_in not a number", `"expires_in":"NaN"`,
+			func(t *testing.T, g *AccessGrant) { assert.Zero(t, g.ExpiresIn) }, `expires_in: want a number of seconds, got \"NaN\"`},
 		{"token_type an object", `"token_type":{"kind":"Bearer"}`,
 			func(t *testing.T, g *AccessGrant) { assert.Empty(t, g.TokenType) }, `token_type: want a string, got {\"kind\":\"Bearer\"}`},
 		{"scope an array", `"scope":["openid","profile"]`,

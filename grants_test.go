@@ -53,6 +53,20 @@ func TestRevokeGrantSendsTheDocumentedRequest(t *testing.T) {
 	assert.JSONEq(t, `{"grant_id":"`+testGrantID+`"}`, req.Body)
 }
 
+// TestRevokeGrantTakesAnyBodyOfA200: a revoke answers without data, so
+// whatever a 2xx carries is a success, unless it is an error envelope.
+func TestRevokeGrantTakesAnyBodyOfA200(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`Grant revoked successfully`, `{"success":true,"data":"ok"}`, `{"success":true,"data":[]}`, `{"message":"revoked"}`} {
+		api := newMockAPI(t)
+		api.on(http.MethodPost, "/token/revoke", reply(200, body))
+		assert.NoError(t, api.client.RevokeGrant(context.Background(), testGrantID), body)
+	}
+	api := newMockAPI(t)
+	api.on(http.MethodPost, "/token/revoke", reply(200, `{"success":false,"error":"Grant not found","code":"GRANT_NOT_FOUND"}`))
+	require.ErrorIs(t, api.client.RevokeGrant(context.Background(), testGrantID), ErrGrantNotFound, "an error envelope is still an error")
+}
+
 func TestRevokeGrantNotFound(t *testing.T) {
 	t.Parallel()
 	t.Run("on the first attempt it is a plain error", func(t *testing.T) {

@@ -149,9 +149,10 @@ func newLimiter(cfg LimiterConfig, c clock.Clock) (*limiter, error) {
 	for _, name := range []QuotaClass{ClassLinkToken, ClassExchange, ClassConnect, ClassData, ClassOIDCToken, ClassOIDCUserInfo, ClassOIDCOther} {
 		class(name)
 	}
+	const maxQuotaPer = 366 * 24 * time.Hour // the API's windows are an hour at most
 	for name, q := range cfg.Quotas {
-		if q.Requests <= 0 || q.Per <= 0 {
-			return nil, fmt.Errorf("kryptos: NewLimiter: %w", &ParamError{"Quotas[" + string(name) + "]", "needs positive Requests and Per"})
+		if q.Requests <= 0 || q.Per <= 0 || q.Per > maxQuotaPer {
+			return nil, fmt.Errorf("kryptos: NewLimiter: %w", &ParamError{"Quotas[" + string(name) + "]", "needs positive Requests and a Per of at most a year"})
 		}
 		class(name).window = throttle.QuotaWindow(q.Requests, q.Per, c)
 	}

@@ -92,6 +92,21 @@ func TestAWaitLongerThanMaxWaitIsReturnedNotSlept(t *testing.T) {
 	assert.Less(t, time.Since(start), 500*time.Millisecond)
 }
 
+// TestA5xxAskingForLongerThanMaxWaitIsReturnedNotSlept: MaxWait bounds the
+// wait a 502, 503 or 504 asks for, as a 429's.
+func TestA5xxAskingForLongerThanMaxWaitIsReturnedNotSlept(t *testing.T) {
+	t.Parallel()
+	srv, n := sequenceServer(t, status(503, "Retry-After", "3600"))
+	start := time.Now()
+	_, err := loopbackClient(t, srv, RetryPolicy{MaxRetries: 3, MaxWait: time.Second}).ListGrants(context.Background())
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
+	assert.Equal(t, time.Hour, apiErr.RetryAfter)
+	assert.Equal(t, int32(1), n.Load())
+	assert.Less(t, time.Since(start), 500*time.Millisecond)
+}
+
 func TestRetriesStopAtMaxRetriesWithTheLastAnswer(t *testing.T) {
 	t.Parallel()
 	srv, n := sequenceServer(t, status(502), status(503), status(504))

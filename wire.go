@@ -161,7 +161,7 @@ func (o *optSeconds) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	secs, err := strconv.ParseFloat(strings.Trim(string(b), `"`), 64)
-	if err != nil || secs < 0 || secs > float64(1<<63-1)/float64(time.Second) {
+	if err != nil || !(secs >= 0 && secs <= float64(1<<63-1)/float64(time.Second)) { // NaN too
 		o.bad = keep(b)
 		return nil
 	}

@@ -121,8 +121,8 @@ func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
 	}
 	share := map[kryptos.QuotaClass]int{}
 	for class, q := range cfg.Quotas {
-		if q.Requests <= 0 || q.Per <= 0 {
-			return nil, bad("Quotas["+string(class)+"]", "needs positive Requests and Per")
+		if q.Requests <= 0 || q.Per <= 0 || q.Per > 366*24*time.Hour {
+			return nil, bad("Quotas["+string(class)+"]", "needs positive Requests and a Per of at most a year")
 		}
 		margin := cfg.Margin
 		if margin == 0 {

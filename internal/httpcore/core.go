@@ -70,8 +70,9 @@ type Call struct {
 	// that attempt (for example GRANT_NOT_FOUND after a revoke); such a
 	// failure is reported as ambiguous.
 	ConsumedCode string
-	// NoData says the operation answers without data: a 204, or a 2xx with
-	// an empty body, is a success.
+	// NoData says the operation answers without data: a 204, or a 2xx
+	// with an empty body or any body but an error envelope ("success":
+	// false), is a success.
 	NoData bool
 }
 

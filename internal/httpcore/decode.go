@@ -29,6 +29,13 @@ type envelope struct {
 	Data any `json:"data"`
 }
 
+// ignored is the data of an answer that nobody reads: any JSON value.
+type ignored struct{}
+
+func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+var discard = &ignored{}
+
 // Whole is implemented by an out value that decodes the whole answer, not
 // only its data: the data API's list answers keep their paging fields beside
 // data. It embeds Envelope, so the answer is still decoded in one pass.
@@ -57,12 +64,15 @@ func (x *run) decode(meta Meta, out any) *Failure {
 		if ok {
 			e.Data = out
 			if out == nil {
-				e.Data = &struct{}{}
+				e.Data = discard
 			}
 		}
 		env, target = &e.Envelope, e
 	}
 	if err := json.Unmarshal(body, target); err != nil {
+		if ok && x.spec.NoData {
+			return nil // any body: nobody reads it
+		}
 		if ok {
 			return malformed(meta, fmt.Errorf("%w: %w", ErrMalformed, err))
 		}

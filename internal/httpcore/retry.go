@@ -32,7 +32,7 @@ type verdict struct {
 //	sent, no answer (reset, timeout)       maybe    yes¹        no
 //	429                                    no       yes²        yes²
 //	answered, body cut or stalled          maybe³   yes⁴        no
-//	502, 503, 504                          maybe    yes         no
+//	502, 503, 504                          maybe    yes²        no
 //	other 5xx                              maybe    no          no
 //	2xx                                    yes      -           -
 //	other (4xx, 3xx)                       no       no          no
@@ -58,7 +58,7 @@ func judge(p Policy, a *attempt, maxWait time.Duration) verdict {
 			effect: isSuccess(a.status) || a.status >= 500,
 		}
 	case a.status == http.StatusBadGateway, a.status == http.StatusServiceUnavailable, a.status == http.StatusGatewayTimeout:
-		return verdict{retry: idempotent, effect: true}
+		return verdict{retry: idempotent && (!a.hasRetryAfter || a.retryAfter <= maxWait), effect: true}
 	}
 	return verdict{effect: isSuccess(a.status) || a.status >= 500}
 }
