@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -48,6 +49,9 @@ type run struct {
 	header http.Header
 	// bound limits the current attempt to the per-attempt timeout.
 	bound bound
+	// trace tells the current attempt that it got a connection; it is
+	// sent with the attempts of calls whose effect matters (see traced).
+	trace httptrace.ClientTrace
 }
 
 // attempt is what happened to one attempt on the wire: everything judge
@@ -67,6 +71,10 @@ type attempt struct {
 	hasRetryAfter bool
 	// bodyErr is why the answer's body could not be read whole.
 	bodyErr error
+	// traced says whether connected was followed: then an attempt that
+	// failed without a connection provably sent nothing, whatever its error
+	// (a context that ended while dialing is not a dial error).
+	traced, connected bool
 }
 
 func (x *run) start(ctx context.Context, spec *Call) {
@@ -140,6 +148,10 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	ctx, own := x.bound.begin(req.Context(), rt, start, cfg.AttemptTimeout)
 	defer x.bound.end()
+	if x.traced() && canWatch(rt) {
+		a.traced = true
+		ctx, own = httptrace.WithClientTrace(ctx, &x.trace), true
+	}
 	if own {
 		req = req.WithContext(ctx)
 	}
@@ -173,6 +185,19 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = http.NoBody
 	return resp, nil
 }
+
+// traced says whether the call's attempts follow whether they got a
+// connection: a OneShot call's, whose failure before one may be repeated
+// and is not ambiguous, and one with a ConsumedCode, whose later answers
+// depend on whether an earlier attempt may have taken effect. Others are
+// repeated after any transport error anyway, and spare the trace's context.
+// Only net/http's own Transport reports connections (canWatch); through
+// any other RoundTripper, a failure is judged by its error alone.
+func (x *run) traced() bool { return x.spec.Policy == OneShot || x.spec.ConsumedCode != "" }
+
+// gotConn records that the current attempt got a connection. net/http calls
+// it on the attempt's goroutine, before it writes the request.
+func (x *run) gotConn(httptrace.GotConnInfo) { x.last.connected = true }
 
 // explain replaces the error of an attempt cut off by the per-attempt
 // timeout, which the transport reports as a context error, with one that

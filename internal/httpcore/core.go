@@ -239,6 +239,7 @@ var ErrBodyCut = errors.New("response body cut short")
 func (c *Core) newRun() *run {
 	x := &run{core: c}
 	x.newBody = x.bodyReader
+	x.trace.GotConn = x.gotConn
 	x.hc = http.Client{
 		Transport: x,
 		// The API never redirects. Following one would send the client

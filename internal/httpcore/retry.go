@@ -28,7 +28,7 @@ type verdict struct {
 //
 //	what happened                          effect   Idempotent  OneShot
 //	not sent (Wait refused, ctx ended)     no       no          no
-//	dial failed                            no       yes         yes
+//	dial failed, or no connection⁵         no       yes         yes
 //	sent, no answer (reset, timeout)       maybe    yes¹        no
 //	429                                    no       yes²        yes²
 //	answered, body cut or stalled          maybe³   yes⁴        no
@@ -41,12 +41,14 @@ type verdict struct {
 //	² when the server's wait, if it named one, is at most maxWait
 //	³ for a 2xx or 5xx; a 4xx refused the request whatever its body
 //	⁴ not for a body over the size cap, which would be as large again
+//	⁵ no connection: the attempt was traced and failed before it got one
+//	  (the per-attempt timeout or ctx ended while dialing)
 func judge(p Policy, a *attempt, maxWait time.Duration) verdict {
 	idempotent := p == Idempotent
 	switch {
 	case a.notSent:
 		return verdict{}
-	case a.err != nil && isDialError(a.err):
+	case a.err != nil && (isDialError(a.err) || a.traced && !a.connected):
 		return verdict{retry: true}
 	case a.err != nil:
 		return verdict{retry: idempotent && !isPermanent(a.err), effect: true}
