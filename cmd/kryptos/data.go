@@ -325,22 +325,15 @@ func legs(ls []kryptos.Leg) string {
 	return strings.Join(parts, "; ")
 }
 
-// printable escapes what would break a table's line or column: control
-// characters (a line break, a tab) as Go escapes, such as \n.
+// printable escapes what would break a table's line or column: a cell
+// with control characters (a line break, a tab) is written as a Go string,
+// without its quotes, such as Tra\nfer.
 func printable(s string) string {
 	if !strings.ContainsFunc(s, unicode.IsControl) {
 		return s
 	}
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // fit pads or cuts s to exactly width terminal columns, counting a wide
