@@ -118,13 +118,10 @@ func (p *oidcProvider) sign(claims any) string {
 }
 
 // GET /oidc/.well-known/openid-configuration, and the docs' spelling
-// /oidc/.well-known/openid_configuration.
+// /oidc/.well-known/openid_configuration. Discovery and the JWKS carry no
+// client ID, and the OIDC limits are per client ID (OAUTH.md): neither is
+// counted.
 func (s *Server) oidcDiscovery(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.admit(w, "", kryptos.ClassOIDCOther) {
-		return
-	}
 	iss := s.Issuer()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                iss,
@@ -149,9 +146,6 @@ func (s *Server) oidcDiscovery(w http.ResponseWriter, r *http.Request) {
 func (s *Server) oidcJWKS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.admit(w, "", kryptos.ClassOIDCOther) {
-		return
-	}
 	s.oidc.keys()
 	key := jose.JSONWebKey{Key: &s.oidc.key.PublicKey, KeyID: s.oidc.kid, Algorithm: string(jose.RS256), Use: "sig"}
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key}})

@@ -110,7 +110,7 @@ func (s *Server) queueJobs(u *user, ins []*integration, mode kryptos.ResyncMode,
 		room = int(limit)
 		for _, other := range u.integrations {
 			if !containsIntegration(ins, other) {
-				room -= len(other.visible(&s.cfg, at))
+				room -= other.claimed(&s.cfg, at)
 			}
 		}
 		room = max(room, 0)
@@ -130,6 +130,17 @@ func (s *Server) queueJobs(u *user, ins []*integration, mode kryptos.ResyncMode,
 		jobs[i] = j
 	}
 	return jobs
+}
+
+// claimed is how much of the user's cap an integration takes at 'at': what
+// it holds, or what its latest sync will have saved once it ends, if more.
+// A sync still queued or under way counts: its saves are coming.
+func (in *integration) claimed(cfg *config, at time.Time) int {
+	n := len(in.visible(cfg, at))
+	if j := in.lastJob; j != nil && !j.fails {
+		n = max(n, j.saved)
+	}
+	return n
 }
 
 func containsIntegration(list []*integration, in *integration) bool {

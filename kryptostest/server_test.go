@@ -369,3 +369,56 @@ func TestConcurrentFlowsAreSafe(t *testing.T) {
 	grants, _ := c.ListGrants(ctx)
 	assert.Empty(t, grants)
 }
+
+// TestACapHoldsAcrossTheWalletsOfOneLink: a Guest who connects two wallets
+// in one link holds no more than their cap over both; the second wallet's
+// import has only the room the first one's leaves, although both were
+// still syncing when each was queued.
+func TestACapHoldsAcrossTheWalletsOfOneLink(t *testing.T) {
+	t.Parallel()
+	limit := int64(30)
+	srv := NewServer(WithWorkspaceTransactionLimit(&limit, nil))
+	t.Cleanup(srv.Close)
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, {Provider: "solana", Address: SolanaTestAddress}}})
+	user := c.User(g.Credential())
+	ws, err := user.GetWorkspace(ctx, g.WorkspaceID)
+	require.NoError(t, err)
+	require.NotNil(t, ws.Limits)
+	assert.Equal(t, limit, ws.Limits.CurrentTransactionCount, "both wallets together fill the cap, no more")
+	page, err := user.ListTransactionsPage(ctx, kryptos.TransactionsParams{Limit: 1})
+	require.NoError(t, err)
+	assert.LessOrEqual(t, page.Total, int(limit))
+}
+
+// TestWebhookReceiversMayBeRegisteredConcurrently: parallel tests sharing a
+// sandbox each register a receiver.
+func TestWebhookReceiversMayBeRegisteredConcurrently(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				srv.RegisterWebhook("http://127.0.0.1:9/hook", "whsec_test")
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestDiscoveryAndKeysAreNotCounted: the OIDC limits are per client ID,
+// and discovery and the JWKS carry none: fetching them often does not
+// stall anyone's sign-in.
+func TestDiscoveryAndKeysAreNotCounted(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithRateLimits(RateLimits{kryptos.ClassOIDCOther: {Requests: 2, Per: time.Hour}}))
+	t.Cleanup(srv.Close)
+	for range 5 {
+		for _, path := range []string{"/oidc/jwks", "/oidc/.well-known/openid-configuration"} {
+			status, _, _ := raw(t, srv, http.MethodGet, path, nil, "")
+			require.Equal(t, http.StatusOK, status, path)
+		}
+	}
+}

@@ -148,6 +148,7 @@ func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 	for _, o := range opts {
 		o(sink)
 	}
+	sink.done.Add(2) // before another RegisterWebhook or Close can close it
 	s.mu.Lock()
 	old := s.hooks
 	s.hooks = sink
@@ -155,7 +156,6 @@ func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 	if old != nil {
 		old.close()
 	}
-	sink.done.Add(2)
 	go sink.run()
 	go s.watchJobs(sink)
 }
