@@ -24,7 +24,8 @@
 // says whether the user is connected.
 //
 // The handler answers JSON only, never an SDK error's text, with a stable
-// error code the frontend can act on (see ErrorCodes); it limits bodies,
-// refuses cross-site requests (http.CrossOriginProtection), and the client
-// secret never leaves the server.
+// error code the frontend can act on (CodeNotSignedIn, CodeLinkExpired,
+// ...); it limits bodies, refuses cross-site requests
+// (http.CrossOriginProtection), and the client secret never leaves the
+// server.
 package connecthttp

@@ -42,6 +42,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -63,7 +64,7 @@ func main() {
 }
 
 func run(addr, dbPath string, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var client *kryptos.Client
