@@ -300,8 +300,13 @@ func (h *Handler) exchange(ctx context.Context, user, public string) error {
 	}
 	if replaced != nil {
 		// Nobody holds the replaced grant's token any more, unless the
-		// API gave the same grant again.
-		if id := h.grantOf(ctx, replaced); id != conn.GrantID {
+		// API gave the same grant again: with the new grant unnamed, that
+		// cannot be ruled out, and it is left rather than risk revoking
+		// the connection just stored.
+		switch id := h.grantOf(ctx, replaced); {
+		case conn.GrantID == "":
+			h.logger.Warn("connecthttp: the grant a new connection replaced is left active: the new one's grant is unknown", "grant_id", id)
+		case id != conn.GrantID:
 			if err := h.revoke(context.WithoutCancel(ctx), id); err != nil {
 				h.logger.Error("connecthttp: revoking the grant a new connection replaced", "grant_id", id, "err", err)
 			}

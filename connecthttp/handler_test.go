@@ -1,6 +1,7 @@
 package connecthttp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -373,6 +375,54 @@ func TestTwoExchangesAtOnceLeaveOneGrant(t *testing.T) {
 	conn, err := store.MemoryStore.Get(ctx, "u1")
 	require.NoError(t, err)
 	assert.Equal(t, []string{conn.GrantID}, a.grantIDs(t))
+}
+
+// sameGrantAgain answers the next exchange with the access token it holds,
+// as an API that gives a returning user the grant they have would.
+type sameGrantAgain struct{ token atomic.Value }
+
+func (s *sameGrantAgain) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	tok, _ := s.token.Load().(string)
+	if err != nil || tok == "" || req.URL.Path != "/token/exchange" || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	var answer map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&answer)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	answer["data"].(map[string]any)["access_token"] = tok
+	b, _ := json.Marshal(answer)
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// TestAReconnectWhoseGrantIsUnknownRevokesNothing: an older API's exchange
+// names no grant, and the session that would name it fails for a moment;
+// the new connection may hold the grant the old one did, so that grant is
+// not revoked.
+func TestAReconnectWhoseGrantIsUnknownRevokesNothing(t *testing.T) {
+	t.Parallel()
+	rt := &sameGrantAgain{}
+	sandbox := kryptostest.NewServer(kryptostest.WithLegacyTokens())
+	a := newAppOf(t, sandbox, func(c *Config) {
+		c.Client = sandbox.Client(kryptos.WithHTTPClient(&http.Client{Transport: rt}),
+			kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 2, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}))
+	})
+	first := a.connect(t, "u1")
+	require.NotEmpty(t, first.GrantID)
+	_, body := a.post(t, "u2", "/create-link-token", "")
+	public := a.widget(t, body["link_token"])
+	rt.token.Store(first.AccessToken.Reveal())
+	sandbox.FailNext("/link-token/check-session", 3, kryptostest.Fault{Status: http.StatusServiceUnavailable})
+	status, _ := a.post(t, "u1", "/exchange-token", `{"public_token":"`+public+`"}`)
+	require.Equal(t, http.StatusOK, status)
+	rt.token.Store("")
+	_, st := a.get(t, "u1", "/status")
+	assert.Equal(t, true, st["connected"], "the user just connected: %v", st)
 }
 
 // unreadableStore is a MemoryStore whose connections can no longer be
