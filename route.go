@@ -13,28 +13,42 @@ import (
 // the fixed segments that other operations of the same method have in its
 // place, read from the operation table.
 
-// siblings holds, for each operation and path segment, the fixed segments
-// of the other routes in that place.
-var siblings = sync.OnceValue(func() map[*operation]map[int][]string {
-	out := map[*operation]map[int][]string{}
+// reservedParam is one path parameter of an operation: its name, and the
+// words it must not be.
+type reservedParam struct {
+	name  string
+	words []string
+}
+
+// siblings holds, for each operation with such words, its path parameters
+// in order.
+var siblings = sync.OnceValue(func() map[*operation][]reservedParam {
+	segments := make(map[*operation][]string, len(operations))
 	for _, o := range operations {
-		own := strings.Split(o.path, "/")
-		for _, other := range operations {
-			theirs := strings.Split(other.path, "/")
-			if other == o || other.method != o.method || other.api != o.api {
+		segments[o] = strings.Split(o.path, "/")
+	}
+	out := map[*operation][]reservedParam{}
+	for _, o := range operations {
+		var params []reservedParam
+		reserves := false
+		for i, seg := range segments[o] {
+			if !isParam(seg) {
 				continue
 			}
-			for i, seg := range own {
-				if !isParam(seg) || i >= len(theirs) || isParam(theirs[i]) || !samePrefix(own[:i], theirs[:i]) {
+			p := reservedParam{name: seg[1 : len(seg)-1]}
+			for _, other := range operations {
+				theirs := segments[other]
+				if other == o || other.method != o.method || other.api != o.api || i >= len(theirs) ||
+					isParam(theirs[i]) || !samePrefix(segments[o][:i], theirs[:i]) || slices.Contains(p.words, theirs[i]) {
 					continue
 				}
-				if out[o] == nil {
-					out[o] = map[int][]string{}
-				}
-				if !slices.Contains(out[o][i], theirs[i]) {
-					out[o][i] = append(out[o][i], theirs[i])
-				}
+				p.words = append(p.words, theirs[i])
+				reserves = true
 			}
+			params = append(params, p)
+		}
+		if reserves {
+			out[o] = params
 		}
 	}
 	return out
@@ -43,18 +57,10 @@ var siblings = sync.OnceValue(func() map[*operation]map[int][]string {
 // checkParams refuses a path parameter that names a sibling route.
 func (o *operation) checkParams(params []string) error {
 	reserved := siblings()[o]
-	if reserved == nil {
-		return nil
-	}
-	k := 0
-	for i, seg := range strings.Split(o.path, "/") {
-		if !isParam(seg) || k >= len(params) {
-			continue
+	for k, v := range params {
+		if k < len(reserved) && slices.Contains(reserved[k].words, v) {
+			return &ParamError{reserved[k].name, `must not be "` + v + `": that is the path of another route`}
 		}
-		if slices.Contains(reserved[i], params[k]) {
-			return &ParamError{seg[1 : len(seg)-1], `must not be "` + params[k] + `": that is the path of another route`}
-		}
-		k++
 	}
 	return nil
 }

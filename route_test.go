@@ -34,8 +34,8 @@ func TestAnIDThatNamesASiblingRouteIsRefused(t *testing.T) {
 // segments of the other routes, so a new route adds its own.
 func TestSiblingRoutesComeFromTheTable(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, map[int][]string{3: {"default"}}, siblings()[opGetPortfolio])
-	assert.ElementsMatch(t, []string{"search", "sync-status"}, siblings()[opGetIntegration][3])
+	assert.Equal(t, []reservedParam{{name: "portfolioId", words: []string{"default"}}}, siblings()[opGetPortfolio])
+	assert.ElementsMatch(t, []string{"search", "sync-status"}, siblings()[opGetIntegration][0].words)
 	assert.Nil(t, siblings()[opGetDefaultPortfolio], "a route with no parameter refuses nothing")
 	require.NoError(t, opGetPortfolio.checkParams([]string{"pf_main"}))
 }
