@@ -67,6 +67,11 @@ type Quota struct {
 	Per      time.Duration
 }
 
+// MaxQuotaPer is the longest Quota.Per a Limiter accepts, here and in
+// kryptosredis: the API's windows are an hour at most, and a window much
+// longer would overflow with its margin.
+const MaxQuotaPer = 366 * 24 * time.Hour
+
 // Rate paces a class evenly: PerSecond requests a second on average, with
 // bursts of up to Burst. Unlike a Quota it does not promise a count per
 // window; it spreads bulk work (a long export, a backfill) so that it leaves
@@ -149,10 +154,9 @@ func newLimiter(cfg LimiterConfig, c clock.Clock) (*limiter, error) {
 	for _, name := range []QuotaClass{ClassLinkToken, ClassExchange, ClassConnect, ClassData, ClassOIDCToken, ClassOIDCUserInfo, ClassOIDCOther} {
 		class(name)
 	}
-	const maxQuotaPer = 366 * 24 * time.Hour // the API's windows are an hour at most
 	for name, q := range cfg.Quotas {
-		if q.Requests <= 0 || q.Per <= 0 || q.Per > maxQuotaPer {
-			return nil, fmt.Errorf("kryptos: NewLimiter: %w", &ParamError{"Quotas[" + string(name) + "]", "needs positive Requests and a Per of at most a year"})
+		if q.Requests <= 0 || q.Per <= 0 || q.Per > MaxQuotaPer {
+			return nil, fmt.Errorf("kryptos: NewLimiter: %w", &ParamError{"Quotas[" + string(name) + "]", "needs positive Requests and a Per of at most MaxQuotaPer"})
 		}
 		class(name).window = throttle.QuotaWindow(q.Requests, q.Per, c)
 	}

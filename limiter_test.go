@@ -49,7 +49,7 @@ func TestEveryOperationCountsAgainstItsClass(t *testing.T) {
 
 func TestNewLimiterRejectsEmptyQuotasAndRates(t *testing.T) {
 	t.Parallel()
-	for _, q := range []Quota{{Requests: 0, Per: time.Minute}, {Requests: 1}, {Requests: -1, Per: time.Second}, {Requests: 1, Per: math.MaxInt64}} {
+	for _, q := range []Quota{{Requests: 0, Per: time.Minute}, {Requests: 1}, {Requests: -1, Per: time.Second}, {Requests: 1, Per: MaxQuotaPer + 1}, {Requests: 1, Per: math.MaxInt64}} {
 		_, err := NewLimiter(LimiterConfig{Quotas: map[QuotaClass]Quota{ClassData: q}})
 		require.ErrorIs(t, err, ErrInvalidParams, "%+v", q)
 		assert.Contains(t, err.Error(), "Quotas[data]")

@@ -121,8 +121,8 @@ func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
 	}
 	share := map[kryptos.QuotaClass]int{}
 	for class, q := range cfg.Quotas {
-		if q.Requests <= 0 || q.Per <= 0 || q.Per > 366*24*time.Hour {
-			return nil, bad("Quotas["+string(class)+"]", "needs positive Requests and a Per of at most a year")
+		if q.Requests <= 0 || q.Per <= 0 || q.Per > kryptos.MaxQuotaPer {
+			return nil, bad("Quotas["+string(class)+"]", "needs positive Requests and a Per of at most kryptos.MaxQuotaPer")
 		}
 		margin := cfg.Margin
 		if margin == 0 {

@@ -217,6 +217,7 @@ func TestLimiterRefusesBadConfigurations(t *testing.T) {
 		"empty quota":               {Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: {}}},
 		"negative margin":           {Margin: -time.Second},
 		"unknown outage":            {Outage: 7},
+		"a window past MaxQuotaPer": {Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: {Requests: 1, Per: kryptos.MaxQuotaPer + 1}}},
 	} {
 		_, err := s.Limiter(cfg)
 		assert.ErrorIs(t, err, kryptos.ErrInvalidParams, name)
