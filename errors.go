@@ -174,6 +174,15 @@ var ErrInvalidParams = errors.New("kryptos: invalid parameters")
 // client-side quota refused it) never matches it.
 var ErrOutcomeUnknown = errors.New("kryptos: outcome unknown")
 
+// ErrNotSent matches the failure of a call that never reached the API: ctx
+// ended or the client-side quota refused it before it was sent
+// (ErrQuotaWait), or every attempt failed before it had a connection (a
+// refused connection; through net/http's own Transport, also a one-shot
+// call's dial cut off by a timeout). Such a call had no effect: repeating
+// it cannot do anything twice. It never matches together with
+// ErrOutcomeUnknown or an *Error.
+var ErrNotSent = errors.New("kryptos: not sent")
+
 // ErrResponseTooLarge is wrapped by the *Error of an answer whose body is
 // larger than the cap set with WithMaxResponseBytes.
 var ErrResponseTooLarge = httpcore.ErrBodyTooLarge
@@ -241,9 +250,18 @@ func opError(op *operation, err error, scrub []string) error {
 		}
 	case errors.As(err, &transport):
 		ambiguous = transport.Ambiguous
+		if transport.Unreached {
+			err = notSentError{err}
+		}
 	}
 	return wrapOp(op, err, ambiguous)
 }
+
+// notSentError is the failure of a call that never reached the API: it
+// matches ErrNotSent, and reads as its cause.
+type notSentError struct{ error }
+
+func (e notSentError) Unwrap() []error { return []error{ErrNotSent, e.error} }
 
 // wrapOp prefixes err with the operation's name, and makes it match
 // ErrOutcomeUnknown when the operation's effect may have happened.

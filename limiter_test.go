@@ -190,6 +190,7 @@ func TestACallCanFailFastInsteadOfWaiting(t *testing.T) {
 			assert.Equal(t, ClassExchange, qe.Class)
 			assert.Greater(t, qe.Wait, 59*time.Minute)
 			assert.NotErrorIs(t, err, ErrOutcomeUnknown, "nothing was sent")
+			assert.ErrorIs(t, err, ErrNotSent)
 			assert.Less(t, time.Since(start), time.Second, "it did not wait")
 			assert.Contains(t, err.Error(), "not sent: the client-side quota of class exchange has no slot for")
 			assert.Equal(t, 1, api.rec.count())
@@ -248,6 +249,7 @@ func TestACallWhoseContextIsAlreadyDoneSendsNothing(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 	assert.Equal(t, "kryptos: ExchangePublicToken: not sent: context canceled", err.Error())
+	assert.ErrorIs(t, err, ErrNotSent)
 	assert.Equal(t, 0, api.rec.count())
 }
 
@@ -259,6 +261,7 @@ func TestALimiterErrorIsReturnedWithoutSending(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
 	assert.Contains(t, err.Error(), "not sent: the limiter failed: shared quota store unreachable")
+	assert.ErrorIs(t, err, ErrNotSent)
 	assert.Equal(t, 0, api.rec.count())
 }
 

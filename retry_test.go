@@ -172,4 +172,27 @@ func TestRefusedConnectionsAreRetriedForEveryOperation(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no answer after 3 attempt(s)")
 	assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a refused connection never reached the server")
+	assert.ErrorIs(t, err, ErrNotSent, "a refused connection never reached the server")
+}
+
+// TestACallThatMayHaveBeenSentIsNotErrNotSent: a connection that broke after
+// the request was written may have reached the server, whatever the
+// operation.
+func TestACallThatMayHaveBeenSentIsNotErrNotSent(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close() // read, then hang up without an answer
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c := loopbackClient(t, srv, RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: time.Millisecond})
+	_, err := c.ListGrants(context.Background())
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrNotSent, "idempotent, repeated, yet each attempt may have been processed")
+	_, err = c.ExchangePublicToken(context.Background(), testPublicToken)
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.NotErrorIs(t, err, ErrNotSent)
 }

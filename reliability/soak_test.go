@@ -256,9 +256,10 @@ func (tl *tally) oneShot(err error, ok, unknown *atomic.Int64) {
 	}
 }
 
-// noAnswer is the SDK's text for a call that got no answer at all (the
-// connection failed every time it was tried): there is no exported type
-// for it, so it is recognised by its shape.
+// noAnswer is the SDK's text for a call that got no answer at all, every
+// attempt cut on the wire after it may have been sent: there is no
+// exported type for it, so it is recognised by its shape. One that never
+// left matches kryptos.ErrNotSent.
 var noAnswer = regexp.MustCompile(`^kryptos: [A-Za-z]+: no answer after [0-9]+ attempt\(s\): `)
 
 // record counts a call and classifies its failure: every failure must name
@@ -283,7 +284,7 @@ func (tl *tally) record(class kryptos.QuotaClass, err error) {
 		tl.apiErrors.Add(1)
 	case errors.Is(err, kryptos.ErrAttemptTimeout):
 		tl.timeouts.Add(1)
-	case noAnswer.MatchString(text):
+	case errors.Is(err, kryptos.ErrNotSent), noAnswer.MatchString(text):
 		tl.noAnswer.Add(1)
 	default:
 		tl.untyped.Store(fmt.Sprintf("%T %q", err, text), true)

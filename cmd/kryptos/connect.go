@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -243,14 +242,13 @@ func (a *app) printJSON(v any) error {
 // sentUnanswered marks the failure of a request that may have reached the
 // API with no answer (the connection broke, or the operator interrupted
 // it) as an unknown outcome, exit 4: for a revoke, "check before
-// repeating". A refused connection, an API's answer and bad input keep
-// their own meaning.
+// repeating". A request that was never sent (kryptos.ErrNotSent), an API's
+// answer and bad input keep their own meaning.
 func sentUnanswered(err error) error {
 	var apiErr *kryptos.Error
-	var netErr *net.OpError
 	switch {
 	case errors.As(err, &apiErr), errors.Is(err, kryptos.ErrInvalidParams), errors.Is(err, kryptos.ErrOutcomeUnknown),
-		errors.As(err, &netErr) && netErr.Op == "dial":
+		errors.Is(err, kryptos.ErrNotSent):
 		return err
 	}
 	return fmt.Errorf("%w: %w", kryptos.ErrOutcomeUnknown, err)

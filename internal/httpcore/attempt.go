@@ -302,7 +302,8 @@ func (x *run) finish(err error, out any) (Meta, error) {
 		case err == nil:
 			err = errors.New("no answer") // unreachable: an attempt records why it got none
 		}
-		return meta, &TransportError{Err: err, Attempts: x.attempts, NotSent: a.notSent, Ambiguous: oneShotEffect && !a.notSent}
+		return meta, &TransportError{Err: err, Attempts: x.attempts, NotSent: a.notSent, Ambiguous: oneShotEffect && !a.notSent,
+			Unreached: !x.effect && !verdict.effect}
 	}
 	if a.bodyErr != nil {
 		return meta, &Failure{Meta: meta, Message: a.bodyErr.Error(), Err: a.bodyErr, RetryAfter: a.retryAfter,

@@ -136,7 +136,7 @@ func New(cfg Config) *Core {
 func (c *Core) Do(ctx context.Context, call *Call, out any) (Meta, error) {
 	if err := ctx.Err(); err != nil {
 		// Nothing is sent for a call that is over before it starts.
-		return Meta{}, &TransportError{Err: err, NotSent: true}
+		return Meta{}, &TransportError{Err: err, NotSent: true, Unreached: true}
 	}
 	x := c.calls.Get().(*run)
 	defer c.release(x)
@@ -203,6 +203,10 @@ type TransportError struct {
 	// NotSent says that the last attempt never left the client: ctx ended
 	// or Wait failed before it was sent.
 	NotSent bool
+	// Unreached says that no attempt may have reached the server: each
+	// one never left the client, or failed before it had a connection
+	// (see judge).
+	Unreached bool
 	// Ambiguous is set for a OneShot call that may have reached the server.
 	Ambiguous bool
 }

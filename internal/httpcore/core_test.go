@@ -556,6 +556,7 @@ func TestATransportErrorNamesTheAttemptTimeout(t *testing.T) {
 		var te *TransportError
 		require.ErrorAs(t, err, &te, path)
 		assert.True(t, te.Ambiguous, "%s: a one-shot request that was sent may have been processed", path)
+		assert.False(t, te.Unreached, path)
 		assert.Equal(t, 1, meta.Attempts, path)
 	}
 }
@@ -579,6 +580,7 @@ func TestAOneShotCallThatNeverConnectedIsNotAmbiguous(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.ErrorIs(t, err, ErrAttemptTimeout)
 	assert.False(t, te.Ambiguous, "nothing was sent")
+	assert.True(t, te.Unreached)
 	assert.Equal(t, 3, meta.Attempts, "repeated, as after a failed dial")
 	assert.Equal(t, int32(3), dials.Load())
 
