@@ -133,6 +133,7 @@ func (s tokenSource) refused(sent http.Header) bool {
 	}
 	return ok
 }
+
 func (tokenSource) kind() string { return "TokenSource" }
 
 func checkCredential(field, v string) error {

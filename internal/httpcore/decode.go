@@ -70,10 +70,10 @@ func (x *run) decode(meta Meta, out any) *Failure {
 		env, target = &e.Envelope, e
 	}
 	if err := json.Unmarshal(body, target); err != nil {
-		if ok && x.spec.NoData {
-			return nil // any body: nobody reads it
-		}
 		if ok {
+			if x.spec.NoData {
+				return nil // any body: nobody reads it
+			}
 			return malformed(meta, fmt.Errorf("%w: %w", ErrMalformed, err))
 		}
 		return &Failure{Meta: meta, Message: describeNonJSON(x.last.header, status, len(body))}
