@@ -39,11 +39,12 @@ func (s *Store) Deduplicator(ttl time.Duration) (*Deduplicator, error) {
 var _ webhook.Deduplicator = (*Deduplicator)(nil)
 
 // begin claims an id. ARGV: the claim value, the lease in ms. It answers
-// {1} claimed, {2} in flight, {3} done.
+// {1} claimed (also when the claim is already this value: a resent Begin),
+// {2} in flight, {3} done.
 var begin = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v == 'done' then return {3} end
-if v then return {2} end
+if v and v ~= ARGV[1] then return {2} end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return {1}
 `)

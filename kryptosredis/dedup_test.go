@@ -41,6 +41,11 @@ func TestDeduplicatorKeepsTheClaimAndDoneStatesAcrossReplicas(t *testing.T) {
 	st, err = b.Begin(ctx, "whd_1", "tok-b", time.Second)
 	require.NoError(t, err)
 	assert.Equal(t, webhook.StateInFlight, st)
+	// go-redis sends a command again when its reply is lost: a's own claim
+	// must still read as a's.
+	st, err = a.Begin(ctx, "whd_1", "tok-a", time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, webhook.StateClaimed, st, "a Begin sent again by its token keeps the claim its own")
 
 	assert.ErrorIs(t, b.Extend(ctx, "whd_1", "tok-b", time.Second), webhook.ErrLeaseLost, "not b's claim")
 	require.NoError(t, b.Release(ctx, "whd_1", "tok-b"), "releasing another's claim does nothing")

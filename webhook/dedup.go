@@ -61,7 +61,9 @@ type Deduplicator interface {
 	// Begin claims id for token until lease has passed, unless it is done
 	// (StateDone) or claimed by another token whose lease has not expired
 	// (StateInFlight). It returns StateClaimed when the claim is the
-	// caller's.
+	// caller's, also when token already holds it: a Begin sent again by a
+	// store's client after a lost reply must not turn the caller's own
+	// claim into StateInFlight. That repeat renews the lease.
 	Begin(ctx context.Context, id, token string, lease time.Duration) (State, error)
 	// Extend moves the expiry of token's claim on id to lease from now. It
 	// returns ErrLeaseLost when token no longer holds id.
@@ -182,7 +184,9 @@ func (m *MemoryDeduplicator) Begin(_ context.Context, id, token string, lease ti
 		if e.token == "" {
 			return StateDone, nil
 		}
-		return StateInFlight, nil
+		if e.token != token {
+			return StateInFlight, nil
+		}
 	}
 	m.set(id, memoryEntry{token: token, until: now.Add(lease)})
 	return StateClaimed, nil
