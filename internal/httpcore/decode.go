@@ -3,9 +3,12 @@ package httpcore
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
+	"reflect"
+	"strings"
 )
 
 // Envelope holds the fields of every answer shape the API documents beside
@@ -74,7 +77,7 @@ func (x *run) decode(meta Meta, out any) *Failure {
 			if x.spec.NoData {
 				return nil // any body: nobody reads it
 			}
-			return malformed(meta, fmt.Errorf("%w: %w", ErrMalformed, err))
+			return malformed(meta, fmt.Errorf("%w: %w", ErrMalformed, misfit(err)))
 		}
 		return &Failure{Meta: meta, Message: describeNonJSON(x.last.header, status, len(body))}
 	}
@@ -87,6 +90,59 @@ func (x *run) decode(meta Meta, out any) *Failure {
 		f.Message = statusText(status)
 	}
 	return f
+}
+
+// misfit tells a JSON value of the wrong type by where it is in the answer
+// and by JSON types: encoding/json names Go types and the decoders' private
+// wrappers ("Go struct field .plain.isSpam of type bool"). The
+// *json.UnmarshalTypeError stays in the chain.
+func misfit(err error) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Type == nil {
+		return err
+	}
+	var path []string
+	for _, seg := range strings.Split(te.Field, ".") {
+		if seg != "" && seg != "plain" { // the decoders' name for a type without its UnmarshalJSON
+			path = append(path, seg)
+		}
+	}
+	where := "the answer"
+	if len(path) > 0 {
+		where = strings.Join(path, ".")
+	}
+	return &misfitError{te, where}
+}
+
+type misfitError struct {
+	*json.UnmarshalTypeError
+	where string
+}
+
+func (e *misfitError) Error() string {
+	return fmt.Sprintf("%s is a JSON %s, where the SDK expects %s", e.where, e.Value, jsonKind(e.Type))
+}
+
+func (e *misfitError) Unwrap() error { return e.UnmarshalTypeError }
+
+// jsonKind names the JSON type that decodes into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another type"
 }
 
 // malformed is the Failure of a success that is not the JSON the operation

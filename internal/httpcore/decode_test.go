@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"testing"
@@ -67,4 +68,36 @@ func TestAttemptsAreLoggedWithoutSecrets(t *testing.T) {
 	assert.NotContains(t, logs, "public_zzz")
 	assert.NotContains(t, logs, "q=1", "queries stay out of the records")
 	assert.NotContains(t, logs, "retryablehttp", "the library's own records are off")
+}
+
+// wrapped decodes through the plain-type pattern of the kryptos decoders.
+type wrapped struct {
+	IsSpam bool `json:"isSpam"`
+	Count  int  `json:"count"`
+}
+
+func (w *wrapped) UnmarshalJSON(b []byte) error {
+	type plain wrapped
+	var v struct{ *plain }
+	v.plain = (*plain)(w)
+	return json.Unmarshal(b, &v)
+}
+
+func TestAValueOfTheWrongTypeIsToldByItsJSONPath(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ body, want string }{
+		{`{"data":[{"isSpam":"yes"}]}`, "data.isSpam is a JSON string, where the SDK expects a boolean"},
+		{`{"data":[{"count":1.5}]}`, "data.count is a JSON number 1.5, where the SDK expects an integer"},
+		{`{"data":"x"}`, "data is a JSON string, where the SDK expects an array"},
+	}
+	for _, tc := range cases {
+		var out []wrapped
+		e := envelope{Data: &out}
+		err := misfit(json.Unmarshal([]byte(tc.body), &e))
+		assert.EqualError(t, err, tc.want, tc.body)
+		var te *json.UnmarshalTypeError
+		assert.ErrorAs(t, err, &te, "the standard error stays in the chain")
+	}
+	plain := errors.New("unexpected end of JSON input")
+	assert.Same(t, plain, misfit(plain), "other errors pass as they are")
 }
