@@ -24,8 +24,10 @@ type Config struct {
 	Scopes kryptos.Scopes
 	// TrustedOrigins are origins other than the app's own allowed to call
 	// the routes from a browser, such as a frontend served from another
-	// host ("https://app.example.com"). Cross-site requests from any other
-	// origin are refused.
+	// host ("https://app.example.com"). Their requests get the CORS answers
+	// a browser needs (the preflight, and the origin allowed with
+	// credentials, for the app's session cookie). Cross-site requests from
+	// any other origin are refused.
 	TrustedOrigins []string
 	// MaxBodyBytes caps request bodies; 4 KiB when 0.
 	MaxBodyBytes int64
@@ -51,7 +53,7 @@ const (
 // Handler serves, below wherever it is mounted (use http.StripPrefix):
 //
 //	POST /create-link-token  -> {"link_token", "isAuthorized"}
-//	POST /exchange-token     {"public_token": "..." | null} -> {"connected": true, "exchanged": bool}
+//	POST /exchange-token     {"public_token": "..." | null} -> {"connected": bool, "exchanged": bool}
 //	POST /disconnect         -> {"connected": false}
 //	GET  /status             -> {"connected": bool, "reason"?, "scopes"?}
 //
@@ -67,6 +69,8 @@ type Handler struct {
 	mux    *http.ServeMux
 	guard  http.Handler
 	logger *slog.Logger
+	// trusted are cfg.TrustedOrigins, answered with CORS headers.
+	trusted map[string]bool
 
 	mu sync.Mutex
 	// flights are the exchanges under way or just done, by the hash of
@@ -106,10 +110,12 @@ func New(cfg Config) (*Handler, error) {
 		writeError(w, http.StatusNotFound, CodeBadRequest, "no such route")
 	})
 	cop := http.NewCrossOriginProtection()
+	h.trusted = map[string]bool{}
 	for _, o := range cfg.TrustedOrigins {
 		if err := cop.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("connecthttp: New: %w", &kryptos.ParamError{Field: "TrustedOrigins", Problem: err.Error()})
 		}
+		h.trusted[o] = true
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, CodeCrossOrigin, "cross-site requests are refused")
@@ -118,9 +124,27 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// ServeHTTP serves the routes.
+// ServeHTTP serves the routes. A trusted origin's browser requests get the
+// CORS answers a browser needs to send them and hand their answers to the
+// page: a preflight is answered, and the origin is allowed with
+// credentials (the app's session cookie; the page calls with
+// credentials: "include").
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if origin := r.Header.Get("Origin"); origin != "" {
+		w.Header().Add("Vary", "Origin")
+		if h.trusted[origin] {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				w.Header().Set("Access-Control-Allow-Methods", "GET, POST")
+				w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+				w.Header().Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+	}
 	h.guard.ServeHTTP(w, r)
 }
 
