@@ -33,7 +33,16 @@ func (h *Handler) exchangeToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if body == nil || body.PublicToken == nil {
 		// A returning user's widget hands over null: nothing to exchange.
-		writeJSON(w, http.StatusOK, map[string]any{"connected": true, "exchanged": false})
+		// It makes no connection: say whether one is stored.
+		_, err := h.cfg.Store.Get(r.Context(), user)
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, map[string]any{"connected": true, "exchanged": false})
+		case errors.Is(err, ErrNoConnection), errors.Is(err, ErrUnreadable):
+			writeJSON(w, http.StatusOK, map[string]any{"connected": false, "exchanged": false})
+		default:
+			h.fail(w, r, "reading the stored connection", err)
+		}
 		return
 	}
 	public := *body.PublicToken
@@ -135,7 +144,10 @@ func (h *Handler) exchange(ctx context.Context, user, public string) error {
 		return err
 	}
 	conn := Connection{AccessToken: grant.AccessToken, GrantID: grant.GrantID, WorkspaceID: grant.WorkspaceID,
-		Scopes: grant.Scopes, ConnectedAt: time.Now().UTC()}
+		Scopes: grant.Scopes, ConnectedAt: time.Now().UTC(), RefreshToken: grant.RefreshToken}
+	if grant.ExpiresIn > 0 {
+		conn.ExpiresAt = conn.ConnectedAt.Add(grant.ExpiresIn)
+	}
 	if conn.GrantID == "" {
 		// Older API versions answer without it: the session names it, and
 		// /disconnect needs it.

@@ -542,3 +542,32 @@ func TestNewRefusesABadConfig(t *testing.T) {
 	_, err := New(good)
 	require.NoError(t, err)
 }
+
+// An older API answers the exchange with a 24-hour access token and a crt_
+// refresh token (API.md §1): the only way to keep the connection past a
+// day, so the stored Connection keeps it, and when the access token ends.
+func TestAnOlderAPIsRefreshTokenIsKept(t *testing.T) {
+	t.Parallel()
+	a := newAppOf(t, kryptostest.NewServer(kryptostest.WithLegacyTokens()))
+	conn := a.connect(t, "u1")
+	assert.True(t, strings.HasPrefix(conn.RefreshToken.Reveal(), "crt_"), "the refresh token is kept")
+	assert.WithinDuration(t, conn.ConnectedAt.Add(24*time.Hour), conn.ExpiresAt, time.Minute, "and when the access token ends")
+}
+
+// The widget hands over null for a returning user: "nothing to exchange"
+// (WIDGET.md), which makes no connection. A user with none stored (another
+// tab disconnected, or a frontend that always posts) is not told
+// {"connected": true} while /status says not_connected.
+func TestANullHandoverDoesNotClaimAConnection(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	status, body := a.post(t, "nobody-yet", "/exchange-token", `{"public_token":null}`)
+	assert.Equal(t, http.StatusOK, status)
+	_, st := a.get(t, "nobody-yet", "/status")
+	assert.Equal(t, false, st["connected"])
+	assert.Equal(t, map[string]any{"connected": false, "exchanged": false}, body, "the answer agrees with /status")
+
+	a.connect(t, "u1")
+	_, body = a.post(t, "u1", "/exchange-token", `null`)
+	assert.Equal(t, map[string]any{"connected": true, "exchanged": false}, body)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -88,8 +89,43 @@ func (s *SQLStore) Get(ctx context.Context, userID string) (*Connection, error) 
 	if err != nil {
 		return c, err // without its token: the grant can still be revoked
 	}
+	if len(token) > 0 && token[0] == '{' {
+		// The access token with an older API's refresh token and expiry.
+		var t sealedTokens
+		if err := json.Unmarshal(token, &t); err != nil {
+			return c, unreadable{fmt.Errorf("connecthttp: the sealed tokens of a row are not JSON: %w", err)}
+		}
+		c.AccessToken, c.RefreshToken = kryptos.NewSecret(t.AccessToken), kryptos.NewSecret(t.RefreshToken)
+		if t.ExpiresAt != 0 {
+			c.ExpiresAt = time.UnixMilli(t.ExpiresAt).UTC()
+		}
+		return c, nil
+	}
 	c.AccessToken = kryptos.NewSecret(string(token))
 	return c, nil
+}
+
+// sealedTokens is what a row seals when there is more than the access
+// token (an access token never starts with "{"): an older API's refresh
+// token, and when the access token ends. A row with only an access token
+// seals it alone, as before.
+type sealedTokens struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	ExpiresAt    int64  `json:"expires_at,omitempty"` // Unix milliseconds
+}
+
+// plaintext is what Put seals for c.
+func plaintext(c Connection) []byte {
+	if c.RefreshToken.Reveal() == "" && c.ExpiresAt.IsZero() {
+		return []byte(c.AccessToken.Reveal())
+	}
+	t := sealedTokens{AccessToken: c.AccessToken.Reveal(), RefreshToken: c.RefreshToken.Reveal()}
+	if !c.ExpiresAt.IsZero() {
+		t.ExpiresAt = c.ExpiresAt.UnixMilli()
+	}
+	b, _ := json.Marshal(t)
+	return b
 }
 
 // open opens the sealed token of userID's row.
@@ -103,7 +139,7 @@ func (s *SQLStore) open(userID, keyID, sealed string) ([]byte, error) {
 
 // Put implements TokenStore.
 func (s *SQLStore) Put(ctx context.Context, userID string, c Connection) error {
-	keyID, sealed := s.keys.seal([]byte(c.AccessToken.Reveal()), []byte(userID))
+	keyID, sealed := s.keys.seal(plaintext(c), []byte(userID))
 	_, err := s.db.ExecContext(ctx, `INSERT INTO `+s.table+` (user_id, key_id, sealed_token, grant_id, workspace_id, scopes, connected_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, sealed_token = excluded.sealed_token,

@@ -20,6 +20,15 @@ type Connection struct {
 	WorkspaceID string
 	Scopes      kryptos.Scopes
 	ConnectedAt time.Time
+	// RefreshToken (prefix crt_) is sent only by older API versions, whose
+	// access tokens expire after 24 hours. The Handler keeps it but does not
+	// spend it: an app on such a version refreshes it at the OIDC token
+	// endpoint (package oauth) and Puts the new tokens. Keep it sealed, as
+	// the access token.
+	RefreshToken kryptos.Secret
+	// ExpiresAt is when the access token ends, as the exchange said; zero
+	// when it did not say.
+	ExpiresAt time.Time
 }
 
 // Credential returns the connection's credential, for Client.User.
