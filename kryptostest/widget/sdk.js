@@ -101,7 +101,11 @@
     this.event("OPEN", {});
     api(this.opts.linkToken, "GET", "/widget/session").then(function (s) {
       self.session = s;
-      if (s.returning) return self.integrations();
+      // The newer API picks the flow from generateLinkToken's isAuthorized,
+      // as the real widget does (true = skip authentication); the older
+      // one from the link token.
+      self.returning = self.opts.isAuthorized === undefined ? s.returning : self.opts.isAuthorized === true;
+      if (self.returning) return self.integrations();
       return self.auth();
     }).catch(function (err) { self.fail(err); });
   };
@@ -158,9 +162,9 @@
     ]);
   };
 
-  Session.prototype.integrations = function () {
+  Session.prototype.integrations = function (err) {
     var self = this;
-    var wanted = this.opts.integrationName;
+    var wanted = err ? "" : this.opts.integrationName;
     var providers = this.session.providers;
     if (wanted) {
       var only = providers.filter(function (p) { return p.id === wanted; })[0];
@@ -171,11 +175,13 @@
         el("img", { src: p.logo, alt: "" }), el("span", { text: p.name + (p.allowed ? "" : " (not in sandbox mode)") })
       ])]);
     }))]);
+    if (err) this.showError(err);
   };
 
-  Session.prototype.credentials = function (p) {
+  Session.prototype.credentials = function (p, err) {
     var self = this, t = this.t, prefill = (this.opts.extraConfig && this.opts.extraConfig.prefill) || {};
-    this.event("SELECT_INSTITUTION", { institution_id: p.id, institution_name: p.name });
+    if (!err) this.event("SELECT_INSTITUTION", { institution_id: p.id, institution_name: p.name });
+    this.provider = p;
     var fields = [];
     var address = el("input", { id: "kc-address", "aria-label": t.address, placeholder: t.address });
     if (p.needs === "api_key") {
@@ -187,13 +193,15 @@
       address.value = prefill.address || (p.testAddress || "");
       fields.push(address);
     }
+    if (err && this.wallet) address.value = this.wallet.address; // what was refused, to correct
     fields.push(el("button", { id: "kc-submit", "class": "kc-primary", text: t.connect, onclick: function () {
       self.event("SUBMIT_CREDENTIALS", { institution_id: p.id });
       self.wallet = { provider: p.id, address: address.value };
-      if (self.session.returning) return self.complete(false);
+      if (self.returning) return self.complete(false);
       self.consent();
     } }));
     this.screen(p.name, fields);
+    if (err) this.showError(err);
   };
 
   Session.prototype.consent = function () {
@@ -212,13 +220,17 @@
     if (this.completing) return; // a double click on Allow answers once
     this.completing = true;
     api(this.opts.linkToken, "POST", "/widget/complete", { guest: this.guest, wallets: [this.wallet], deny: deny }).then(function (data) {
-      self.event("HANDOFF", {});
+      // No HANDOFF: it means the user switched to a browser flow, which this
+      // widget, all in the page, never does.
       self.event("SUCCESS", { returning: data.public_token === null });
       self.finish(function () { self.opts.success(data.public_token); });
     }).catch(function (err) {
       if (err.code === "SANDBOX_ADDRESS_NOT_ALLOWED" || err.code === "SANDBOX_PROVIDER_NOT_ALLOWED" || err.code === "VALIDATION_ERROR") {
-        self.completing = false; // the user may go back and try again
-        return self.showError(err);
+        // The user may correct it: back to the account list, or to the
+        // address, with the error shown there.
+        self.completing = false;
+        if (err.code === "SANDBOX_PROVIDER_NOT_ALLOWED") return self.integrations(err);
+        return self.credentials(self.provider, err);
       }
       self.fail(err);
     });
@@ -290,7 +302,7 @@
             throw new Error("generateLinkToken must resolve to {link_token, isAuthorized}");
           }
           new Session({
-            linkToken: res.link_token, integrationName: props.integrationName, extraConfig: props.extraConfig,
+            linkToken: res.link_token, isAuthorized: res.isAuthorized === true, integrationName: props.integrationName, extraConfig: props.extraConfig,
             language: settings.language, theme: settings.theme, authMethods: settings.authMethods, onEvent: props.onEvent,
             success: function (publicToken) {
               button.disabled = false;
