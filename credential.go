@@ -86,7 +86,10 @@ func (apiKey) kind() string             { return "APIKey" }
 // TokenSource returns the Credential of OAuth 2.0 tokens that ts refreshes
 // (see the oauth package): each call takes the current token from ts, so a
 // token that expired is refreshed before the call is sent. An error from ts
-// fails the call before anything is sent.
+// fails the call before anything is sent. When ts has a method
+// TokenContext(ctx) (*oauth2.Token, error), as oauth.TokenSource does, it is
+// called with the call's context, so that the call's deadline bounds the
+// wait for a refresh.
 //
 // A token can be refused before its expiry says (revoked, a clock ahead of
 // the provider's, or no expiry stored): if ts has a method
@@ -109,11 +112,24 @@ func (s tokenSource) check() error {
 	return nil
 }
 
-func (s tokenSource) authorize(_ context.Context, op *operation, h http.Header) error {
+// tokenContexter is a token source that takes the context of the call it
+// serves, as oauth.TokenSource does: the call's context then bounds the
+// wait for a refresh, not only the source's own.
+type tokenContexter interface {
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+}
+
+func (s tokenSource) authorize(ctx context.Context, op *operation, h http.Header) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	tok, err := s.ts.Token()
+	var tok *oauth2.Token
+	var err error
+	if tc, ok := s.ts.(tokenContexter); ok {
+		tok, err = tc.TokenContext(ctx)
+	} else {
+		tok, err = s.ts.Token()
+	}
 	if err != nil {
 		return fmt.Errorf("getting the OAuth token: %w", err)
 	}

@@ -59,9 +59,7 @@ func (h *Handler) exchangeToken(w http.ResponseWriter, r *http.Request) {
 		// The exchange runs to its end even if the browser goes away: the
 		// public token works once, and an exchange cut off after it was
 		// sent would lose the connection.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), exchangeTimeout)
-		f.err = h.exchange(ctx, user, public)
-		cancel()
+		f.err = h.run(context.WithoutCancel(r.Context()), f, user, public)
 		h.finish(f, public)
 	} else {
 		select {
@@ -96,6 +94,30 @@ func (h *Handler) claim(public, user string) (*flight, bool) {
 	f := &flight{user: user, done: make(chan struct{}), at: now}
 	h.flights[key] = f
 	return f, true
+}
+
+// errExchangePanicked is the outcome of an exchange that panicked (in the
+// app's Store, say): the public token may have been spent.
+var errExchangePanicked = fmt.Errorf("%w: the exchange panicked", kryptos.ErrOutcomeUnknown)
+
+// run flies f. If the exchange panics, the flight still ends, as one whose
+// outcome is unknown (so the token is not sent again, and the flight is
+// swept in time), before the panic goes on to net/http: otherwise every
+// request that shares it would wait for ever, and it would stay in
+// h.flights for good.
+func (h *Handler) run(ctx context.Context, f *flight, user, public string) error {
+	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
+	defer cancel()
+	ended := false
+	defer func() {
+		if !ended {
+			f.err = errExchangePanicked
+			h.finish(f, public)
+		}
+	}()
+	err := h.exchange(ctx, user, public)
+	ended = true
+	return err
 }
 
 // finish ends a flight. One that failed without spending the token (it

@@ -47,6 +47,8 @@ func NewSQLStore(db *sql.DB, keys *Keyring, opts ...SQLOption) (*SQLStore, error
 		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "db", Problem: "must not be nil"})
 	case keys == nil:
 		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "keys", Problem: "must not be nil: access tokens are stored sealed"})
+	case keys.aeads[keys.primary] == nil:
+		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "keys", Problem: "has no key: make it with NewKeyring"})
 	case !identifier.MatchString(s.table):
 		return nil, fmt.Errorf("connecthttp: NewSQLStore: %w", &kryptos.ParamError{Field: "table", Problem: "must be a plain SQL identifier"})
 	}

@@ -27,7 +27,7 @@ func (s *Server) oidcAuthorize(l layout) http.HandlerFunc {
 			http.Error(w, "sign-in cannot start: "+e.message, e.status)
 			return
 		}
-		s.oidc.requests[req.id] = req
+		s.pending(req)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = consentPage.Execute(w, consentView{
@@ -35,6 +35,20 @@ func (s *Server) oidcAuthorize(l layout) http.HandlerFunc {
 			Scopes: req.scopes, Layout: string(l), Email: "alex@example.com",
 		})
 	}
+}
+
+// pending stores a sign-in waiting for the user's answer, and forgets the
+// ones that expired unanswered (decide refuses them alike whether they are
+// kept or not), so that page loads nobody answers do not pile up. The caller
+// holds s.mu.
+func (s *Server) pending(req *authRequest) {
+	now := s.cfg.clock.Now()
+	for id, r := range s.oidc.requests {
+		if !now.Before(r.expiresAt) {
+			delete(s.oidc.requests, id)
+		}
+	}
+	s.oidc.requests[req.id] = req
 }
 
 // authorizeRequest checks an authorization request. The caller holds s.mu.
@@ -157,7 +171,7 @@ func (s *Server) Consent(authURL, email string, allow bool) (callbackURL string,
 	defer s.mu.Unlock()
 	req, e := s.authorizeRequest(u.Query(), l)
 	if e == nil {
-		s.oidc.requests[req.id] = req
+		s.pending(req)
 		callbackURL, e = s.decide(req.id, email, allow)
 	}
 	if e != nil {

@@ -79,6 +79,8 @@ type Server struct {
 	oidc  *oidcProvider
 	stats Stats
 	hooks *webhookSink // nil until RegisterWebhook
+	// closed is set by Close: a later RegisterWebhook starts nothing.
+	closed bool
 }
 
 // NewServer starts a sandbox on a loopback port. Close it when done.
@@ -121,7 +123,7 @@ func newServer(opts ...Option) *Server {
 func (s *Server) Close() {
 	s.mu.Lock()
 	hooks := s.hooks
-	s.hooks = nil
+	s.hooks, s.closed = nil, true
 	s.mu.Unlock()
 	if hooks != nil {
 		hooks.close()

@@ -136,7 +136,7 @@ type heldEvents struct {
 //     out after 10 s (WithWebhookTimeout), and is retried twice on 429, 500,
 //     502, 503, 504, a timeout or a failed connection.
 //
-// Registering again replaces the endpoint.
+// Registering again replaces the endpoint. After Close it does nothing.
 func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 	sink := &webhookSink{
 		url: url, secret: secret, clock: s.cfg.clock, retryWait: webhookRetryWait,
@@ -150,6 +150,13 @@ func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 	}
 	sink.done.Add(2) // before another RegisterWebhook or Close can close it
 	s.mu.Lock()
+	if s.closed {
+		// Close has stopped the deliveries for good: nothing would stop
+		// this sink's goroutines.
+		s.mu.Unlock()
+		sink.cancel()
+		return
+	}
 	old := s.hooks
 	s.hooks = sink
 	s.mu.Unlock()

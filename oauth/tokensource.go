@@ -67,8 +67,12 @@ type TokenSource struct {
 	ctx   context.Context
 	now   func() time.Time
 
-	mu      sync.Mutex
-	current *oauth2.Token
+	// turn is held (a value sent) by the one caller at a time that reads
+	// or refreshes the token; a channel rather than a mutex, so that a
+	// caller waiting for another's refresh gives up when its context ends.
+	turn     chan struct{}
+	turnOnce sync.Once
+	current  *oauth2.Token
 	// unsaved is a refreshed token that Save refused: its refresh token is
 	// the only one that works now.
 	unsaved *oauth2.Token
@@ -116,9 +120,11 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("oauth: TokenSource: %w", &kryptos.ParamError{Field: "store", Problem: "must not be nil"})
 	}
 	// One refresh at a time in this process: the callers that wait find
-	// the fresh token when their turn comes.
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	// the fresh token when their turn comes, or give up with their ctx.
+	if err := s.take(ctx); err != nil {
+		return nil, err
+	}
+	defer s.give()
 	if s.fresh(s.current) {
 		return copyToken(s.current), nil
 	}
@@ -153,17 +159,46 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if stored.RefreshToken == "" {
 		return nil, fmt.Errorf("oauth: TokenSource: %w", ErrNoRefreshToken)
 	}
-	refreshed, err := s.c.refresh(ctx, stored.RefreshToken)
+	// Once sent, a refresh spends the refresh token it carries: the answer
+	// holds the only one that works now. The caller's cancellation must not
+	// throw it away on its way back, nor stop it being saved; the HTTP
+	// client's timeout (30 s by default) and refreshTimeout bound it.
+	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+	defer cancel()
+	refreshed, err := s.c.refresh(work, stored.RefreshToken)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.save(ctx, refreshed); err != nil {
+	if err := s.save(work, refreshed); err != nil {
 		s.unsaved = refreshed
 		return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
 	}
 	s.current = refreshed
 	return copyToken(refreshed), nil
 }
+
+// refreshTimeout bounds a refresh and the save of its result, which the
+// caller's context does not cut short.
+const refreshTimeout = 2 * time.Minute
+
+// take waits for the caller's turn, or for ctx to end.
+func (s *TokenSource) take(ctx context.Context) error {
+	s.turnOnce.Do(func() { s.turn = make(chan struct{}, 1) })
+	select {
+	case s.turn <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case s.turn <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("oauth: waiting for another caller's refresh: %w", ctx.Err())
+	}
+}
+
+// give ends the caller's turn.
+func (s *TokenSource) give() { <-s.turn }
 
 // save saves a refreshed token, trying again after each of saveRetries
 // while the caller still holds the refresh lock, so that no other process
@@ -192,8 +227,8 @@ func (s *TokenSource) save(ctx context.Context, tok *oauth2.Token) error {
 // store has already. kryptos.TokenSource calls it, and then sends the call
 // once more.
 func (s *TokenSource) TokenRefused(accessToken string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	_ = s.take(context.Background())
+	defer s.give()
 	s.refused = accessToken
 }
 
