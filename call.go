@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
@@ -85,7 +86,9 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 		if err := r.cred.authorize(ctx, op, call.Header); err != nil {
 			return invalid(op, err)
 		}
-		scrub = []string{r.cred.secret()}
+		// What was sent is masked too: a TokenSource's token is known
+		// only once it has authorized the call.
+		scrub = []string{r.cred.secret(), sentToken(call.Header)}
 	}
 	if op.api == dataAPI {
 		base = c.endpoints.Data
@@ -105,7 +108,9 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	}
 	meta, err := c.core.Do(ctx, &call, out)
 	if err != nil && r.cred != nil && isUnauthorized(err) && r.cred.refused(call.Header) {
-		meta, err = c.again(ctx, op, r.cred, call, out)
+		var sent string
+		meta, sent, err = c.again(ctx, op, r.cred, call, out)
+		scrub = append(scrub, sent)
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -162,12 +167,22 @@ func getObject[T any](ctx context.Context, c *Client, op *operation, r request, 
 // again sends a call whose credential was refused once more, authorized
 // anew: the credential's source has a fresh token. The refused attempt had
 // no effect, so this is safe for every operation.
-func (c *Client) again(ctx context.Context, op *operation, cred Credential, call httpcore.Call, out any) (httpcore.Meta, error) {
+// It returns the token it sent, to mask in the error.
+func (c *Client) again(ctx context.Context, op *operation, cred Credential, call httpcore.Call, out any) (httpcore.Meta, string, error) {
 	call.Header = make(http.Header, 1) // the first one may still be read by net/http
 	if err := cred.authorize(ctx, op, call.Header); err != nil {
-		return httpcore.Meta{}, err
+		return httpcore.Meta{}, "", err
 	}
-	return c.core.Do(ctx, &call, out)
+	meta, err := c.core.Do(ctx, &call, out)
+	return meta, sentToken(call.Header), err
+}
+
+// sentToken is the bearer token (or API key) a call's header carries.
+func sentToken(h http.Header) string {
+	if key := h.Get("X-Api-Key"); key != "" {
+		return key
+	}
+	return strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
 }
 
 func isUnauthorized(err error) bool {

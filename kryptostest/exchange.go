@@ -52,7 +52,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := "cat_" + randomHex(24)
-	s.state.accessTokens[token] = &accessToken{grantID: g.id, expiresAt: now.Add(AccessTokenTTL)}
+	s.state.accessTokens[token] = &accessToken{grantID: g.id, issuedAt: now, expiresAt: now.Add(AccessTokenTTL)}
 	writeData(w, http.StatusOK, map[string]any{
 		"access_token": token,
 		"grant_id":     g.id,

@@ -154,7 +154,8 @@ func (s *Server) oidcJWKS(w http.ResponseWriter, r *http.Request) {
 // oauthError answers an OAuth error: {error, error_description} in the
 // Kryptos layout, the bare {error} of the Kyber layout.
 func oauthError(w http.ResponseWriter, l layout, status int, code, description string) {
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		// A bearer-token endpoint (userinfo) has set its own challenge.
 		w.Header().Set("WWW-Authenticate", `Basic realm="kryptos-sandbox"`)
 	}
 	if l == kyberLayout {

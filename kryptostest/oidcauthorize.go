@@ -86,7 +86,8 @@ func (s *Server) authorizeRequest(q url.Values, l layout) (*authRequest, *apiErr
 		}
 		for _, sc := range scopes {
 			if !s.cfg.allowedScopes.Has(sc) {
-				return bad("scope %q is not allowed for this client", sc)
+				// OAUTH.md's invalid_scope: "Requested scope not allowed".
+				return nil, errorf(http.StatusBadRequest, "invalid_scope", "scope %q is not allowed for this client", sc)
 			}
 		}
 		req.scopes = scopes

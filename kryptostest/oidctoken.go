@@ -72,6 +72,10 @@ func (s *Server) exchangeCode(w http.ResponseWriter, l layout, clientID, code, r
 	case c.redirectURI != redirectURI:
 		oauthError(w, l, http.StatusBadRequest, "invalid_grant", "redirect_uri does not match the authorization request")
 		return
+	case c.challenge != "" && !validVerifier(verifier):
+		// RFC 7636 §4.1, and OAUTH.md: 43 to 128 characters.
+		oauthError(w, l, http.StatusBadRequest, "invalid_grant", "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
+		return
 	case c.challenge != "" && s256(verifier) != c.challenge:
 		oauthError(w, l, http.StatusBadRequest, "invalid_grant", "the code_verifier does not match the code_challenge")
 		return
@@ -116,6 +120,17 @@ func (s *Server) refreshGrant(w http.ResponseWriter, l layout, clientID, token s
 // clientCredentials issues an application token, bound to no user. The
 // caller holds s.mu.
 func (s *Server) clientCredentials(w http.ResponseWriter, l layout, clientID, scope string) {
+	scopes, err := kryptos.ParseScopes(scope)
+	if err != nil {
+		oauthError(w, l, http.StatusBadRequest, "invalid_scope", "scope is malformed")
+		return
+	}
+	for _, sc := range scopes {
+		if !s.cfg.allowedScopes.Has(sc) {
+			oauthError(w, l, http.StatusBadRequest, "invalid_scope", "scope "+string(sc)+" is not allowed for this client")
+			return
+		}
+	}
 	now := s.cfg.clock.Now()
 	ttl := OIDCAccessTokenTTL
 	if l == kyberLayout {
@@ -126,6 +141,21 @@ func (s *Server) clientCredentials(w http.ResponseWriter, l layout, clientID, sc
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": randomHex(8),
 	})
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "token_type": tokenType(l), "expires_in": int64(ttl / time.Second), "scope": scope})
+}
+
+// validVerifier reports whether v is a PKCE code verifier: 43 to 128
+// unreserved characters (RFC 7636 §4.1).
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 func tokenType(l layout) string {
@@ -148,15 +178,21 @@ func (s *Server) issueTokens(l layout, g *grant, family, nonce string, now time.
 		"iss": s.Issuer(), "sub": u.id, "aud": g.clientID, "client_id": g.clientID, "scope": g.scopes.String(),
 		"iat": now.Unix(), "exp": now.Add(ttl).Unix(), "jti": randomHex(8),
 	})
-	s.state.accessTokens[access] = &accessToken{grantID: g.id, expiresAt: now.Add(ttl)}
-	refresh := "def50200" + randomHex(32)
-	if family == "" {
-		family = refresh
-	}
-	s.oidc.refresh[refresh] = &refreshToken{clientID: g.clientID, grantID: g.id, family: family, layout: l, expiresAt: now.Add(OIDCRefreshTokenTTL)}
+	s.state.accessTokens[access] = &accessToken{grantID: g.id, issuedAt: now, expiresAt: now.Add(ttl)}
 	out := map[string]any{
 		"access_token": access, "token_type": tokenType(l), "expires_in": int64(ttl / time.Second),
-		"refresh_token": refresh, "scope": g.scopes.String(),
+		"scope": g.scopes.String(),
+	}
+	// offline_access "Enable[s] refresh tokens" (seeds 000): without it,
+	// the user signs in again when the access token expires. The Kyber
+	// layout has no scopes and always sends one.
+	if l == kyberLayout || g.scopes.Has(kryptos.ScopeOfflineAccess) {
+		refresh := "def50200" + randomHex(32)
+		if family == "" {
+			family = refresh
+		}
+		s.oidc.refresh[refresh] = &refreshToken{clientID: g.clientID, grantID: g.id, family: family, layout: l, expiresAt: now.Add(OIDCRefreshTokenTTL)}
+		out["refresh_token"] = refresh
 	}
 	if l == kryptosLayout && g.scopes.Has(kryptos.ScopeOpenID) {
 		claims := map[string]any{
@@ -176,7 +212,7 @@ func (s *Server) issueTokens(l layout, g *grant, family, nonce string, now time.
 // holds s.mu.
 func (s *Server) issueLegacyTokens(g *grant, family string, now time.Time) map[string]any {
 	access := "cat_" + randomHex(24)
-	s.state.accessTokens[access] = &accessToken{grantID: g.id, expiresAt: now.Add(LegacyAccessTokenTTL)}
+	s.state.accessTokens[access] = &accessToken{grantID: g.id, issuedAt: now, expiresAt: now.Add(LegacyAccessTokenTTL)}
 	refresh := s.legacyRefreshToken(g, family, now)
 	return map[string]any{
 		"access_token": access, "token_type": "Bearer", "expires_in": int64(LegacyAccessTokenTTL / time.Second),
@@ -262,7 +298,7 @@ func (s *Server) oidcIntrospect(w http.ResponseWriter, r *http.Request) {
 		if g, reason := s.state.tokenState(token, now); reason == "" && g.clientID == clientID {
 			at := s.state.accessTokens[token]
 			writeJSON(w, http.StatusOK, map[string]any{"active": true, "scope": g.scopes.String(), "client_id": g.clientID,
-				"sub": g.userID, "token_type": "access_token", "exp": at.expiresAt.Unix(), "iat": g.createdAt.Unix(), "iss": s.Issuer()})
+				"sub": g.userID, "token_type": "access_token", "exp": at.expiresAt.Unix(), "iat": at.issuedAt.Unix(), "iss": s.Issuer()})
 			return
 		}
 		if rt := s.oidc.refresh[token]; rt != nil && rt.clientID == clientID && !rt.spent && now.Before(rt.expiresAt) &&

@@ -115,6 +115,7 @@ type grant struct {
 
 type accessToken struct {
 	grantID   string
+	issuedAt  time.Time
 	expiresAt time.Time
 }
 

@@ -41,7 +41,9 @@ type UserInfo struct {
 }
 
 // UserInfo asks the provider about the user whose token ts holds:
-// GET the userinfo endpoint with the access token.
+// GET the userinfo endpoint with the access token. A 401 tells ts, if it
+// has a TokenRefused method as *TokenSource does, that the token was
+// refused, and asks once more with the token it then gives.
 func (c *Client) UserInfo(ctx context.Context, ts oauth2.TokenSource) (*UserInfo, error) {
 	if c.provider.UserInfoURL == "" {
 		return nil, errors.New("oauth: UserInfo: the provider has no userinfo endpoint")
@@ -49,16 +51,14 @@ func (c *Client) UserInfo(ctx context.Context, ts oauth2.TokenSource) (*UserInfo
 	if ts == nil {
 		return nil, fmt.Errorf("oauth: UserInfo: %w", &kryptos.ParamError{Field: "ts", Problem: "must not be nil"})
 	}
-	tok, err := ts.Token()
-	if err != nil {
-		return nil, fmt.Errorf("oauth: UserInfo: %w", err)
+	body, sent, err := c.userInfo(ctx, ts)
+	var e *kryptos.Error
+	if refuser, ok := ts.(interface{ TokenRefused(string) }); ok && errors.As(err, &e) && e.StatusCode == http.StatusUnauthorized {
+		// A 401 means the token expired (OAUTH.md): refresh, then ask once
+		// more, as a data call does.
+		refuser.TokenRefused(sent)
+		body, _, err = c.userInfo(ctx, ts)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.provider.UserInfoURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("oauth: UserInfo: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	body, err := c.send(req, "UserInfo", tok.AccessToken)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,22 @@ func (c *Client) UserInfo(ctx context.Context, ts oauth2.TokenSource) (*UserInfo
 		}
 	}
 	return info, nil
+}
+
+// userInfo asks the userinfo endpoint with ts's token, and returns the
+// answer's body and the token it sent.
+func (c *Client) userInfo(ctx context.Context, ts oauth2.TokenSource) ([]byte, string, error) {
+	tok, err := ts.Token()
+	if err != nil {
+		return nil, "", fmt.Errorf("oauth: UserInfo: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.provider.UserInfoURL, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("oauth: UserInfo: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	body, err := c.send(req, "UserInfo", tok.AccessToken)
+	return body, tok.AccessToken, err
 }
 
 // Revoke revokes a token at the provider (RFC 7009): a refresh token ends

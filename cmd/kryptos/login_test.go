@@ -332,8 +332,9 @@ func TestLoginJSONSaysWhoButNoToken(t *testing.T) {
 	assert.Equal(t, alex, out["email"])
 	assert.Equal(t, w.tokenFile(), out["token_file"])
 	assert.Equal(t, "openid email portfolios:read", out["scope"])
-	// The sandbox grants a refresh token without offline_access too.
-	assert.Equal(t, true, out["refreshable"])
+	// Without offline_access, no refresh token (seeds 000: offline_access
+	// "Enable[s] refresh tokens").
+	assert.Equal(t, false, out["refreshable"])
 	assert.NotContains(t, out, "access_token")
 }
 
