@@ -223,6 +223,12 @@ func (a *defiMetadataPage) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	a.Envelope, a.pagination = w.Envelope, w.Pagination
+	if w.Data == nil {
+		// data null or missing: no list, which the engine reports as a
+		// malformed answer rather than an empty catalogue.
+		a.data = nil
+		return nil
+	}
 	a.data = make([]DeFiProtocol, len(w.Data))
 	for i, raw := range w.Data {
 		p, err := readDeFiProtocol(raw, &a.odd, fmt.Sprintf("data[%d]", i))

@@ -193,3 +193,38 @@ func TestListDeFiMetadataRejectsBadParamsBeforeSending(t *testing.T) {
 	}
 	assert.Equal(t, 0, api.rec.count())
 }
+
+// A list page whose answer has no list (data null or missing) is malformed,
+// not an empty list: the engine's rule for every list (page.go, "a page
+// without its list is malformed, not empty (an empty list is sent as [])",
+// and TestASuccessWithoutItsResultIsMalformed). The DeFi catalogue's page
+// (DATA-API.md §5.4: `{ "success": true, "data": [], "pagination": {...} }`)
+// turned a missing list into an empty one, so a broken answer read as "no
+// protocols" and ListDeFiMetadata ended silently.
+func TestDeFiMetadataPageWithoutItsListIsMalformed(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{
+		`{"success":true,"data":null,"pagination":{"limit":50,"offset":0,"total":312}}`,
+		`{"success":true,"pagination":{"limit":50,"offset":0,"total":312}}`,
+	} {
+		api := newMockAPI(t)
+		api.onData(http.MethodGet, "/v1/defi-metadata", reply(200, body))
+		page, err := api.user().ListDeFiMetadataPage(context.Background(), DeFiMetadataParams{})
+		require.ErrorIs(t, err, ErrMalformedResponse, "%s: read as %+v", body, page)
+
+		var seen int
+		var last error
+		for _, err := range api.user().ListDeFiMetadata(context.Background(), DeFiMetadataParams{}) {
+			seen++
+			last = err
+		}
+		assert.Equal(t, 1, seen, body)
+		require.ErrorIs(t, last, ErrMalformedResponse, "the iteration must not end as if the catalogue were empty: %s", body)
+	}
+	// The documented empty page still reads as empty.
+	api := newMockAPI(t)
+	api.onData(http.MethodGet, "/v1/defi-metadata", reply(200, golden(t, "defimetadata.list.json")))
+	page, err := api.user().ListDeFiMetadataPage(context.Background(), DeFiMetadataParams{})
+	require.NoError(t, err)
+	assert.Equal(t, []DeFiProtocol{}, page.Items)
+}

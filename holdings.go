@@ -54,15 +54,15 @@ type Holding struct {
 	// AssetDistribution splits the holding by integration.
 	AssetDistribution []HoldingShare `json:"assetDistribution"`
 
-	// IsMissingTransactionHistory and LastLedgerTimestamp are sent for
-	// ledger-derived balances only: by ListCalculatedBalances, and by
-	// ListHoldings with HoldingsParams.CalculatedBalances.
-	//
-	// IsMissingTransactionHistory reports that replaying the ledgers took
-	// the balance below zero: some history is missing.
+	// IsMissingTransactionHistory is sent for ledger-derived balances only:
+	// by ListCalculatedBalances, and by ListHoldings with
+	// HoldingsParams.CalculatedBalances. It reports that replaying the
+	// ledgers took the balance below zero: some history is missing.
 	IsMissingTransactionHistory bool `json:"isMissingTransactionHistory"`
 	// LastLedgerTimestamp is the time of the asset's latest ledger entry
-	// (sent as Unix milliseconds); the zero time when there is none.
+	// (sent as Unix milliseconds); the zero time when there is none. The
+	// docs send it on the calculated-balances lists only
+	// (ListCalculatedBalances), not with HoldingsParams.CalculatedBalances.
 	LastLedgerTimestamp time.Time `json:"lastLedgerTimestamp"`
 }
 
@@ -171,12 +171,13 @@ type HoldingsParams struct {
 	// It is sent as the string "true" or "false", as the API takes it.
 	Rates *bool
 	// CalculatedBalances true returns ledger-derived balances instead of
-	// the provider-reported ones, with IsMissingTransactionHistory and
-	// LastLedgerTimestamp. ExcludeCalculatedBalances true keeps the
-	// provider-reported ones only, dropping the ledger-derived rows of
-	// accounts that have nothing else (CSV imports, custom wallets). By
-	// default the list has both kinds. At most one may be true; neither
-	// applies to ListCalculatedBalances.
+	// the provider-reported ones, with IsMissingTransactionHistory (but
+	// not LastLedgerTimestamp, which ListCalculatedBalances has).
+	// ExcludeCalculatedBalances true keeps the provider-reported ones
+	// only, dropping the ledger-derived rows of accounts that have nothing
+	// else (CSV imports, custom wallets). By default the list has both
+	// kinds. At most one may be true; neither applies to
+	// ListCalculatedBalances.
 	CalculatedBalances        *bool
 	ExcludeCalculatedBalances *bool
 }

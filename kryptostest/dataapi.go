@@ -52,7 +52,11 @@ func (s *Server) dataUser(w http.ResponseWriter, r *http.Request, need dataAuth)
 			return nil, false
 		}
 		req.user = s.state.users[userID]
-		return req, s.admit(w, s.ClientID, kryptos.ClassData)
+		if !s.admit(w, s.ClientID, kryptos.ClassData) {
+			return nil, false
+		}
+		// A key is bound to its user's workspace (§1.1, §1.2).
+		return req, boundWorkspace(w, req)
 	case !bearer || token == "":
 		writeOAuthError(w, http.StatusUnauthorized, "unauthorized", "a bearer access token is required")
 		return nil, false
@@ -75,13 +79,20 @@ func (s *Server) dataUser(w http.ResponseWriter, r *http.Request, need dataAuth)
 		return nil, false
 	}
 	req.grant, req.user = g, s.state.users[g.userID]
+	return req, boundWorkspace(w, req)
+}
+
+// boundWorkspace checks any workspace id the request names against the one
+// its credential is bound to, token or API key alike: another one is 403
+// forbidden (DATA-API.md §1.2). It answers the error itself.
+func boundWorkspace(w http.ResponseWriter, req *dataRequest) bool {
 	for _, name := range []string{"workspaceId", "wid"} {
 		if wid := req.q.Get(name); wid != "" && wid != req.user.workspace.id {
-			writeOAuthError(w, http.StatusForbidden, "forbidden", "the token is bound to another workspace")
-			return nil, false
+			writeOAuthError(w, http.StatusForbidden, "forbidden", "the credential is bound to another workspace")
+			return false
 		}
 	}
-	return req, true
+	return true
 }
 
 // IssueAPIKey gives the Linked user userID an API key (kryptos_live_…), the

@@ -350,7 +350,7 @@ func (s *Server) serveHoldings(w http.ResponseWriter, r *http.Request, calculate
 	from, to := window(len(rows), hq.offset, hq.limit)
 	data := make([]map[string]any, 0, to-from)
 	for _, h := range rows[from:to] {
-		data = append(data, holdingJSON(h, hq.rates, hq.mode == calculatedOnly))
+		data = append(data, holdingJSON(h, hq.rates, hq.mode == calculatedOnly, calculated))
 	}
 	fields := map[string]any{"totalCount": len(rows), "offset": hq.offset, "limit": hq.limit, "hasMore": to < len(rows)}
 	if hq.rates {
@@ -382,7 +382,7 @@ func (s *Server) getHolding(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("assetId")
 	for _, h := range holdingRows(s.holdingParts(req.user.integrationsIn(pf), bothBalances, req.now)) {
 		if h.asset.id == id {
-			writeData(w, http.StatusOK, holdingJSON(h, true, false))
+			writeData(w, http.StatusOK, holdingJSON(h, true, false, false))
 			return
 		}
 	}
@@ -390,9 +390,12 @@ func (s *Server) getHolding(w http.ResponseWriter, r *http.Request) {
 }
 
 // holdingJSON is a holding as the data API sends it. Without rates the
-// live-price fields are left out; ledger-derived lists add their two
-// fields.
-func holdingJSON(h *holdingRow, rates, calculated bool) map[string]any {
+// live-price fields are left out. Ledger-derived balances add
+// isMissingTransactionHistory; lastLedgerTimestamp comes on the
+// calculated-balances endpoints only (DATA-API.md §5.3: "calculated-balances
+// only", against "calculated-balances / calculatedBalances=true only" for
+// isMissingTransactionHistory).
+func holdingJSON(h *holdingRow, rates, calculated, calculatedEndpoint bool) map[string]any {
 	a := h.asset
 	shares := make([]map[string]any, len(h.parts))
 	for i, p := range h.parts {
@@ -422,6 +425,8 @@ func holdingJSON(h *holdingRow, rates, calculated bool) map[string]any {
 	}
 	if calculated {
 		out["isMissingTransactionHistory"] = h.missing
+	}
+	if calculatedEndpoint {
 		out["lastLedgerTimestamp"] = nil
 		if !h.last.IsZero() {
 			out["lastLedgerTimestamp"] = millis(h.last)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -422,7 +423,14 @@ func TestHoldingsKindsOfBalance(t *testing.T) {
 	balances := everyItem(t, f.user.ListCalculatedBalances(ctx, kryptos.HoldingsParams{IncludeSpam: spam, Limit: 4}))
 	assert.Equal(t, calculated, quantities(balances))
 	viaFlag := everyItem(t, f.user.ListHoldings(ctx, kryptos.HoldingsParams{IncludeSpam: spam, CalculatedBalances: valueRef(true)}))
-	assert.Equal(t, balances, viaFlag, "calculatedBalances=true is the calculated-balances list")
+	// calculatedBalances=true is the calculated-balances list, less
+	// lastLedgerTimestamp, which is "calculated-balances only" (§5.3).
+	withoutLast := make([]kryptos.Holding, len(balances))
+	for i, h := range balances {
+		h.LastLedgerTimestamp = time.Time{}
+		withoutLast[i] = h
+	}
+	assert.Equal(t, withoutLast, viaFlag, "calculatedBalances=true is the calculated-balances list, without lastLedgerTimestamp")
 	for _, h := range balances {
 		assert.Equal(t, cost[h.AssetID], h.CostBasis, h.Asset.Symbol)
 		assert.False(t, h.LastLedgerTimestamp.IsZero(), h.Asset.Symbol)
@@ -565,5 +573,42 @@ func TestHoldingsNeedTheirScope(t *testing.T) {
 		err := call()
 		require.ErrorIs(t, err, kryptos.ErrInsufficientScope, name)
 		assert.Contains(t, err.Error(), "Missing: portfolios:read", name)
+	}
+}
+
+// DATA-API.md §5.3, Holding object: `isMissingTransactionHistory` is
+// "calculated-balances / `calculatedBalances=true` only", while
+// `lastLedgerTimestamp` is "calculated-balances only" (and
+// GET /v1/calculated-balances is the list "(+2 fields)"). The sandbox sent
+// lastLedgerTimestamp on GET /v1/holdings?calculatedBalances=true too.
+func TestLastLedgerTimestampOnlyOnCalculatedBalances(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, {Provider: "csv", Address: "export.csv"}}})
+	token := g.AccessToken.Reveal()
+	items := func(path string) []map[string]any {
+		resp := get(t, srv, token, path)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+		var body struct {
+			Data []map[string]any `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal(b, &body))
+		require.NotEmpty(t, body.Data, path)
+		return body.Data
+	}
+	for _, h := range items("/v1/holdings?calculatedBalances=true") {
+		assert.Contains(t, h, "isMissingTransactionHistory")
+		assert.NotContains(t, h, "lastLedgerTimestamp", "calculated-balances only")
+	}
+	for _, path := range []string{"/v1/calculated-balances", "/v1/calculated-balances?calculatedBalances=true"} {
+		for _, h := range items(path) {
+			assert.Contains(t, h, "isMissingTransactionHistory", path)
+			assert.Contains(t, h, "lastLedgerTimestamp", path)
+		}
 	}
 }

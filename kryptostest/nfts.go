@@ -112,7 +112,8 @@ func nftFilterOf(q url.Values) (nftFilter, *apiError) {
 
 // GET /v1/nfts/{contractAddress}/{tokenId} and its portfolio twin: one
 // token of the user's (spam ones too: the read names it), or 404
-// {"success": false, "error": "Not found"}.
+// {"success": false, "error": "Not found"}, an unknown portfolio included
+// (DATA-API.md §3.4: the body of the single read "+ portfolio form").
 func (s *Server) getNFT(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -120,9 +121,14 @@ func (s *Server) getNFT(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ins, ok := defiScope(w, req, r.PathValue("portfolioId"))
-	if !ok {
-		return
+	ins := req.user.integrations
+	if pid := r.PathValue("portfolioId"); pid != "" {
+		pf := req.user.portfolio(pid)
+		if pf == nil {
+			writeNotFound(w, "Not found")
+			return
+		}
+		ins = req.user.integrationsIn(pf)
 	}
 	contract, tokenID := r.PathValue("contractAddress"), r.PathValue("tokenId")
 	for _, n := range s.nfts(ins, req.now) {

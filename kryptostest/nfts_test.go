@@ -261,3 +261,21 @@ func TestNFTsOfOnePortfolio(t *testing.T) {
 	_, err = user.ListPortfolioNFTsPage(ctx, "pf_unknown", kryptos.NFTParams{})
 	require.ErrorIs(t, err, kryptos.ErrNotFound)
 }
+
+// DATA-API.md §3.4: "GET /v1/nfts/{contract}/{tokenId} (+ portfolio form) |
+// 404 | { "success": false, "error": "Not found" }", and §5.5: "Single NFT:
+// {success, data: NFT} or 404 { "success": false, "error": "Not found" }".
+// The portfolio form with an unknown portfolio answered the wrapped error
+// {success, error: "Portfolio not found", code: "NOT_FOUND"} instead, with
+// a code key the documented body does not have (the holdings twin,
+// GET /v1/holdings/portfolio/{pid}/holdings/{assetId}, already answers the
+// documented body).
+func TestNFTPortfolioFormAnswersTheDocumented404(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	_, token := defiUser(t, srv)
+	resp := get(t, srv, token, "/v1/nfts/portfolio/pf_unknown/0xbc4ca0eda7647a8ab7c2061c2e118a18a936f13d/1")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	sameShapeAsSample(t, "nfts.get.404.json", resp, golden.Options{})
+}

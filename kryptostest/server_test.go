@@ -422,3 +422,30 @@ func TestDiscoveryAndKeysAreNotCounted(t *testing.T) {
 		}
 	}
 }
+
+// DATA-API.md §1.1: API keys "are bound to one workspace at creation;
+// passing a different workspace id → 403 forbidden", and §1.2: "API key
+// (newest docs): Bound to one workspace; do not pass ?wid=; a different id →
+// 403 forbidden". The Aug API-key page also accepted ?workspaceId=.
+func TestAPIKeyIsBoundToItsWorkspace(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Email: "alex.smith@example.com"})
+	me, err := c.User(g.Credential()).Me(ctx)
+	require.NoError(t, err)
+	key, err := srv.IssueAPIKey(me.UID)
+	require.NoError(t, err)
+
+	for _, param := range []string{"wid", "workspaceId"} {
+		status, _, body := raw(t, srv, http.MethodGet, "/v1/users/me?"+param+"=ws_someone_else", map[string]string{"x-api-key": key}, "")
+		assert.Equal(t, http.StatusForbidden, status, "?%s= of another workspace: %v", param, body)
+		assert.Equal(t, "forbidden", body["error"], param)
+		assert.NotContains(t, body, "success", "an authorization error is OAuth style (§3.1)")
+
+		// Its own workspace is fine (though needless).
+		status, _, body = raw(t, srv, http.MethodGet, "/v1/users/me?"+param+"="+g.WorkspaceID, map[string]string{"x-api-key": key}, "")
+		assert.Equal(t, http.StatusOK, status, "%v", body)
+	}
+}
