@@ -1,6 +1,7 @@
 package kryptos
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,6 +37,12 @@ type Error struct {
 	Message string
 	// RequestID is the X-Request-Id header of the answer, for support.
 	RequestID string
+	// Details is the details object of a wrapped error, as sent, such as a
+	// VALIDATION_ERROR's {"issues": [...]}, which names each field that
+	// failed (DATA-API.md §3.2; the issues' shape is not documented); nil
+	// when the answer had none. Secrets the server echoed, and token-like
+	// values, are masked as in Message.
+	Details json.RawMessage
 	// RetryAfter is how long the server asked to wait (Retry-After or
 	// retry_after), when it did.
 	RetryAfter time.Duration
@@ -245,6 +252,7 @@ func opError(op *operation, err error, scrub []string) error {
 			Code:       redact.OneLine(failure.Code),
 			Message:    redact.OneLine(redact.Secrets(failure.Message, scrub)),
 			RequestID:  redact.OneLine(failure.RequestID),
+			Details:    redactDetails(failure.Details, scrub),
 			RetryAfter: failure.RetryAfter,
 			cause:      cause,
 		}
@@ -255,6 +263,19 @@ func opError(op *operation, err error, scrub []string) error {
 		}
 	}
 	return wrapOp(op, err, ambiguous)
+}
+
+// redactDetails masks secrets in an error's details; details that are no
+// longer JSON once masked are dropped rather than returned half-masked.
+func redactDetails(details json.RawMessage, scrub []string) json.RawMessage {
+	if details == nil {
+		return nil
+	}
+	masked := json.RawMessage(redact.Secrets(string(details), scrub))
+	if !json.Valid(masked) {
+		return nil
+	}
+	return masked
 }
 
 // notSentError is the failure of a call that never reached the API: it

@@ -139,3 +139,61 @@ func TestParamError(t *testing.T) {
 	assert.Equal(t, "invalid grantID: must not be empty", err.Error())
 	assert.ErrorIs(t, err, ErrInvalidParams)
 }
+
+// TestValidationErrorKeepsItsDetails: DATA-API.md §3.2, wrapped errors
+// { "success": false, "error": ..., "code": ..., "details": {} }, where for
+// VALIDATION_ERROR "`details.issues` lists each offending field". The
+// *Error kept the code and the message ("Validation failed") but dropped
+// the only part that says which field was wrong.
+func TestValidationErrorKeepsItsDetails(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	api.onData(http.MethodGet, "/v1/portfolios", reply(400,
+		`{"success":false,"error":"Validation failed","code":"VALIDATION_ERROR","details":{"issues":[{"path":["workspaceId"],"message":"Required; got `+testAccessToken+`"}]}}`))
+	_, err := api.user().ListPortfoliosPage(context.Background(), PortfoliosParams{})
+	require.ErrorIs(t, err, ErrValidation)
+	var apiErr *Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, "Validation failed", apiErr.Message)
+	assert.JSONEq(t, `{"issues":[{"path":["workspaceId"],"message":"Required; got [redacted]"}]}`, string(apiErr.Details),
+		"details kept, with the secrets masked as in Message")
+	assert.NotContains(t, string(apiErr.Details), testAccessToken)
+
+	// An answer without details has none.
+	api2 := newMockAPI(t)
+	api2.onData(http.MethodGet, "/v1/portfolios/pf_x", reply(404, `{"success":false,"error":"Portfolio not found","code":"NOT_FOUND"}`))
+	_, err = api2.user().GetPortfolio(context.Background(), "pf_x")
+	require.ErrorAs(t, err, &apiErr)
+	assert.Nil(t, apiErr.Details)
+}
+
+// TestOAuthErrorWithoutDescription: DATA-API.md §3.1 "Auth/authorization
+// errors (OAuth style, no `success` field)": the code is in `error`;
+// error_description is optional in OAuth (RFC 6749 §5.2, and OAUTH.md shows
+// `{"error": "invalid_request"}` alone). Without it the code must not turn
+// into the message.
+func TestOAuthErrorWithoutDescription(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status   int
+		body     string
+		sentinel error
+		code     string
+	}{
+		{403, `{"error":"forbidden"}`, ErrForbidden, "forbidden"},
+		{403, `{"error":"insufficient_scope"}`, ErrInsufficientScope, "insufficient_scope"},
+		{400, `{"error":"bad_request"}`, ErrBadRequest, "bad_request"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.code, func(t *testing.T) {
+			t.Parallel()
+			api := newMockAPI(t)
+			api.onData(http.MethodGet, "/v1/portfolios", reply(tc.status, tc.body))
+			_, err := api.user().ListPortfoliosPage(context.Background(), PortfoliosParams{})
+			require.ErrorIs(t, err, tc.sentinel)
+			var apiErr *Error
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.code, apiErr.Code)
+		})
+	}
+}

@@ -218,10 +218,13 @@ func (l *lister[T, S]) first(ctx context.Context) (*Page[T, S], error) {
 
 // all iterates over every entry of the list, fetching one page at a time
 // as the loop needs it, pages of fullPage entries unless the caller chose a
-// size. An error ends the iteration after it is yielded; so does a loop
-// that breaks or a ctx that ends.
+// size or a page number past the first. An error ends the iteration after
+// it is yielded; so does a loop that breaks or a ctx that ends.
 func (l *lister[T, S]) all(ctx context.Context) iter.Seq2[T, error] {
-	if l.limit == 0 {
+	// A page number counts pages of the size asked for: a list that starts
+	// past the first page keeps the API's default size, or it would skip
+	// the entries between the two sizes' starts.
+	if l.limit == 0 && (l.style == byOffset || l.start <= 1) {
 		l.limit = l.fullPage
 	}
 	return func(yield func(T, error) bool) {

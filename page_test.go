@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"encoding/json"
+	"strconv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -50,4 +53,42 @@ func TestPagesAreComparedByIDWhereEntriesHaveOne(t *testing.T) {
 	assert.False(t, samePage([]Holding{{AssetID: "a"}}, []Holding{{AssetID: "b"}}))
 	assert.False(t, samePage([]Ledger{{ID: "l1", TransactionID: "x"}}, []Ledger{{ID: "l1", TransactionID: "y"}}), "no key: compared whole")
 	assert.True(t, samePage([]Holding{{MarketPrice: 1}}, []Holding{{MarketPrice: 1}}), "no id: compared whole")
+}
+
+// TestListFromAPageKeepsThePageSize: DATA-API.md §2.2 family A,
+// "?page=1&limit=50" with §5.6 "limit | int | 50": page 2 at the API's
+// default size starts at the 51st portfolio. ListPortfolios with Page 2 and
+// no Limit asked for page 2 of 100 instead, so the 51st to the 100th
+// portfolios were never listed.
+func TestListFromAPageKeepsThePageSize(t *testing.T) {
+	t.Parallel()
+	const total = 150
+	api := newMockAPI(t)
+	api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/portfolios", func(req *http.Request) (*http.Response, error) {
+		q := req.URL.Query()
+		page, limit := 1, 50
+		if v := q.Get("page"); v != "" {
+			page, _ = strconv.Atoi(v)
+		}
+		if v := q.Get("limit"); v != "" {
+			limit, _ = strconv.Atoi(v)
+		}
+		list := []map[string]any{}
+		for i := (page - 1) * limit; i < min(page*limit, total); i++ {
+			list = append(list, map[string]any{"id": fmt.Sprintf("pf_%03d", i), "name": "p", "isDefault": i == 0})
+		}
+		pages := (total + limit - 1) / limit
+		body, _ := json.Marshal(map[string]any{"success": true, "data": map[string]any{"portfolios": list,
+			"pagination": map[string]any{"page": page, "limit": limit, "total": total, "totalPages": pages, "hasMore": page < pages}}})
+		return reply(200, string(body))(req)
+	})
+	got := collect(t, api.user().ListPortfolios(context.Background(), PortfoliosParams{Page: 2}))
+	require.NotEmpty(t, got)
+	assert.Equal(t, "pf_050", got[0].ID, "page 2 of the API's default 50 starts at the 51st")
+	assert.Equal(t, total-50, len(got), "every portfolio from the 51st")
+
+	// The one-page call agrees with it.
+	page, err := api.user().ListPortfoliosPage(context.Background(), PortfoliosParams{Page: 2})
+	require.NoError(t, err)
+	assert.Equal(t, "pf_050", page.Items[0].ID)
 }

@@ -52,7 +52,7 @@ func (s *Server) dataUser(w http.ResponseWriter, r *http.Request, need dataAuth)
 			return nil, false
 		}
 		req.user = s.state.users[userID]
-		if !s.admit(w, s.ClientID, kryptos.ClassData) {
+		if !s.admitData(w, r, s.ClientID) {
 			return nil, false
 		}
 		// A key is bound to its user's workspace (§1.1, §1.2).
@@ -71,7 +71,7 @@ func (s *Server) dataUser(w http.ResponseWriter, r *http.Request, need dataAuth)
 		writeOAuthError(w, http.StatusUnauthorized, "unauthorized", "the access token is expired or invalid")
 		return nil, false
 	}
-	if !s.admit(w, g.clientID, kryptos.ClassData) {
+	if !s.admitData(w, r, g.clientID) {
 		return nil, false
 	}
 	if need.scope != "" && !g.scopes.Has(need.scope) {
@@ -236,6 +236,17 @@ func writeBare(w http.ResponseWriter, data any, meta map[string]any) {
 // {error: {code, message}}.
 func writeNested(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message}})
+}
+
+// nestedFamily reports whether path is one of the transactions and ledgers
+// endpoints, whose errors are nested (DATA-API.md §2.1, §3.3).
+func nestedFamily(path string) bool {
+	for _, prefix := range []string{"/v1/transactions", "/v1/ledgers"} {
+		if path == prefix || strings.HasPrefix(path, prefix+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // writeOAuthError answers the OAuth-style error of the data API's

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"time"
+
 	"github.com/kryptos-connect/kryptos-go"
 )
 
@@ -287,4 +289,45 @@ func TestOlderRequestShapesAreAccepted(t *testing.T) {
 	status, _, body = raw(t, srv, http.MethodPost, "/link-token", creds(srv), `{"scopes":"profile"}`)
 	assert.Equal(t, http.StatusBadRequest, status, "openid is required")
 	assert.Equal(t, "INVALID_SCOPE", body["code"])
+}
+
+// TestTransactionsAndLedgersErrorsAreNested: DATA-API.md §2.1 row 3,
+// the bare family of transactions and ledgers: "no `success` field; errors
+// nested `{ "error": { "code", "message" } }`", and §3.3 lists INTERNAL_ERROR
+// among its nested codes. The sandbox's own 429 and its injected faults
+// must keep that shape there; portfolios keep the wrapped one (§3.2).
+func TestTransactionsAndLedgersErrorsAreNested(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithRateLimits(RateLimits{kryptos.ClassData: {Requests: 1, Per: time.Hour}}))
+	defer srv.Close()
+	token := connect(t, srv, srv.Client(fast...), LinkUser{Email: "nested@example.com"}).AccessToken.Reveal()
+	auth := map[string]string{"Authorization": "Bearer " + token}
+
+	nested := func(t *testing.T, status, want int, body map[string]any, code string) {
+		t.Helper()
+		assert.Equal(t, want, status)
+		_, hasSuccess := body["success"]
+		assert.False(t, hasSuccess, "the bare family has no success field: %v", body)
+		inner, ok := body["error"].(map[string]any)
+		require.True(t, ok, "error must be an object {code, message}: %v", body)
+		assert.Equal(t, code, inner["code"])
+		assert.NotEmpty(t, inner["message"])
+		_, topCode := body["code"]
+		assert.False(t, topCode, "no top-level code: %v", body)
+	}
+
+	srv.FailNext("/v1/ledgers", 1, Fault{Status: 500, Code: "INTERNAL_ERROR", Message: "Internal server error"})
+	status, _, body := raw(t, srv, http.MethodGet, "/v1/ledgers", auth, "")
+	nested(t, status, 500, body, "INTERNAL_ERROR")
+
+	status, _, body = raw(t, srv, http.MethodGet, "/v1/transactions", auth, "")
+	require.Equal(t, 200, status, "the first data call is within the quota")
+	status, _, body = raw(t, srv, http.MethodGet, "/v1/transactions", auth, "")
+	nested(t, status, 429, body, "RATE_LIMIT_EXCEEDED")
+
+	// The wrapped family is unchanged.
+	status, _, body = raw(t, srv, http.MethodGet, "/v1/portfolios", auth, "")
+	assert.Equal(t, 429, status)
+	assert.Equal(t, false, body["success"])
+	assert.Equal(t, "RATE_LIMIT_EXCEEDED", body["code"])
 }

@@ -20,7 +20,9 @@ type Fault struct {
 	// goes away).
 	Delay time.Duration
 	// Status answers with this status: with the API's error envelope when
-	// Code or Message is set, with Body when that is set, else empty.
+	// Code or Message is set (the nested {error: {code, message}} on the
+	// transactions and ledgers endpoints, the wrapped one elsewhere), with
+	// Body when that is set, else empty.
 	Status  int
 	Code    string
 	Message string
@@ -186,7 +188,7 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault, next http.Handl
 	case f.Drop:
 		drop(w)
 	case f.Status != 0:
-		writeFault(w, f)
+		writeFault(w, r, f)
 	default:
 		body := real.Body.Bytes()
 		if f.Truncate {
@@ -204,8 +206,11 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault, next http.Handl
 	}
 }
 
-func writeFault(w http.ResponseWriter, f Fault) {
+func writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
 	switch {
+	case (f.Code != "" || f.Message != "") && nestedFamily(r.URL.Path):
+		// The transactions and ledgers family nests its errors.
+		writeNested(w, f.Status, f.Code, f.Message)
 	case f.Code != "" || f.Message != "":
 		writeError(w, f.Status, f.Code, f.Message)
 	case f.Body != "":

@@ -50,7 +50,7 @@ func (s *Server) getPortfolio(w http.ResponseWriter, r *http.Request) {
 	}
 	pf := req.user.portfolio(r.PathValue("portfolioId"))
 	if pf == nil {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "Portfolio not found")
+		writeAPIError(w, notFoundWithDetails("Portfolio not found"))
 		return
 	}
 	writeData(w, http.StatusOK, s.portfolioJSON(req, pf, false))

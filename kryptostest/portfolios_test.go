@@ -88,3 +88,17 @@ func TestPortfoliosNeedTheirScope(t *testing.T) {
 	require.ErrorIs(t, err, kryptos.ErrInsufficientScope)
 	assert.Contains(t, err.Error(), "Missing: portfolios:read")
 }
+
+// TestPortfolioNotFoundHasTheWrappedShape: DATA-API.md §3.2, the
+// wrapped errors of "integrations and portfolios":
+// { "success": false, "error": "Integration not found", "code": "NOT_FOUND", "details": {} }.
+// The sandbox's integrations answer it with details; its portfolios did not.
+func TestPortfolioNotFoundHasTheWrappedShape(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	token := connect(t, srv, srv.Client(fast...), LinkUser{Email: "pf404@example.com"}).AccessToken.Reveal()
+	resp := get(t, srv, token, "/v1/portfolios/pf_unknown")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	sameShapeAsSample(t, "error.wrapped.json", resp, golden.Options{})
+}

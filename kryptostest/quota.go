@@ -42,6 +42,16 @@ func (c *counter) take(q kryptos.Quota, now time.Time) (ok bool, retryAfter time
 // admit applies the client's quota for class to one request, answering the
 // 429 itself when the quota is full. The caller holds s.mu.
 func (s *Server) admit(w http.ResponseWriter, clientID string, class kryptos.QuotaClass) bool {
+	return s.admitShaped(w, clientID, class, false)
+}
+
+// admitData is admit for a data API request: the 429 of the transactions
+// and ledgers family is in its nested shape (DATA-API.md §2.1, §3.3).
+func (s *Server) admitData(w http.ResponseWriter, r *http.Request, clientID string) bool {
+	return s.admitShaped(w, clientID, kryptos.ClassData, nestedFamily(r.URL.Path))
+}
+
+func (s *Server) admitShaped(w http.ResponseWriter, clientID string, class kryptos.QuotaClass, nested bool) bool {
 	q, ok := s.cfg.limits[class]
 	if !ok || q.Requests <= 0 || q.Per <= 0 {
 		return true
@@ -61,12 +71,14 @@ func (s *Server) admit(w http.ResponseWriter, clientID string, class kryptos.Quo
 	w.Header().Set("retry_after", secs)
 	w.Header().Set("Retry-After", secs)
 	text := "Rate limit exceeded: " + strconv.Itoa(q.Requests) + " requests per " + q.Per.String()
-	switch class {
-	case kryptos.ClassOIDCToken, kryptos.ClassOIDCUserInfo, kryptos.ClassOIDCOther:
+	switch {
+	case class == kryptos.ClassOIDCToken, class == kryptos.ClassOIDCUserInfo, class == kryptos.ClassOIDCOther:
 		// The OIDC endpoints answer every error in the OAuth shape
 		// (OAUTH.md); the docs name no code for a 429, so this one is the
 		// sandbox's.
 		writeOAuthError(w, http.StatusTooManyRequests, "rate_limit_exceeded", text)
+	case nested:
+		writeNested(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", text)
 	default:
 		writeError(w, http.StatusTooManyRequests, "RATE_LIMIT_EXCEEDED", text)
 	}

@@ -24,6 +24,7 @@ package httpcore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -171,8 +172,10 @@ const maxPooledBody = 256 << 10
 // read.
 type Failure struct {
 	Meta
-	Code       string
-	Message    string
+	Code    string
+	Message string
+	// Details is the error's details object as sent, if it had one.
+	Details    json.RawMessage
 	RetryAfter time.Duration
 	// Ambiguous is set when the call's effect may have happened although it
 	// failed.

@@ -22,6 +22,9 @@ type Envelope struct {
 	ErrorDescription string          `json:"error_description"`
 	Code             string          `json:"code"`
 	Message          string          `json:"message"`
+	// Details is the wrapped errors' details object, such as
+	// VALIDATION_ERROR's {"issues": [...]}.
+	Details json.RawMessage `json:"details"`
 }
 
 // envelope is an answer whose data goes to the caller's out pointer, so
@@ -86,6 +89,9 @@ func (x *run) decode(meta Meta, out any) *Failure {
 	}
 	f := &Failure{Meta: meta}
 	f.Code, f.Message = env.failure()
+	if len(env.Details) > 0 && string(env.Details) != "null" {
+		f.Details = append(json.RawMessage(nil), env.Details...) // out of the reused body buffer
+	}
 	if f.Message == "" {
 		f.Message = statusText(status)
 	}
@@ -160,9 +166,13 @@ func (e *Envelope) failure() (code, message string) {
 	}
 	var text string
 	if json.Unmarshal(e.Error, &text) == nil {
-		if e.ErrorDescription != "" && code == "" {
-			// OAuth style: error is the code, error_description the text.
-			return text, e.ErrorDescription
+		if code == "" && (e.ErrorDescription != "" || (e.Success == nil && isCodeWord(text))) {
+			// OAuth style (no success field): error is the code,
+			// error_description the text, which OAuth makes optional.
+			if e.ErrorDescription != "" {
+				message = e.ErrorDescription
+			}
+			return text, message
 		}
 		return code, text
 	}
@@ -179,6 +189,21 @@ func (e *Envelope) failure() (code, message string) {
 		}
 	}
 	return code, message
+}
+
+// isCodeWord reports whether s reads as an error code such as
+// "insufficient_scope" rather than a sentence: one word of ASCII letters,
+// digits and underscores.
+func isCodeWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // describeNonJSON names an answer that is not JSON, such as a proxy's HTML
