@@ -434,6 +434,15 @@ type searchAnswer struct {
 	Integrations []IntegrationSummary `json:"integrations"`
 }
 
+// check refuses an answer without its list (data missing, null or {}):
+// an empty result is sent as [].
+func (a *searchAnswer) check() error {
+	if a.Integrations == nil {
+		return errors.New("no integrations list in the answer")
+	}
+	return nil
+}
+
 // SearchIntegrations is the typeahead over the user's integrations: GET
 // /v1/integrations/search?q=. Its item is not documented; the SDK reads it
 // as an IntegrationSummary, from the summary projection or from a full

@@ -78,6 +78,10 @@ func (u *UserClient) ListLabels(ctx context.Context, p LabelsParams, opts ...Cal
 }
 
 func (a *labelsAnswer) check() error {
+	if *a == nil {
+		// data missing or null: the list is lost, not empty ([]).
+		return errors.New("no labels in the answer")
+	}
 	for _, l := range *a {
 		if l.Name == "" {
 			return errors.New("a label without its name")

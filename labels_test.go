@@ -64,3 +64,36 @@ func TestListLabelsRefusesAnUnknownTypeAndAnswersWithoutNames(t *testing.T) {
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, "unauthorized", apiErr.Code)
 }
+
+// DATA-API.md §5.10 answers the labels as {"success": true, "data": [...]}
+// and §5.12 the typeahead as {success, data: {integrations}}. A 200 whose
+// list is missing or null is not an empty catalogue: the paged lists of
+// the package already refuse it ("a page without its list is malformed,
+// not empty (an empty list is sent as [])", page.go), but ListLabels and
+// SearchIntegrations returned no entries and no error, so a caller would
+// conclude there are no labels, or no matching integration.
+func TestUnpagedListWithoutItsListIsMalformed(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{"success":true}`, `{"success":true,"data":null}`} {
+		api := newMockAPI(t)
+		api.onData(http.MethodGet, "/v1/labels", reply(200, body))
+		labels, err := api.user().ListLabels(context.Background(), LabelsParams{})
+		require.ErrorIs(t, err, ErrMalformedResponse, "labels from %s: %v", body, labels)
+	}
+	for _, body := range []string{`{"success":true}`, `{"success":true,"data":null}`, `{"success":true,"data":{}}`} {
+		api := newMockAPI(t)
+		api.onData(http.MethodGet, "/v1/integrations/search", reply(200, body))
+		found, err := api.user().SearchIntegrations(context.Background(), SearchIntegrationsParams{Query: "bin"})
+		require.ErrorIs(t, err, ErrMalformedResponse, "typeahead from %s: %v", body, found)
+	}
+	// Empty lists are still fine.
+	api := newMockAPI(t)
+	api.onData(http.MethodGet, "/v1/labels", reply(200, `{"success":true,"data":[]}`))
+	api.onData(http.MethodGet, "/v1/integrations/search", reply(200, `{"success":true,"data":{"integrations":[]}}`))
+	labels, err := api.user().ListLabels(context.Background(), LabelsParams{})
+	require.NoError(t, err)
+	assert.Empty(t, labels)
+	found, err := api.user().SearchIntegrations(context.Background(), SearchIntegrationsParams{Query: "bin"})
+	require.NoError(t, err)
+	assert.Empty(t, found)
+}

@@ -81,8 +81,10 @@ func (s *Server) searchAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	var found []scored
 	for _, a := range searchCatalogue() {
+		// chainId and contractAddress together name one of the asset's
+		// {chainId, contractAddress} pairs: the contract on that chain.
 		if typ != "" && a.typ != typ || category != "" && !strings.EqualFold(a.category, category) ||
-			chain != "" && !onChain(a, chain, "") || contract != "" && !onChain(a, "", contract) {
+			(chain != "" || contract != "") && !onChain(a, chain, contract) {
 			continue
 		}
 		m := scored{asset: a, score: -1}

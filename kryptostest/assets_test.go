@@ -137,3 +137,33 @@ func searchedSymbols(list []kryptos.CatalogAsset) []string {
 	}
 	return out
 }
+
+// DATA-API.md §5.11: contractAddress is an "exact" filter, chainId a
+// filter, and an asset's chains are {chainId, contractAddress} pairs; §7:
+// the search with contractAddress replaces v1's /v1/assets/lookup. Asked
+// for a contract on a chain, the sandbox matched the chain and the
+// contract separately: USDC's Solana mint "on ethereum" found USDC, whose
+// Ethereum contract is another one.
+func TestAssetSearchMatchesContractOnTheGivenChain(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Email: "review-assets@example.com", Wallets: []Wallet{ethWallet}})
+	user := c.User(g.Credential())
+	const solanaMint = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v" // USDC on Solana
+	page, err := user.SearchAssetsPage(ctx, kryptos.AssetSearchParams{ContractAddress: solanaMint, ChainID: "ethereum"})
+	require.NoError(t, err)
+	for _, a := range page.Items {
+		found := false
+		for _, ch := range a.Chains {
+			found = found || ch.ChainID == "ethereum" && strings.EqualFold(ch.ContractAddress, solanaMint)
+		}
+		assert.True(t, found, "%s has no contract %s on ethereum: %+v", a.Symbol, solanaMint, a.Chains)
+	}
+	// The same contract on its own chain still resolves.
+	page, err = user.SearchAssetsPage(ctx, kryptos.AssetSearchParams{ContractAddress: solanaMint, ChainID: "solana"})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	assert.Equal(t, "USDC", page.Items[0].Symbol)
+}

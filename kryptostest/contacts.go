@@ -353,7 +353,8 @@ func contactJSON(u *user, c contactInfo) map[string]any {
 		"socials": map[string]any{"email": nilIfEmpty(c.email), "telegram": nilIfEmpty(c.telegram)},
 		"residentialAddress": map[string]any{"country": c.country, "state": nilIfEmpty(c.state), "city": c.city,
 			"postcode": c.postcode, "address1": c.line1, "address2": nilIfEmpty(c.line2)},
-		"mobileNumber": nilIfEmpty(c.mobile), "vat": nilIfEmpty(c.vat),
+		// mobileNumber and vat are typed str, not nullable (DATA-API.md §5.15).
+		"mobileNumber": c.mobile, "vat": c.vat,
 		"terms": map[string]any{"payment": c.paymentTerm, "overduesInterest": c.overduesInterest},
 	}
 }

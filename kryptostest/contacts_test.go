@@ -263,3 +263,29 @@ func metaKeys(m map[string]any) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// DATA-API.md §5.15 types a contact's mobileNumber and vat as "str", not
+// "str?" ("`?` after a type = documented nullable", §5): the sandbox sent
+// "vat": null for every individual.
+func TestContactStringsAreNeverNull(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	c := srv.Client(fast...)
+	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: append(kryptos.DefaultScopes(), kryptos.ScopeContactsRead)})
+	require.NoError(t, err)
+	public, err := srv.CompleteLink(lt.Token, LinkUser{Email: "review-contacts@example.com", Wallets: []Wallet{ethWallet}})
+	require.NoError(t, err)
+	g, err := c.ExchangePublicToken(ctx, public)
+	require.NoError(t, err)
+	status, _, body := raw(t, srv, "GET", "/v1/contacts?limit=100", map[string]string{"Authorization": "Bearer " + g.AccessToken.Reveal()}, "")
+	require.Equal(t, 200, status)
+	list, _ := body["data"].([]any)
+	require.NotEmpty(t, list)
+	for _, item := range list {
+		contact := item.(map[string]any)
+		for _, key := range []string{"id", "name", "type", "mobileNumber", "vat"} {
+			assert.IsType(t, "", contact[key], "contact %v: %s", contact["name"], key)
+		}
+	}
+}

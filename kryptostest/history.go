@@ -144,6 +144,11 @@ func (g *generator) priceAt(a *assetInfo) float64 {
 	return math.Round(p*1e6) / 1e6
 }
 
+// airdrops names, per chain, the token that arrives unasked in its
+// wallets: a spam token on Ethereum, BONK (real, but airdropped and often
+// flagged by mistake) on Solana.
+var airdrops = map[string]string{"ethereum": "SCAM", "solana": "BONK"}
+
 func (g *generator) next(i int, at time.Time) *txRecord {
 	id := g.uuid("tx", i)
 	tx := &txRecord{id: id, at: at, hash: g.hash(i)}
@@ -157,11 +162,10 @@ func (g *generator) next(i int, at time.Time) *txRecord {
 		}
 		g.receive(tx, a, (50+g.rng.Float64()*4950)/g.priceAt(a))
 		tx.typ, tx.label, tx.desc = "deposit", "Deposit", "Deposit of "+a.symbol
-	case roll < 25 && g.provider.chain != "":
-		scam := assetBySymbol("SCAM")
-		if g.provider.chain != "ethereum" {
-			scam = assetBySymbol("BONK")
-		}
+	case roll < 25 && airdrops[g.provider.chain] != "":
+		// An unsolicited token of the wallet's own chain: Bitcoin has no
+		// tokens to airdrop.
+		scam := assetBySymbol(airdrops[g.provider.chain])
 		g.receive(tx, scam, 1000+float64(g.rng.IntN(9000)))
 		tx.typ, tx.label, tx.desc, tx.spam = "deposit", "Spam", "Airdrop of "+scam.symbol, scam.spam
 	case roll < 33:

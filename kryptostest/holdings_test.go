@@ -612,3 +612,45 @@ func TestLastLedgerTimestampOnlyOnCalculatedBalances(t *testing.T) {
 		}
 	}
 }
+
+// A spam flag is "an asset on a chain" (DATA-API.md §5.9: chainId, and
+// contractAddress "with no cross-chain fallback"), and the asset search
+// lists every chain an asset lives on (§5.11, chains). The sandbox's
+// Bitcoin wallets received airdrops of BONK, a Solana token: the spam list
+// flagged BONK on "bitcoin", a chain BONK is not on, the wallet held 74,219
+// BONK, and the airdrop's sender was a smart contract on Bitcoin.
+func TestBitcoinWalletGetsNoSolanaAirdrop(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithSandboxMode(false))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: append(kryptos.DefaultScopes(), kryptos.ScopeContactsRead)})
+	require.NoError(t, err)
+	public, err := srv.CompleteLink(lt.Token, LinkUser{Email: "review-btc@example.com", Wallets: []Wallet{
+		{Provider: "bitcoin", Address: "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"},
+	}})
+	require.NoError(t, err)
+	g, err := c.ExchangePublicToken(ctx, public)
+	require.NoError(t, err)
+	user := c.User(g.Credential())
+
+	chainsOf := map[string][]string{}
+	for a, err := range user.SearchAssets(ctx, kryptos.AssetSearchParams{}) {
+		require.NoError(t, err)
+		for _, ch := range a.Chains {
+			chainsOf[a.ID] = append(chainsOf[a.ID], ch.ChainID)
+		}
+	}
+	for e, err := range user.ListSpam(ctx, kryptos.SpamParams{IncludeNonSpam: kryptos.Ptr(true)}) {
+		require.NoError(t, err)
+		assert.Contains(t, chainsOf[e.AssetID], e.ChainID, "spam entry %s (%s) is on a chain its asset is not on", e.ID, e.Symbol)
+	}
+	for h, err := range user.ListHoldings(ctx, kryptos.HoldingsParams{IncludeSpam: kryptos.Ptr(true)}) {
+		require.NoError(t, err)
+		assert.Contains(t, chainsOf[h.AssetID], "bitcoin", "a Bitcoin wallet holds %s", h.Asset.Symbol)
+	}
+	for cp, err := range user.ListCounterParties(ctx, kryptos.CounterPartiesParams{}) {
+		require.NoError(t, err)
+		assert.False(t, cp.ChainName == "bitcoin" && cp.IsSmartContract, "a smart contract on Bitcoin: %s", cp.Address)
+	}
+}

@@ -156,7 +156,7 @@ func (s *Server) dataIntegrationJSON(req *dataRequest, v *integrationView, liste
 		"createdAt": iso(in.addedOn), "updatedAt": iso(s.integrationUpdatedAt(in, now)), "deletedAt": nil,
 	}
 	if !listed {
-		out["provider"] = integrationProviderJSON(in.provider)
+		out["provider"] = providerJSON(in.provider) // the catalogue's entry (§5.12 "full provider")
 		out["connections"] = connectionsJSON(in)
 		out["csvUploads"] = s.csvUploadsJSON(in, now)
 		return out
@@ -196,46 +196,6 @@ func integrationSummaryJSON(v *integrationView) map[string]any {
 		"id": in.walletID, "alias": nilIfEmpty(in.alias), "providerId": in.provider.id, "providerName": in.provider.name,
 		"providerPublicName": in.provider.publicName, "logo": in.provider.logo(), "transactionCount": len(v.visible),
 		"address": address,
-	}
-}
-
-// integrationProviderJSON is the provider's full catalogue entry (§5.14),
-// as a single integration read sends it.
-func integrationProviderJSON(p *providerInfo) map[string]any {
-	fields := map[string]any{}
-	caps := map[string]bool{}
-	switch credentialKind(p) {
-	case string(kryptos.CredentialAPIKey):
-		fields["apiKey"] = map[string]any{"required": true, "type": "string", "label": "API Key"}
-		fields["secretKey"] = map[string]any{"required": true, "type": "password", "label": "Secret Key"}
-		for _, c := range []string{"trades", "deposits", "withdrawals", "staking", "holdings"} {
-			caps[c] = true
-		}
-	case string(kryptos.CredentialAddress):
-		fields["address"] = map[string]any{"required": true, "type": "string", "label": "Wallet address", "placeholder": "Your public address"}
-		for _, c := range []string{"deposits", "withdrawals", "holdings", "nft", "defi", "swap"} {
-			caps[c] = true
-		}
-	default:
-		for _, c := range []string{"trades", "deposits", "withdrawals"} {
-			caps[c] = true
-		}
-	}
-	var chains any
-	if p.chain != "" {
-		chains = []map[string]any{{"id": p.chain}}
-	}
-	options := []map[string]any{}
-	for i, m := range p.importMethods {
-		options = append(options, map[string]any{"name": m, "status": true, "isRecommended": i == 0})
-	}
-	return map[string]any{
-		"id": p.id, "slug": p.id, "name": p.name, "publicName": p.publicName,
-		"description": p.publicName + " (" + p.typ + ")", "type": p.typ, "logo": p.logo(),
-		"featured": p.featured, "isWorking": p.working, "importMethods": p.importMethods,
-		"credentialFields": fields, "capabilities": caps, "walletSupportedChains": chains, "functions": functionsJSON(p),
-		"integrationInfo": map[string]any{}, "walletLimitations": map[string]any{"importOptions": options},
-		"metadata": map[string]any{}, "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-08-01T00:00:00.000Z",
 	}
 }
 

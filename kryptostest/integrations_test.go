@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"fmt"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/internal/golden"
 )
@@ -474,4 +476,25 @@ func TestIntegrationRoutesRefuseWhatTheDocsRefuse(t *testing.T) {
 	status, _, body = raw(t, f.srv, http.MethodGet, "/v1/integrations", nil, "")
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, "unauthorized", body["error"])
+}
+
+// DATA-API.md §4: "partner limit-change resync fans out to at most 100
+// integrations per call". The sandbox queued a from-start resync of every
+// integration of the user, however many.
+func TestLimitChangeResyncFansOutToAtMost100(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithPortfolioSize(1))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	var wallets []Wallet
+	for i := range 101 {
+		wallets = append(wallets, Wallet{Provider: "csv", Address: fmt.Sprintf("export-%03d.csv", i)})
+	}
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: wallets})
+	limit, err := c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](50)})
+	require.NoError(t, err)
+	require.NotNil(t, limit.Resync)
+	assert.LessOrEqual(t, len(limit.Resync.Triggered), 100, "resyncs queued by one limit change")
+	assert.Equal(t, 101, len(limit.Resync.Triggered)+len(limit.Resync.Failed)+limit.Resync.Skipped,
+		"every integration is accounted for in triggered, failed or skipped")
 }

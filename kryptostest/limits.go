@@ -73,6 +73,8 @@ func (s *Server) updateLimit(w http.ResponseWriter, r *http.Request) {
 				skipped++
 			case in.kind == "csv" && (in.sourceMissing || s.cfg.csvNoResync):
 				failed = append(failed, map[string]any{"integration_id": in.walletID, "code": "CSV_SOURCE_MISSING"})
+			case len(resync) == maxLimitResyncs:
+				skipped++ // one call fans out to at most 100 (DATA-API.md §4)
 			default:
 				resync = append(resync, in)
 			}
@@ -84,6 +86,11 @@ func (s *Server) updateLimit(w http.ResponseWriter, r *http.Request) {
 	}
 	writeData(w, http.StatusOK, data)
 }
+
+// maxLimitResyncs is how many integrations one limit change resyncs at
+// most (DATA-API.md §4); the docs do not say what becomes of the others:
+// the sandbox counts them as skipped.
+const maxLimitResyncs = 100
 
 // effectiveCap resolves a user's transaction cap: for a Guest, the user's
 // override, then the client's default, then the platform default; for a

@@ -173,3 +173,32 @@ func providerIDs(list []kryptos.Provider) []string {
 	}
 	return out
 }
+
+// DATA-API.md §5.12: the single read of an integration carries the "full
+// provider", and §5.14: a Provider's id "= integration providerId". The
+// provider of GET /v1/integrations/{id} must therefore be the catalogue's
+// entry, as GET /v1/providers/{id} serves it, not a second, different
+// description of the same provider.
+func TestIntegrationProviderIsTheCatalogueEntry(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithSandboxMode(false))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Email: "review-provider@example.com", Wallets: []Wallet{
+		{Provider: "metamask", Address: EthereumTestAddress},
+		{Provider: "binance", Address: "main-account"},
+		{Provider: "ledger", Address: "ledger-live.csv"},
+	}})
+	user := c.User(g.Credential())
+	n := 0
+	for listed, err := range user.ListIntegrations(ctx, kryptos.IntegrationsParams{}) {
+		require.NoError(t, err)
+		n++
+		one, err := user.GetIntegration(ctx, listed.ID)
+		require.NoError(t, err)
+		catalogue, err := c.GetProvider(ctx, one.ProviderID)
+		require.NoError(t, err)
+		assert.Equal(t, *catalogue, one.Provider, "provider %s of integration %s", one.ProviderID, one.ID)
+	}
+	require.Equal(t, 3, n)
+}
