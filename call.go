@@ -60,6 +60,11 @@ type request struct {
 	// out's own check, if out is a checker, so that neither hides the
 	// other. Public types and pages, which have none, need it.
 	check func() error
+	// repeated, for an operation that reports its effect, says what the
+	// decoded answer lacks when an attempt before the final one may have
+	// taken effect: the final answer then describes a repeat, and an
+	// effect it does not report may have happened all the same.
+	repeated func() error
 }
 
 // checker is implemented by answers that can tell whether they lack a field
@@ -71,7 +76,7 @@ type checker interface {
 // do performs op and decodes its data into out.
 func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts []CallOption) error {
 	call := httpcore.Call{Op: op.name, Class: string(op.class), Policy: op.policy, Method: op.method,
-		ConsumedCode: op.consumedCode, NoData: op.noData}
+		ConsumedCode: op.consumedCode, NoData: op.noData, Tracked: op.reported}
 	base := c.endpoints.Connect
 	var scrub []string
 	switch op.auth {
@@ -130,6 +135,13 @@ func (c *Client) do(ctx context.Context, op *operation, r request, out any, opts
 	}
 	if missing == nil && r.check != nil {
 		missing = r.check()
+	}
+	if missing == nil && op.reported && meta.EarlierEffect && r.repeated != nil {
+		if lost := r.repeated(); lost != nil {
+			// The answer is a repeat's: what an earlier attempt did is lost.
+			e := &Error{StatusCode: meta.StatusCode, RequestID: meta.RequestID, Message: lost.Error(), cause: lost}
+			return wrapOp(op, e, true)
+		}
 	}
 	if missing != nil {
 		// A success without what the operation is for. The effect of a

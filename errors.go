@@ -173,8 +173,9 @@ var ErrInvalidParams = errors.New("kryptos: invalid parameters")
 // ErrOutcomeUnknown matches the failure of a call that has an effect the API
 // performs only once (exchanging a public token, queueing a resync) when the
 // request may have been processed: a timeout or reset after it was sent, a
-// 5xx, or a success whose body was lost or lacked its result; and the
-// failure of a revoke whose retry found the grant gone. The effect may or
+// 5xx, or a success whose body was lost or lacked its result; the
+// failure of a revoke whose retry found the grant gone; and a transaction
+// limit change whose retry was answered "nothing changed". The effect may or
 // may not have happened; the call is not repeated automatically, and
 // repeating it by hand may fail or do it twice. The error also wraps the
 // underlying cause. A call that was never sent (ctx ended, or the

@@ -40,6 +40,16 @@ func (l *TransactionLimit) check() error {
 	return nil
 }
 
+// unchanged reports whether a newer API's answer says that the request
+// changed nothing: the previous values are the current ones, and no resync
+// was queued. An older answer, without the previous values, never does.
+func (l *TransactionLimit) unchanged() bool {
+	same := func(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	sameBool := func(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return l.Resync == nil && (l.PreviousTransactionLimit != nil || l.PreviousEnableLimiter != nil) &&
+		same(l.PreviousTransactionLimit, l.TransactionLimit) && sameBool(l.PreviousEnableLimiter, l.EnableLimiter)
+}
+
 // LimitResync is the fan-out of resyncs queued by a limit change.
 type LimitResync struct {
 	Triggered []TriggeredSync `json:"triggered"`
@@ -66,7 +76,11 @@ type transactionLimitRequest struct {
 // Limits apply to Guest users only (ErrNotAnonUser for a Linked user). A
 // change that alters the cap queues a from-start resync of the user's
 // integrations, reported in Resync. The values are absolute, so transient
-// failures are retried.
+// failures are retried. A repeat after an attempt that may have been
+// processed changes nothing, and its answer says so (previous values equal
+// to the new ones, no resync): then the error matches ErrOutcomeUnknown, as
+// the limit is set but the resyncs the earlier attempt may have queued are
+// unknown.
 func (c *Client) UpdateTransactionLimit(ctx context.Context, grantID string, p TransactionLimitParams, opts ...CallOption) (*TransactionLimit, error) {
 	op := opUpdateTransactionLimit
 	if err := checkPrefixed("grantID", grantID, prefixGrantID); err != nil {
@@ -82,11 +96,25 @@ func (c *Client) UpdateTransactionLimit(ctx context.Context, grantID string, p T
 		return nil, invalid(op, &ParamError{"params.TransactionLimit", "must be a positive integer no larger than 2^53-1"})
 	}
 	var limit TransactionLimit
-	if err := c.do(ctx, op, request{params: []string{grantID}, body: transactionLimitRequest(p)}, &limit, opts); err != nil {
+	r := request{params: []string{grantID}, body: transactionLimitRequest(p), repeated: func() error {
+		if limit.unchanged() {
+			return errLimitRepeated
+		}
+		return nil
+	}}
+	if err := c.do(ctx, op, r, &limit, opts); err != nil {
 		return nil, err
 	}
 	return &limit, nil
 }
+
+// errLimitRepeated is the cause of a limit change whose answer came to a
+// repeat and reports no resync.
+var errLimitRepeated = errors.New("the limit is set, but this answer is a repeat's, which changed nothing; " +
+	"an earlier attempt may have changed the cap and queued from-start resyncs that it does not report")
+
+const limitRepeatAdvice = "an earlier attempt may have changed the limit and queued from-start resyncs of the user's integrations; " +
+	"follow them with the user's ListSyncJobs"
 
 // Ptr returns a pointer to v, for the optional fields of
 // TransactionLimitParams: kryptos.Ptr[int64](10000), kryptos.Ptr(false).

@@ -29,6 +29,10 @@ type operation struct {
 	// tell a caller whose one-time operation may or may not have happened.
 	consumedCode string
 	advice       string
+	// reported: a success reports the operation's effect, which a repeat
+	// after an attempt that may have taken effect no longer shows (see
+	// request.repeated).
+	reported bool
 }
 
 // api says which base URL an operation is below.
@@ -69,7 +73,7 @@ var (
 	opListGrants             = op("ListGrants", "GET", connectAPI, "/token/grants", idempotent, ClassConnect, byClient)
 	opRevokeGrant            = op("RevokeGrant", "POST", connectAPI, "/token/revoke", idempotent, ClassConnect, byClient).withoutData().consumes("GRANT_NOT_FOUND", "an earlier attempt may have revoked the grant already")
 	opResyncIntegration      = op("ResyncIntegration", "POST", connectAPI, "/developer/integrations/{walletId}/resync", oneShot, ClassConnect, byClient).onceOnly("a resync may already be queued; check the integration's sync status before queueing another")
-	opUpdateTransactionLimit = op("UpdateTransactionLimit", "PATCH", connectAPI, "/developer/grants/{grantId}/transaction-limit", idempotent, ClassConnect, byClient)
+	opUpdateTransactionLimit = op("UpdateTransactionLimit", "PATCH", connectAPI, "/developer/grants/{grantId}/transaction-limit", idempotent, ClassConnect, byClient).reports(limitRepeatAdvice)
 
 	// Data API (DATA-API.md §5), with the user's credential.
 	opMe             = op("Me", "GET", dataAPI, "/v1/users/me", idempotent, ClassData, byUserOrAPIKey).needs(ScopeUsersRead)
@@ -148,6 +152,8 @@ func (o *operation) withoutData() *operation { o.noData = true; return o }
 func (o *operation) onceOnly(advice string) *operation { o.advice = advice; return o }
 
 func (o *operation) needs(s Scope) *operation { o.scope = s; return o }
+
+func (o *operation) reports(advice string) *operation { o.reported, o.advice = true, advice; return o }
 
 func (o *operation) consumes(code, advice string) *operation {
 	o.consumedCode, o.advice = code, advice

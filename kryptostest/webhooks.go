@@ -259,12 +259,13 @@ func (s *Server) releaseWebhooks(publicToken, grantID string) {
 	}
 }
 
-// webhookGrants returns the active grants of the sandbox's client for
-// userID, oldest first.
+// webhookGrants returns the active Connect grants of the sandbox's client
+// for userID, oldest first: not the OAuth grants of "Sign in with Kryptos",
+// which are not Connect grants (ListGrants leaves them out too).
 func (s *Server) webhookGrants(userID string, now time.Time) []*grant {
 	var out []*grant
 	for _, g := range s.state.grants {
-		if g.clientID == s.ClientID && g.userID == userID && g.active(now) {
+		if g.clientID == s.ClientID && g.userID == userID && g.active(now) && !g.oauth {
 			out = append(out, g)
 		}
 	}
@@ -286,12 +287,18 @@ func (s *Server) addressed(ev webhookEvent, grantID string) outgoing {
 
 // webhookIntegration is an integration in the webhook's own shape (API.md
 // §7), not the data API's: times in Unix milliseconds (0 for never), the
-// webhook's status vocabulary, "" rather than null, and errorMessage only
-// when the status is FAILED.
+// webhook's status vocabulary, "" rather than null, errorMessage only
+// when the status is FAILED, and totalTransactions as the data API counts
+// them (what the latest finished sync saved).
 func (s *Server) webhookIntegration(in *integration, now time.Time) map[string]any {
 	// Connecting imports the history, so an integration without a job of
 	// its own is synced as of when it was added (as the data API says).
+	// Otherwise it last synced when its latest finished sync ended, whatever
+	// its latest job is doing now.
 	status, lastSynced, errorMessage := "COMPLETED", in.addedOn, ""
+	if j := in.lastFinished(&s.cfg, now); j != nil {
+		lastSynced = j.finishedAt(&s.cfg)
+	}
 	if j := in.lastJob; j != nil {
 		switch j.status(&s.cfg, now) {
 		case syncQueued:
@@ -300,8 +307,6 @@ func (s *Server) webhookIntegration(in *integration, now time.Time) map[string]a
 			status = "SYNCING"
 		case syncFailed:
 			status, errorMessage = "FAILED", "sandbox: the provider did not answer"
-		default:
-			lastSynced = j.updatedAt(&s.cfg, now)
 		}
 	}
 	typ, category, address := "api", "exchange", ""
@@ -315,7 +320,7 @@ func (s *Server) webhookIntegration(in *integration, now time.Time) map[string]a
 		"provider": in.provider.id, "providerPublicName": in.provider.publicName, "publicAddress": address, "walletId": in.walletID,
 		"logoUrl": in.provider.logo(), "isContract": false, "alias": in.alias,
 		"status": status, "addedOn": unixMilli(in.addedOn), "lastSyncedAt": unixMilli(lastSynced),
-		"category": category, "type": typ, "totalTransactions": 0,
+		"category": category, "type": typ, "totalTransactions": len(in.visible(&s.cfg, now)),
 	}
 	if status == "FAILED" {
 		out["errorMessage"] = errorMessage

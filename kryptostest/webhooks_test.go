@@ -386,3 +386,100 @@ func TestARetryWaitingOnAFailedFirstAttemptHandlesTheEvent(t *testing.T) {
 	assert.Equal(t, http.StatusOK, d.Status, "the retry waited, saw the failure, and handled the event itself")
 	assert.Equal(t, int32(2), calls.Load())
 }
+
+// API.md §7: integration events carry the integration's state, with
+// totalTransactions (the webhook package: "the number of transactions synced
+// so far"). The sandbox sent 0 for an integration whose import had saved its
+// whole history, which its own data API counts at the same moment.
+func TestWebhookTotalTransactionsCountsTheSyncedHistory(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	rc := newReceiver(t, "whsec_total")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_total")
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	eventually(t, func() bool { return len(rc.names()) == 1 })
+	created := rc.handled()[0]
+	require.Equal(t, webhook.EventIntegrationCreated, created.Type)
+	require.Equal(t, webhook.StatusCompleted, created.Integration.Status, "the import finished when the user connected")
+
+	page, err := c.User(g.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
+	require.NoError(t, err)
+	require.Len(t, page.Items, 1)
+	require.Positive(t, page.Items[0].TxnCount, "the data API counts the imported transactions")
+	assert.Equal(t, int64(page.Items[0].TxnCount), created.Integration.TotalTransactions,
+		"integration.created says the COMPLETED integration holds no transaction")
+}
+
+// The same data's lastSyncedAt ("when it last synced; zero when never"):
+// while a second resync is queued, the integration last synced when the
+// first resync finished, not when it was added.
+func TestWebhookLastSyncedAtIsTheLastFinishedSync(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
+	defer srv.Close()
+	rc := newReceiver(t, "whsec_last")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_last")
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	eventually(t, func() bool { return len(rc.names()) == 1 })
+	walletID := rc.handled()[0].Integration.WalletID
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+
+	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+	clock.Advance(2 * time.Minute) // queued a minute, syncing a minute: finished at epoch+2m
+	eventually(t, func() bool {
+		evs := rc.handled()
+		last := evs[len(evs)-1]
+		return len(evs) > 2 && last.Type == webhook.EventCostBasisCompleted
+	})
+	n := len(rc.names())
+	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(rc.names()) == n+1 })
+	queued := rc.handled()[n].Integration
+	require.Equal(t, webhook.StatusQueued, queued.Status)
+	assert.Equal(t, epoch.Add(2*time.Minute), queued.LastSyncedAt, "lastSyncedAt of a queued resync")
+}
+
+// API.md §7: a delivery is attributed "by the envelope's grant_id", the
+// Connect grant (prefix cgrant_, §3) that ListGrants lists and RevokeGrant
+// takes. A user who also signed in to the same client with "Sign in with
+// Kryptos" holds an OAuth grant, which the sandbox itself keeps out of the
+// client's Connect grants; it must not be sent Connect webhooks under it.
+func TestWebhooksGoToConnectGrantsOnly(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	rc := newReceiver(t, "whsec_grants")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_grants")
+	c := srv.Client(fast...)
+	const email = "ada@example.com"
+	g := connect(t, srv, c, LinkUser{Email: email, Wallets: []Wallet{ethWallet}})
+	_, err := srv.Consent(authorizeURL(srv, "/oidc/auth", kryptosParams(srv)), email, true)
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(rc.names()) == 1 })
+
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+	walletID := rc.handled()[0].Integration.WalletID
+	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		evs := rc.handled()
+		return evs[len(evs)-1].Type == webhook.EventCostBasisCompleted
+	})
+	grants, err := c.ListGrants(ctx)
+	require.NoError(t, err)
+	connectGrants := map[string]bool{}
+	for _, gr := range grants {
+		connectGrants[gr.ID] = true
+	}
+	for _, ev := range rc.handled() {
+		assert.True(t, connectGrants[ev.GrantID], "%s delivered for grant %q, which is not one of the client's Connect grants", ev.Type, ev.GrantID)
+	}
+}

@@ -154,6 +154,9 @@ type matrixOp struct {
 	// revokes: the operation is RevokeGrant, whose retry can find its own
 	// effect (GRANT_NOT_FOUND).
 	revokes bool
+	// reports: the operation is UpdateTransactionLimit, whose retry's
+	// answer can say that it changed nothing, the first attempt's doing.
+	reports bool
 	path    func(*fixture) string
 	call    func(context.Context, *kryptos.Client, *fixture, ...kryptos.CallOption) error
 	// effects counts what the operation did at the server, for those that
@@ -204,7 +207,7 @@ func matrixOps() []matrixOp {
 				_, err := c.User(f.grant.Credential()).GetSyncJob(ctx, f.jobID, o...)
 				return err
 			}},
-		{name: "UpdateTransactionLimit", class: kryptos.ClassConnect,
+		{name: "UpdateTransactionLimit", class: kryptos.ClassConnect, reports: true,
 			path: func(f *fixture) string { return "/developer/grants/" + f.grant.GrantID + "/transaction-limit" },
 			call: func(ctx context.Context, c *kryptos.Client, f *fixture, o ...kryptos.CallOption) error {
 				_, err := c.UpdateTransactionLimit(ctx, f.grant.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](42)}, o...)
@@ -417,6 +420,10 @@ func expect(op matrixOp, fl matrixFault) cellWant {
 		// The revoke happened; the retry's real answer says the grant is
 		// gone, which may be the first attempt's doing.
 		w.sent, w.unknown, w.status, w.code, w.is = 2, true, http.StatusNotFound, "GRANT_NOT_FOUND", kryptos.ErrGrantNotFound
+	case retried && fl.once && fl.processed && op.reports:
+		// The change happened; the retry's real answer says it changed
+		// nothing, and the resyncs the first attempt queued are not in it.
+		w.sent, w.unknown, w.status, w.code, w.is = 2, true, http.StatusOK, "", nil
 	case retried && fl.once:
 		w.sent, w.ok = 2, true // the retry gets the real answer
 	case retried:

@@ -193,7 +193,9 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 // repeated after any transport error anyway, and spare the trace's context.
 // Only net/http's own Transport reports connections (canWatch); through
 // any other RoundTripper, a failure is judged by its error alone.
-func (x *run) traced() bool { return x.spec.Policy == OneShot || x.spec.ConsumedCode != "" }
+func (x *run) traced() bool {
+	return x.spec.Policy == OneShot || x.spec.ConsumedCode != "" || x.spec.Tracked
+}
 
 // gotConn records that the current attempt got a connection. net/http calls
 // it on the attempt's goroutine, before it writes the request.
@@ -282,7 +284,7 @@ func (x *run) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration
 // from the final answer, or the error that describes it.
 func (x *run) finish(err error, out any) (Meta, error) {
 	a := &x.last
-	meta := Meta{StatusCode: a.status, Header: a.header, Attempts: x.attempts}
+	meta := Meta{StatusCode: a.status, Header: a.header, Attempts: x.attempts, EarlierEffect: x.effect}
 	if a.header != nil {
 		meta.RequestID = a.header.Get("X-Request-Id")
 	}

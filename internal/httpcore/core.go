@@ -75,6 +75,9 @@ type Call struct {
 	// with an empty body or any body but an error envelope ("success":
 	// false), is a success.
 	NoData bool
+	// Tracked says the caller needs Meta.EarlierEffect to be exact: the
+	// attempts follow whether they got a connection, as OneShot ones do.
+	Tracked bool
 }
 
 // Config configures a Core. Every field is required unless said otherwise.
@@ -115,6 +118,9 @@ type Meta struct {
 	Header http.Header
 	// Attempts counts the attempts made, including any not sent.
 	Attempts int
+	// EarlierEffect says that an attempt before the final one may have
+	// taken effect at the server: the final answer may describe a repeat.
+	EarlierEffect bool
 }
 
 // Core performs calls. It is safe for concurrent use.
