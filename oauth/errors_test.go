@@ -3,6 +3,7 @@ package oauth
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,4 +69,19 @@ func TestAClientNeverPrintsItsSecrets(t *testing.T) {
 		assert.NotContains(t, out, fmt.Sprint(c.stateKey[:4]))
 		assert.Contains(t, out, srv.ClientID)
 	}
+}
+
+// A 429's wait is read as the Connect calls read it: a number too large
+// for a time.Duration is the longest wait, not a negative one (which would
+// not pause the class at all), and the longer of the two headers wins.
+func TestA429sWaitIsReadAsTheConnectCallsReadIt(t *testing.T) {
+	t.Parallel()
+	h := http.Header{}
+	h.Set("Retry-After", "1e300")
+	assert.Equal(t, time.Duration(math.MaxInt64), retryAfter(h))
+	h = http.Header{}
+	h.Set("Retry_after", "5")
+	h.Set("Retry-After", "30")
+	assert.Equal(t, 30*time.Second, retryAfter(h))
+	assert.Equal(t, time.Minute, retryAfter(http.Header{}), "a minute when neither says")
 }

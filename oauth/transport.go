@@ -2,13 +2,12 @@ package oauth
 
 import (
 	"log/slog"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/internal/httpcore"
 )
 
 // quotaTransport holds each request to the provider to its OIDC quota
@@ -55,15 +54,11 @@ func sameEndpoint(a, b string) bool {
 }
 
 // retryAfter reads the wait a 429 asks for from retry_after (the docs'
-// header) or Retry-After, in seconds; a minute when neither says.
+// header) or Retry-After, the longer when both come, as the Connect calls
+// read it; a minute when neither says.
 func retryAfter(h http.Header) time.Duration {
-	for _, name := range []string{"Retry_after", "Retry-After"} {
-		if secs, err := strconv.ParseFloat(strings.TrimSpace(h.Get(name)), 64); err == nil && secs >= 0 && !math.IsInf(secs, 0) {
-			return time.Duration(secs * float64(time.Second))
-		}
-		if t, err := http.ParseTime(h.Get(name)); err == nil {
-			return max(time.Until(t), 0)
-		}
+	if wait, ok := httpcore.RetryAfter(h, time.Now()); ok {
+		return wait
 	}
 	return time.Minute
 }
