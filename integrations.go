@@ -500,11 +500,36 @@ func (u *UserClient) GetSyncStatus(ctx context.Context, p SyncStatusParams, opts
 	if err := q.check(); err != nil {
 		return nil, invalid(op, err)
 	}
-	var s WorkspaceSyncStatus
-	if err := u.c.do(ctx, op, request{query: q.v, cred: u.cred}, &s, opts); err != nil {
+	var a syncStatusAnswer
+	r := request{query: q.v, cred: u.cred, check: func() error {
+		if !a.given {
+			return errors.New("no lastSyncedAt in the answer")
+		}
+		return nil
+	}}
+	if err := u.c.do(ctx, op, r, &a, opts); err != nil {
 		return nil, err
 	}
-	return &s, nil
+	return &a.WorkspaceSyncStatus, nil
+}
+
+// syncStatusAnswer is the data of GET /v1/integrations/sync-status, which
+// must name lastSyncedAt (null when nothing ever synced): data null or {}
+// does not say "never synced", it says nothing.
+type syncStatusAnswer struct {
+	WorkspaceSyncStatus
+	given bool
+}
+
+func (a *syncStatusAnswer) UnmarshalJSON(b []byte) error {
+	var w struct {
+		LastSyncedAt json.RawMessage `json:"lastSyncedAt"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	a.given = w.LastSyncedAt != nil
+	return a.WorkspaceSyncStatus.UnmarshalJSON(b)
 }
 
 // IntegrationAsset is one asset an integration holds: an entry of GET

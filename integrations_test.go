@@ -444,3 +444,19 @@ func TestUserResyncRejectsBadParamsBeforeSending(t *testing.T) {
 		})
 	}
 }
+
+// GetSyncStatus: an answer without lastSyncedAt does not say "never synced".
+func TestASyncStatusWithoutItsTimeIsMalformed(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{"success":true}`, `{"success":true,"data":null}`, `{"success":true,"data":{}}`} {
+		api := newMockAPI(t)
+		api.onData(http.MethodGet, "/v1/integrations/sync-status", reply(200, body))
+		s, err := api.user().GetSyncStatus(context.Background(), SyncStatusParams{})
+		require.ErrorIs(t, err, ErrMalformedResponse, "sync status from %s: %v", body, s)
+	}
+	api := newMockAPI(t)
+	api.onData(http.MethodGet, "/v1/integrations/sync-status", reply(200, `{"success":true,"data":{"lastSyncedAt":null}}`))
+	s, err := api.user().GetSyncStatus(context.Background(), SyncStatusParams{})
+	require.NoError(t, err)
+	assert.True(t, s.LastSyncedAt.IsZero(), "null: never synced")
+}
