@@ -320,7 +320,7 @@ func TestTransactionsAndLedgersErrorsAreNested(t *testing.T) {
 	status, _, body := raw(t, srv, http.MethodGet, "/v1/ledgers", auth, "")
 	nested(t, status, 500, body, "INTERNAL_ERROR")
 
-	status, _, body = raw(t, srv, http.MethodGet, "/v1/transactions", auth, "")
+	status, _, _ = raw(t, srv, http.MethodGet, "/v1/transactions", auth, "")
 	require.Equal(t, 200, status, "the first data call is within the quota")
 	status, _, body = raw(t, srv, http.MethodGet, "/v1/transactions", auth, "")
 	nested(t, status, 429, body, "RATE_LIMIT_EXCEEDED")
