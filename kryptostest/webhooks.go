@@ -136,7 +136,9 @@ type heldEvents struct {
 //     out after 10 s (WithWebhookTimeout), and is retried twice on 429, 500,
 //     502, 503, 504, a timeout or a failed connection.
 //
-// Registering again replaces the endpoint. After Close it does nothing.
+// Registering again replaces the endpoint: the events not sent yet go to
+// the new one. Changes made before the first registration are not
+// announced. After Close it does nothing.
 func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 	sink := &webhookSink{
 		url: url, secret: secret, clock: s.cfg.clock, retryWait: webhookRetryWait,
@@ -158,6 +160,22 @@ func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 		return
 	}
 	old := s.hooks
+	if old == nil {
+		// No endpoint saw the jobs' changes so far: they happened before
+		// this registration, and are not announced to it as if new.
+		now := s.cfg.clock.Now()
+		for _, j := range s.state.jobs {
+			j.notified = j.status(&s.cfg, now)
+		}
+	}
+	if old != nil {
+		// What the old endpoint was not sent yet (events held for an
+		// exchange, deliveries still queued) goes to the new one.
+		old.mu.Lock()
+		sink.held, old.held = old.held, map[string]*heldEvents{}
+		sink.queue, old.queue = old.queue, nil
+		old.mu.Unlock()
+	}
 	s.hooks = sink
 	s.mu.Unlock()
 	if old != nil {
@@ -363,21 +381,27 @@ func (s *Server) watchJobs(sink *webhookSink) {
 			if st == j.notified {
 				continue
 			}
+			prev := j.notified
 			j.notified = st
 			u := s.state.users[j.userID]
 			in := u.integration(j.walletID)
 			if in == nil || in.lastJob != j {
 				continue // a later job of the integration speaks for it
 			}
-			changed := webhookEvent{name: "integration.updated", at: now, data: s.webhookIntegration(in, now)}
-			if st == syncFailed {
-				changed.name = "integration.failed"
-			}
-			s.announce(changed, u.id)
-			if st == syncCompleted || st == syncPartial {
-				for _, p := range []struct{ family, action string }{{"transfer_detection", "DETECT_TRANSFER"}, {"costbasis", "ACCOUNT_MANAGER"}} {
-					for _, status := range []string{"started", "completed"} {
-						s.announce(webhookEvent{name: p.family + "." + status, at: now, data: webhookProcess(p.action, status, now)}, u.id)
+			// Every step the job took since the last turn is announced,
+			// dated when it was taken: the clock may have passed several.
+			for _, step := range j.steps(&s.cfg, prev, st) {
+				at := step.at
+				changed := webhookEvent{name: "integration.updated", at: at, data: s.webhookIntegration(in, at)}
+				if step.state == syncFailed {
+					changed.name = "integration.failed"
+				}
+				s.announce(changed, u.id)
+				if step.state == syncCompleted || step.state == syncPartial {
+					for _, p := range []struct{ family, action string }{{"transfer_detection", "DETECT_TRANSFER"}, {"costbasis", "ACCOUNT_MANAGER"}} {
+						for _, status := range []string{"started", "completed"} {
+							s.announce(webhookEvent{name: p.family + "." + status, at: at, data: webhookProcess(p.action, status, at)}, u.id)
+						}
 					}
 				}
 			}
@@ -472,4 +496,41 @@ func (k *webhookSink) close() {
 	close(k.stop)
 	k.cancel()
 	k.done.Wait()
+}
+
+// jobStep is a status a sync job reached, and when.
+type jobStep struct {
+	state syncState
+	at    time.Time
+}
+
+// steps returns the statuses j reached after from (none announced yet: "")
+// up to and including to, in order, each with the time it was reached. A
+// status the job never holds (no queue for a CSV, no syncing time) is
+// left out.
+func (j *job) steps(cfg *config, from, to syncState) []jobStep {
+	all := make([]jobStep, 0, 3)
+	if j.queuedFor(cfg) > 0 {
+		all = append(all, jobStep{syncQueued, j.createdAt})
+	}
+	if cfg.syncingFor > 0 {
+		all = append(all, jobStep{syncInProgress, j.startedAt(cfg)})
+	}
+	if to.done() {
+		all = append(all, jobStep{to, j.finishedAt(cfg)})
+	}
+	var out []jobStep
+	started := from == ""
+	for _, step := range all {
+		if started {
+			out = append(out, step)
+		}
+		if step.state == from {
+			started = true
+		}
+		if step.state == to {
+			return out
+		}
+	}
+	return out
 }

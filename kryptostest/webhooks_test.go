@@ -483,3 +483,95 @@ func TestWebhooksGoToConnectGrantsOnly(t *testing.T) {
 		assert.True(t, connectGrants[ev.GrantID], "%s delivered for grant %q, which is not one of the client's Connect grants", ev.Type, ev.GrantID)
 	}
 }
+
+// API.md §7 lists events that tell what happens: an integration changes,
+// a process starts or ends. RegisterWebhook: "integration.updated as a
+// sync job goes from queued to syncing to completed". An endpoint
+// registered after a sync finished must not be sent that finished sync's
+// integration.updated, transfer_detection.* and costbasis.* as if they
+// happened now: a receiver would record a second completion of a sync it
+// never saw start, dated at registration.
+func TestAnEndpointRegisteredLaterIsNotSentPastSyncs(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+	page, err := c.User(g.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Items)
+	_, err = c.ResyncIntegration(ctx, page.Items[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+	clock.Advance(time.Hour) // the resync finished long ago
+
+	rc := newReceiver(t, "whsec_late")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_late")
+	time.Sleep(300 * time.Millisecond) // 30 turns of the sandbox's job watcher
+	assert.Empty(t, rc.names(), "events of a sync that finished before the endpoint was registered")
+}
+
+// RegisterWebhook: "Registering again replaces the endpoint", and the
+// integration.created of a link "waits for that exchange" to be delivered.
+// An event held (or queued) when the endpoint is replaced must go to the
+// new endpoint, not vanish: Kryptos has not sent it yet.
+func TestReplacingTheEndpointKeepsTheHeldEvents(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	first := newReceiver(t, "whsec_one")
+	srv.RegisterWebhook(first.srv.URL, "whsec_one")
+	c := srv.Client(fast...)
+	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
+	require.NoError(t, err)
+	public, err := srv.CompleteLink(lt.Token, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	require.NoError(t, err)
+
+	second := newReceiver(t, "whsec_two")
+	srv.RegisterWebhook(second.srv.URL, "whsec_two") // the endpoint moves before the exchange
+	g, err := c.ExchangePublicToken(ctx, public)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(second.names()) == 1 }, 2*time.Second, time.Millisecond,
+		"the integration.created held for the exchange was never delivered")
+	assert.Equal(t, g.GrantID, second.handled()[0].GrantID)
+	assert.Empty(t, first.names())
+}
+
+// RegisterWebhook: "integration.updated as a sync job goes from queued to
+// syncing to completed"; API.md §7: a process's data "timestamp" is when it
+// reached its status (Unix ms). When the sandbox's clock passes several
+// steps of a job at once, each step is still announced, dated when it
+// happened, not when the sandbox noticed.
+func TestEachStepOfASyncIsAnnouncedAtItsTime(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
+	defer srv.Close()
+	rc := newReceiver(t, "whsec_steps")
+	srv.RegisterWebhook(rc.srv.URL, "whsec_steps")
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	eventually(t, func() bool { return len(rc.names()) == 1 })
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+	_, err = c.ResyncIntegration(ctx, rc.handled()[0].Integration.WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(rc.names()) == 2 }) // QUEUED
+	clock.Advance(time.Hour)                                   // the sync started after 1 min, ended after 2
+	require.Eventually(t, func() bool { return len(rc.names()) >= 7 }, 2*time.Second, time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	evs := rc.handled()
+	var statuses []string
+	for _, ev := range evs[1:] {
+		if ev.Integration != nil {
+			statuses = append(statuses, string(ev.Integration.Status))
+		}
+	}
+	assert.Equal(t, []string{"QUEUED", "SYNCING", "COMPLETED"}, statuses)
+	last := evs[len(evs)-1]
+	require.NotNil(t, last.Process)
+	assert.Equal(t, epoch.Add(2*time.Minute), last.Process.Timestamp, "costbasis.completed dated when the sync ended")
+	assert.Equal(t, epoch.Add(2*time.Minute), last.Timestamp)
+}

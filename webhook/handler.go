@@ -418,14 +418,19 @@ func (h *Handler) run(work context.Context, ev *Event, token string, claimedAt t
 
 // keepClaim extends the claim every third of the lease, counted from
 // when the claim or the last extension was asked for (so that a late start
-// of this goroutine does not add to a late timer), until stop is closed. When the claim is lost (the store lost it, or this process
-// stalled past the lease), it cancels the function's context, since another
-// call may claim the id now. Once the function's context has ended (its
-// timeout), it stops extending: a function that ignores its context must
-// not hold the id for ever, or every retry would be answered 503.
+// of this goroutine does not add to a late timer), until stop is closed.
+// When the claim is lost (the store lost it, this process stalled past the
+// lease, or no extension reached the store before the lease ran out), it
+// cancels the function's context, since another call may claim the id now.
+// Once the function's context has ended (its timeout), it stops extending:
+// a function that ignores its context must not hold the id for ever, or
+// every retry would be answered 503.
 func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFunc, ev *Event, token string, claimedAt time.Time, stop <-chan struct{}) {
 	every := max(h.lease/3, time.Millisecond)
 	next := claimedAt.Add(every)
+	// heldUntil is the earliest the store may let the claim expire: a lease
+	// from when the claim, or the last extension that succeeded, was asked.
+	heldUntil := claimedAt.Add(h.lease)
 	for {
 		t := h.clock.NewTimer(next.Sub(h.clock.Now()))
 		select {
@@ -456,9 +461,21 @@ func (h *Handler) keepClaim(fnCtx, work context.Context, cancel context.CancelFu
 			cancel()
 			return
 		case err != nil:
+			retry := h.clock.Now().Add(every / 2) // sooner: the lease is running out
+			if !retry.Before(heldUntil) {
+				// The claim expires before another extension could be
+				// tried: another replica may claim the id then, so the
+				// function must stop, as when the claim is lost.
+				h.record(work, slog.LevelError, "webhook: could not extend the claim on the delivery id before it expires; the function's context is cancelled", ev, 0,
+					slog.String("error", clean(err.Error(), h.secrets)))
+				cancel()
+				return
+			}
 			h.record(work, slog.LevelWarn, "webhook: could not extend the claim on the delivery id; trying again", ev, 0,
 				slog.String("error", clean(err.Error(), h.secrets)))
-			next = h.clock.Now().Add(every / 2) // sooner: the lease is running out
+			next = retry
+		default:
+			heldUntil = at.Add(h.lease)
 		}
 	}
 }

@@ -542,3 +542,67 @@ func TestHandlerReadFailureIsRetried(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// partitionedDedup is a replica's view of a shared store that it can no
+// longer reach after its claim: every Extend fails with a transport error,
+// never with ErrLeaseLost, while the store itself (shared with the other
+// replica) lets the claim expire.
+type partitionedDedup struct{ *MemoryDeduplicator }
+
+func (partitionedDedup) Extend(context.Context, string, string, time.Duration) error {
+	return errors.New("redis: i/o timeout")
+}
+
+// doc.go: "One call of your function runs per id at a time, and it succeeds
+// once", across replicas sharing a Deduplicator. A replica that cannot
+// extend its claim for longer than the lease has lost it (another replica
+// can claim the id), so its function must be cancelled, as it is when the
+// store answers ErrLeaseLost.
+func TestAReplicaThatCannotExtendItsClaimStopsItsFunction(t *testing.T) {
+	t.Parallel()
+	const lease = 90 * time.Millisecond
+	shared, err := NewMemoryDeduplicator(time.Hour)
+	require.NoError(t, err)
+
+	var running, most atomic.Int32
+	enter := func() {
+		n := running.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				return
+			}
+		}
+	}
+	started := make(chan struct{}, 2)
+	fn := func(ctx context.Context, _ *Event) error {
+		enter()
+		defer running.Add(-1)
+		started <- struct{}{}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(1500 * time.Millisecond): // a slow but legitimate call
+			return nil
+		}
+	}
+	quiet := WithLogger(slog.New(slog.DiscardHandler))
+	a, err := NewHandler([]string{testSecret}, fn, WithDeduplicator(partitionedDedup{shared}), WithLease(lease), quiet)
+	require.NoError(t, err)
+	b, err := NewHandler([]string{testSecret}, func(ctx context.Context, ev *Event) error {
+		enter()
+		defer running.Add(-1)
+		return nil
+	}, WithDeduplicator(shared), WithLease(lease), WithInFlightWait(time.Second), quiet)
+	require.NoError(t, err)
+
+	d := body("whd_partition")
+	first := make(chan int, 1)
+	go func() { first <- serve(a, request(d)).Code }()
+	<-started
+	// Kryptos' retry lands on replica b, which reaches the store: a's claim
+	// expires there after one lease, and b handles the event.
+	assert.Equal(t, http.StatusOK, serve(b, request(d)).Code)
+	<-first
+	assert.Equal(t, int32(1), most.Load(), "two calls of the function ran at once for one delivery id")
+}
