@@ -83,7 +83,17 @@ func (c *Client) UserInfo(ctx context.Context, ts oauth2.TokenSource) (*UserInfo
 // userInfo asks the userinfo endpoint with ts's token, and returns the
 // answer's body and the token it sent.
 func (c *Client) userInfo(ctx context.Context, ts oauth2.TokenSource) ([]byte, string, error) {
-	tok, err := ts.Token()
+	// As kryptos.TokenSource does: the call's ctx bounds the wait for a
+	// refresh, not only the context the source was made with.
+	var tok *oauth2.Token
+	var err error
+	if tc, ok := ts.(interface {
+		TokenContext(context.Context) (*oauth2.Token, error)
+	}); ok {
+		tok, err = tc.TokenContext(ctx)
+	} else {
+		tok, err = ts.Token()
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("oauth: UserInfo: %w", err)
 	}

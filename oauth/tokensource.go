@@ -77,8 +77,10 @@ type TokenSource struct {
 	// the only one that works now.
 	unsaved *oauth2.Token
 	// refused is an access token the API refused (TokenRefused): whatever
-	// its expiry says, it is not fresh.
-	refused string
+	// its expiry says, it is not fresh. It has its own mutex: TokenRefused
+	// takes no context, so it must not wait for the turn.
+	refusedMu sync.Mutex
+	refused   string
 }
 
 // SourceOption adjusts a TokenSource.
@@ -98,8 +100,8 @@ func WithRefreshAhead(d time.Duration) SourceOption {
 }
 
 // TokenSource returns the token source of the user whose tokens store
-// keeps. ctx bounds the refreshes that Token makes; TokenContext takes its
-// own.
+// keeps. ctx bounds how long Token waits for a refresh; TokenContext takes
+// its own. A refresh once sent runs to its end and is saved either way.
 func (c *Client) TokenSource(ctx context.Context, store TokenStore, opts ...SourceOption) *TokenSource {
 	s := &TokenSource{c: c, store: store, ahead: 5 * time.Minute, ctx: ctx, now: time.Now}
 	for _, o := range opts {
@@ -114,7 +116,9 @@ func (c *Client) TokenSource(ctx context.Context, store TokenStore, opts ...Sour
 // soon. It implements oauth2.TokenSource.
 func (s *TokenSource) Token() (*oauth2.Token, error) { return s.TokenContext(s.ctx) }
 
-// TokenContext is Token with a context for the refresh.
+// TokenContext is Token with a context that bounds its wait for a refresh
+// (its own or another caller's); a refresh it sent goes on after ctx ends,
+// and its tokens are saved for the next caller.
 func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if s.store == nil {
 		return nil, fmt.Errorf("oauth: TokenSource: %w", &kryptos.ParamError{Field: "store", Problem: "must not be nil"})
@@ -124,7 +128,13 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if err := s.take(ctx); err != nil {
 		return nil, err
 	}
-	defer s.give()
+	// handed is set once a refresh goroutine owns the turn and the lock.
+	handed := false
+	defer func() {
+		if !handed {
+			s.give()
+		}
+	}()
 	if s.fresh(s.current) {
 		return copyToken(s.current), nil
 	}
@@ -137,13 +147,19 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 			return copyToken(s.current), nil
 		}
 	}
+	unlock := func() {}
 	if s.lock != nil {
-		unlock, err := s.lock.Lock(ctx)
+		var err error
+		unlock, err = s.lock.Lock(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("oauth: taking the refresh lock: %w", err)
 		}
-		defer unlock()
 	}
+	defer func() {
+		if !handed {
+			unlock()
+		}
+	}()
 	// Another process may have refreshed it, and saved the result.
 	stored, err := s.store.Load(ctx)
 	if err != nil {
@@ -163,9 +179,34 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	// holds the only one that works now. The caller's cancellation must not
 	// throw it away on its way back, nor stop it being saved; the HTTP
 	// client's timeout (30 s by default) and refreshTimeout bound it.
+	// The caller waits for it no longer than its ctx allows: the refresh
+	// then ends without it, holding the turn and the lock until it is saved.
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
-	defer cancel()
-	refreshed, err := s.c.refresh(work, stored.RefreshToken)
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	done := make(chan result, 1)
+	handed = true
+	go func() {
+		defer s.give()
+		defer unlock()
+		defer cancel()
+		tok, err := s.refreshAndSave(work, stored.RefreshToken)
+		done <- result{tok, err}
+	}()
+	select {
+	case r := <-done:
+		return r.tok, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("oauth: waiting for the token refresh: %w", ctx.Err())
+	}
+}
+
+// refreshAndSave spends refreshToken and saves the answer. The caller holds
+// the turn.
+func (s *TokenSource) refreshAndSave(work context.Context, refreshToken string) (*oauth2.Token, error) {
+	refreshed, err := s.c.refresh(work, refreshToken)
 	if err != nil {
 		return nil, err
 	}
@@ -227,14 +268,17 @@ func (s *TokenSource) save(ctx context.Context, tok *oauth2.Token) error {
 // store has already. kryptos.TokenSource calls it, and then sends the call
 // once more.
 func (s *TokenSource) TokenRefused(accessToken string) {
-	_ = s.take(context.Background())
-	defer s.give()
+	s.refusedMu.Lock()
+	defer s.refusedMu.Unlock()
 	s.refused = accessToken
 }
 
 // fresh reports whether tok is good for longer than the refresh margin.
 func (s *TokenSource) fresh(tok *oauth2.Token) bool {
-	if tok == nil || tok.AccessToken == "" || tok.AccessToken == s.refused {
+	s.refusedMu.Lock()
+	refused := s.refused
+	s.refusedMu.Unlock()
+	if tok == nil || tok.AccessToken == "" || tok.AccessToken == refused {
 		return false
 	}
 	return tok.Expiry.IsZero() || s.now().Add(s.ahead).Before(tok.Expiry)

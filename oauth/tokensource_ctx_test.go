@@ -10,6 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"io"
+	"strings"
+	"sync/atomic"
+
 	"github.com/kryptos-connect/kryptos-go"
 )
 
@@ -132,4 +136,158 @@ func TestACallerThatGivesUpDoesNotLoseTheRotatedRefreshToken(t *testing.T) {
 	tok, err := ts.TokenContext(context.Background())
 	require.NoError(t, err, "the next call must still get a token without a new sign-in")
 	assert.NotEmpty(t, tok.AccessToken)
+}
+
+// TestUserInfoWaitsForARefreshNoLongerThanItsContext: kryptos.TokenSource
+// now calls TokenContext with the call's context "so that the call's
+// deadline bounds the wait for a refresh" (credential.go). UserInfo, the
+// oauth package's own call with the same source, still calls ts.Token(),
+// which waits with the context the source was made with: a UserInfo whose
+// ctx has ended stays blocked while another replica holds the refresh lock.
+func TestUserInfoWaitsForARefreshNoLongerThanItsContext(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	lock := &heldLock{released: make(chan struct{})}
+	t.Cleanup(func() { close(lock.released) })
+	ts := c.TokenSource(context.Background(), NewMemoryStore(expired(in.Token)), WithRefreshLock(lock))
+
+	call, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := within(t, 3*time.Second, func() error {
+		_, err := c.UserInfo(call, ts)
+		return err
+	})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// gateLock is a RefreshLock free until closed is set; then another
+// replica holds it until held is closed.
+type gateLock struct {
+	closed atomic.Bool
+	held   chan struct{}
+}
+
+func (l *gateLock) Lock(ctx context.Context) (func(), error) {
+	if !l.closed.Load() {
+		return func() {}, nil
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.held:
+		return func() {}, nil
+	}
+}
+
+// refuseOnce answers the first data call 401, as the API does for a token
+// revoked or expired early. Before answering, another call of the app
+// (one without a deadline, a background job say) starts the refresh that
+// the 401 calls for, and waits on the refresh lock another replica holds.
+type refuseOnce struct {
+	next    http.RoundTripper
+	ts      *TokenSource
+	lock    *gateLock
+	started chan struct{}
+	once    sync.Once
+	wg      *sync.WaitGroup
+}
+
+func (r *refuseOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	refused := false
+	r.once.Do(func() {
+		refused = true
+		sent := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		r.lock.closed.Store(true) // another replica refreshes now
+		r.ts.TokenRefused(sent)   // another call saw the 401 first
+		r.wg.Go(func() {
+			close(r.started)
+			_, _ = r.ts.TokenContext(context.Background())
+		})
+		<-r.started
+		time.Sleep(50 * time.Millisecond) // it holds the source now
+	})
+	if refused {
+		return &http.Response{StatusCode: http.StatusUnauthorized, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"error":"unauthorized","error_description":"expired"}`)), Request: req}, nil
+	}
+	return r.next.RoundTrip(req)
+}
+
+// TestARefusedDataCallWaitsNoLongerThanItsContext: "Waiting for another
+// caller's refresh, and a data call's wait through kryptos.TokenSource ...
+// end with the caller's context" (commit 685c5e4). A data call answered 401
+// tells the source through TokenRefused, which still takes the source's turn
+// with context.Background(): the call hangs for as long as another caller's
+// refresh does (here for good), whatever its own deadline.
+func TestARefusedDataCallWaitsNoLongerThanItsContext(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	lock := &gateLock{held: make(chan struct{})}
+	ts := c.TokenSource(context.Background(), NewMemoryStore(in.Token), WithRefreshLock(lock))
+	var wg sync.WaitGroup
+	t.Cleanup(func() { close(lock.held); wg.Wait() })
+	hook := &refuseOnce{next: http.DefaultTransport, ts: ts, lock: lock, started: make(chan struct{}), wg: &wg}
+	user := srv.Client(kryptos.WithHTTPClient(&http.Client{Transport: hook})).User(kryptos.TokenSource(ts))
+
+	call, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err := within(t, 3*time.Second, func() error {
+		_, err := user.GetDefaultPortfolio(call)
+		return err
+	})
+	t.Log(err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// slowRefresh delays the provider's answers while on is set, whatever the
+// caller's context: a slow provider.
+type slowRefresh struct {
+	next  http.RoundTripper
+	on    *atomic.Bool
+	delay time.Duration
+}
+
+func (s slowRefresh) RoundTrip(req *http.Request) (*http.Response, error) {
+	if s.on.Load() {
+		time.Sleep(s.delay)
+	}
+	return s.next.RoundTrip(req.WithContext(context.WithoutCancel(req.Context())))
+}
+
+// TestADataCallsDeadlineBoundsTheRefreshItRuns: credential.go says that
+// TokenContext gets "the call's context, so that the call's deadline bounds
+// the wait for a refresh"; the merged tokensource.go runs the refresh with
+// the caller's cancellation removed, so the caller that runs the refresh
+// waits for the provider (up to 2 minutes) whatever its deadline. Both can
+// hold: the refresh goes on and is saved, and the caller stops waiting.
+func TestADataCallsDeadlineBoundsTheRefreshItRuns(t *testing.T) {
+	t.Parallel()
+	var slow atomic.Bool
+	srv, c := newSandbox(t, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: slowRefresh{next: http.DefaultTransport, on: &slow, delay: 1500 * time.Millisecond}}
+	})
+	in := signIn(t, srv, c, "alex@example.com")
+	store := NewMemoryStore(expired(in.Token))
+	ts := c.TokenSource(context.Background(), store)
+	user := srv.Client().User(kryptos.TokenSource(ts))
+	before := refreshes(srv)
+	slow.Store(true)
+
+	call, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := user.GetDefaultPortfolio(call)
+	waited := time.Since(start)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, waited, time.Second, "the call waited %s for a refresh past its 100 ms deadline", waited)
+
+	// The refresh was not thrown away: the next caller gets its token.
+	tok, err := ts.TokenContext(context.Background())
+	require.NoError(t, err)
+	saved, _ := store.Load(ctx)
+	assert.Equal(t, saved.AccessToken, tok.AccessToken)
+	assert.NotEqual(t, in.Token.RefreshToken, saved.RefreshToken, "the rotated refresh token is saved")
+	assert.Equal(t, 1, refreshes(srv)-before, "one refresh")
 }
