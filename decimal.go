@@ -17,8 +17,11 @@ import (
 type Decimal struct{ text string }
 
 // decimalPattern accepts what the API sends: an optional sign, digits with
-// an optional fraction, and an optional exponent ("1e3").
-var decimalPattern = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+// an optional fraction, and an optional exponent ("1e3") of at most five
+// digits: with the 128 characters ParseDecimal allows, math/big then always
+// has the exact value (it refuses exponents past a million, which Rat and
+// Cmp would take for null).
+var decimalPattern = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,5})?$`)
 
 // ParseDecimal reads a decimal number such as "0", "-0.000001" or "1e3". It
 // fails with a *ParamError for anything else.

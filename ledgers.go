@@ -152,7 +152,7 @@ func (u *UserClient) ledgerLister(p LedgersParams, opts []CallOption) *lister[Le
 		list("transactionIds", p.TransactionIDs).list("assetIds", p.AssetIDs).
 		list("types", enumStrings(p.Types)).list("providers", p.Providers).
 		flag("hasMissingPrice", p.HasMissingPrice).flag("hasMissingAsset", p.HasMissingAsset).
-		millis("startTime", p.StartTime).millis("endTime", p.EndTime).
+		millisFrom("startTime", p.StartTime).millis("endTime", p.EndTime).
 		decimal("ltAfterBalance", p.AfterBalanceBelow).decimal("gtAfterBalance", p.AfterBalanceAbove).
 		oneOf("sortBy", string(p.SortBy), string(SortLedgersByTimestamp), string(SortLedgersByCreatedAt))
 	if p.Ascending {

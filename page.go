@@ -73,7 +73,10 @@ type pageFacts[T, S any] struct {
 	hasMore    *bool
 	totalPages int
 	limit      int
-	summary    S
+	// offset is the offset the answer says it starts at; nil when the
+	// shape does not echo it.
+	offset  *int
+	summary S
 }
 
 // lister describes one paged list operation: its request without paging,
@@ -103,7 +106,9 @@ type lister[T, S any] struct {
 }
 
 // fetch gets the page at position (a page number or an offset).
-func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T) (*Page[T, S], error) {
+// prev are the previous page's entries, and prevRepeat says whether that
+// page was itself the previous one's entries again.
+func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T, prevRepeat bool) (*Page[T, S], error) {
 	q := url.Values{}
 	for k, v := range l.query {
 		q[k] = v
@@ -130,13 +135,21 @@ func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T) (*Page
 	if err := l.u.c.do(ctx, l.op, request{params: l.params, query: q, cred: l.u.cred, check: hasList}, a, l.opts); err != nil {
 		return nil, err
 	}
-	if len(prev) > 0 && len(f.items) > 0 && samePage(prev, f.items) {
-		return nil, fmt.Errorf("kryptos: %s: %w", l.op.name, ErrPageRepeated)
+	repeat := len(prev) > 0 && len(f.items) > 0 && samePage(prev, f.items)
+	if repeat {
+		// An offset list whose answer echoes the offset asked for paged as
+		// asked: the same entries once more are entries saved meanwhile in
+		// front of the offset, which shifted the list by exactly one page.
+		// Twice in a row, or without the echo, the server ignores paging.
+		echoed := l.style == byOffset && f.offset != nil && *f.offset == position
+		if !echoed || prevRepeat {
+			return nil, fmt.Errorf("kryptos: %s: %w", l.op.name, ErrPageRepeated)
+		}
 	}
 	page := &Page[T, S]{Items: f.items, Total: f.total, Summary: f.summary}
 	if next, ok := l.nextPosition(position, f); ok {
 		items := f.items
-		page.next = func(ctx context.Context) (*Page[T, S], error) { return l.fetch(ctx, next, items) }
+		page.next = func(ctx context.Context) (*Page[T, S], error) { return l.fetch(ctx, next, items, repeat) }
 	}
 	return page, nil
 }
@@ -213,7 +226,7 @@ func (l *lister[T, S]) first(ctx context.Context) (*Page[T, S], error) {
 	if l.style == byPageNumber && start < 1 {
 		start = 1
 	}
-	return l.fetch(ctx, start, nil)
+	return l.fetch(ctx, start, nil, false)
 }
 
 // all iterates over every entry of the list, fetching one page at a time
@@ -276,6 +289,7 @@ type metaPage[T any] struct {
 	Meta struct {
 		Total   *int  `json:"total"`
 		Limit   int   `json:"limit"`
+		Offset  *int  `json:"offset"`
 		HasMore *bool `json:"hasMore"`
 	} `json:"meta"`
 }
@@ -292,7 +306,7 @@ func metaPageOf[W, T any](p *metaPage[W], conv func(*W) T) pageFacts[T, NoSummar
 	for i := range p.Data {
 		items[i] = conv(&p.Data[i])
 	}
-	return pageFacts[T, NoSummary]{items: items, total: orMinusOne(p.Meta.Total), hasMore: p.Meta.HasMore, limit: p.Meta.Limit}
+	return pageFacts[T, NoSummary]{items: items, total: orMinusOne(p.Meta.Total), hasMore: p.Meta.HasMore, limit: p.Meta.Limit, offset: p.Meta.Offset}
 }
 
 // flatPage is the flattened shape {success, data: [...], totalCount, offset,

@@ -92,3 +92,53 @@ func TestListFromAPageKeepsThePageSize(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "pf_050", page.Items[0].ID)
 }
+
+// TestATransactionsServerThatIgnoresPagingIsStillStopped: trusting
+// meta.offset (the fix for rows saved between pages) keeps the guard for a
+// server that ignores the offset: it echoes 0 whatever it is asked.
+func TestATransactionsServerThatIgnoresPagingIsStillStopped(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	var calls atomic.Int64
+	api.onData(http.MethodGet, "/v1/transactions", func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return reply(200, `{"data":[{"id":"t1","timestamp":1721088000000},{"id":"t2","timestamp":1721088000000}],
+			"meta":{"limit":2,"offset":0,"hasMore":true,"total":4}}`)(r)
+	})
+	var last error
+	for _, err := range api.user().ListTransactions(context.Background(), TransactionsParams{Limit: 2}) {
+		if err != nil {
+			last = err
+			break
+		}
+	}
+	require.ErrorIs(t, last, ErrPageRepeated)
+	assert.Equal(t, int64(2), calls.Load())
+}
+
+// A server that echoes the offset it was asked but sends the same entries
+// whatever it is: one repeat is taken for rows saved in front of the
+// offset, a second in a row is a server that ignores paging, even with
+// hasMore true for ever and no total.
+func TestAServerEchoingTheOffsetButIgnoringItIsStopped(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	var calls atomic.Int64
+	api.onData(http.MethodGet, "/v1/transactions", func(r *http.Request) (*http.Response, error) {
+		calls.Add(1)
+		return reply(200, `{"data":[{"id":"t1","timestamp":1721088000000},{"id":"t2","timestamp":1721088000000}],
+			"meta":{"limit":2,"offset":`+r.URL.Query().Get("offset")+`,"hasMore":true}}`)(r)
+	})
+	var last error
+	n := 0
+	for _, err := range api.user().ListTransactions(context.Background(), TransactionsParams{Limit: 2}) {
+		if err != nil {
+			last = err
+			break
+		}
+		n++
+	}
+	require.ErrorIs(t, last, ErrPageRepeated)
+	assert.Equal(t, int64(3), calls.Load(), "the first page, one tolerated repeat, and the second repeat")
+	assert.Equal(t, 4, n)
+}

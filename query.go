@@ -97,6 +97,21 @@ func (q *query) millis(name string, t time.Time) *query {
 	return q
 }
 
+// millisFrom sets the start of a time range as Unix milliseconds, rounded
+// up: a start inside a millisecond must not bring back what happened in
+// that millisecond before it. The API's times are whole milliseconds, so
+// nothing at or after t is left out.
+func (q *query) millisFrom(name string, t time.Time) *query {
+	if !t.IsZero() {
+		ms := t.UnixMilli()
+		if t.Sub(time.UnixMilli(ms)) > 0 {
+			ms++
+		}
+		q.v.Set(name, strconv.FormatInt(ms, 10))
+	}
+	return q
+}
+
 // oneOf sets a parameter that takes one of a few values.
 func (q *query) oneOf(name, v string, allowed ...string) *query {
 	if v == "" {

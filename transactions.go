@@ -412,7 +412,7 @@ func transactionsQuery(p TransactionsParams) (*query, error) {
 		flag("isMissingTransaction", p.IsMissingTransaction).
 		flag("isHighPnLReviewed", p.IsHighPnLReviewed).flag("isUncategorisedIgnored", p.IsUncategorisedIgnored).
 		flag("isMissingPriceIgnored", p.IsMissingPriceIgnored).
-		millis("startTime", p.StartTime).millis("endTime", p.EndTime).
+		millisFrom("startTime", p.StartTime).millis("endTime", p.EndTime).
 		number("minValue", p.MinValue).number("maxValue", p.MaxValue).number("minTotalGains", p.MinTotalGains).
 		str("search", p.Search).
 		oneOf("coaTagStatus", string(p.CoaTagStatus), string(CoaTagged), string(CoaPartial), string(CoaUntagged)).

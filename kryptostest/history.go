@@ -56,6 +56,19 @@ type legRecord struct {
 
 func (l *legRecord) value() float64 { return units(l.qty, l.asset) * l.price }
 
+// apiType is the transaction's type as the data API derives it from its
+// label (DATA-API.md §5.7, "null when label maps to no type"): none for
+// the common labels, such as Spam, whose type is null (§5.10). typ stays
+// what the transaction did, for the sandbox's own bookkeeping.
+func (t *txRecord) apiType() string {
+	for _, l := range commonLabels {
+		if l.name == t.label {
+			return ""
+		}
+	}
+	return t.typ
+}
+
 // legs returns every leg of the transaction: incoming, outgoing, then fees.
 func (t *txRecord) legs() []*legRecord {
 	out := make([]*legRecord, 0, len(t.in)+len(t.out)+len(t.fee))

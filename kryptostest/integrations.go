@@ -167,7 +167,9 @@ func (s *Server) dataIntegrationJSON(req *dataRequest, v *integrationView, liste
 	if v.finished != nil {
 		byType := map[string]int{}
 		for _, tx := range v.visible {
-			byType[tx.typ]++
+			if typ := tx.apiType(); typ != "" {
+				byType[typ]++
+			}
 		}
 		counts = map[string]any{"total": len(v.visible), "byType": byType}
 		metadataAt, netValue = iso(v.finished.finishedAt(&s.cfg)), v.netValue()

@@ -169,7 +169,7 @@ func newTxRow(ut userTx, saved *job, cfg *config) *txRow {
 	row.costbasis, row.gains = round2(row.costbasis), round2(row.gains)
 	// A staking reward received on a chain is a DeFi transaction.
 	row.defi = tx.label == "Staking Reward" && ut.in.provider.chain != ""
-	text := []string{tx.id, tx.hash, tx.label, tx.desc, tx.typ}
+	text := []string{tx.id, tx.hash, tx.label, tx.desc, tx.apiType()}
 	for _, l := range tx.legs() {
 		row.missingPrice = row.missingPrice || l.price <= 0
 		row.missingTx = row.missingTx || l.after < 0
@@ -503,7 +503,7 @@ func (f *txFilter) match(row *txRow) bool {
 		return false
 	case f.labels != nil && !f.labels[label], f.notLabels[label]:
 		return false
-	case f.types != nil && !f.types[tx.typ], f.notTypes[tx.typ]:
+	case f.types != nil && !f.types[tx.apiType()], f.notTypes[tx.apiType()]:
 		return false
 	case f.wallets != nil && !f.wallets[in.walletID], f.notWallets[in.walletID]:
 		return false
@@ -588,8 +588,8 @@ func (s *Server) transactionCounts(w http.ResponseWriter, r *http.Request) {
 	byLabel, byType := map[string]int{}, map[string]int{}
 	for _, row := range ix.txs {
 		byLabel[row.tx.label]++
-		if row.tx.typ != "" {
-			byType[row.tx.typ]++
+		if typ := row.tx.apiType(); typ != "" {
+			byType[typ]++
 		}
 	}
 	writeBare(w, map[string]any{"total": len(ix.txs), "byLabel": byLabel, "byType": byType}, nil)
@@ -749,8 +749,8 @@ func transactionJSON(row *txRow, workspaceID string) txJSON {
 		TotalCostbasis: row.costbasis, TotalGains: row.gains,
 		IncomingAssets: legsJSON(tx.in, row), OutgoingAssets: legsJSON(tx.out, row), Fee: legsJSON(tx.fee, row),
 	}
-	if tx.typ != "" {
-		out.Type = &tx.typ
+	if typ := tx.apiType(); typ != "" {
+		out.Type = &typ
 	}
 	if row.saved != nil {
 		out.ImportSource.SyncID = &row.saved.id

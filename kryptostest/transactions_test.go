@@ -203,7 +203,9 @@ func TestTransactionsThroughTheSDK(t *testing.T) {
 	byLabel, byType := map[string]int{}, map[kryptos.TransactionType]int{}
 	for _, tx := range all {
 		byLabel[tx.Label]++
-		byType[tx.Type]++
+		if tx.Type != "" { // a common label's transaction has no type
+			byType[tx.Type]++
+		}
 	}
 	assert.Equal(t, byLabel, counts.ByLabel)
 	assert.Equal(t, byType, counts.ByType)
@@ -570,4 +572,121 @@ func TestListing100000TransactionsStaysFast(t *testing.T) {
 	// Most of the time goes to encoding and decoding some 150 MB of JSON:
 	// seconds, or a minute or two under the race detector on a busy machine.
 	assert.Less(t, took, 5*time.Minute)
+}
+
+// TestRowsAddedBetweenPagesAreNotARepeatedPage: transactions saved
+// while a list is read shift its offset pages (the SDK documents that an
+// entry may then come twice). When exactly one page's worth is saved in
+// front of the offset, the next page holds the same entries as the last
+// one: the API paged correctly (meta.offset is the offset asked for, and
+// hasMore is true, DATA-API.md §2.2 family C), so the list must go on, not
+// end with ErrPageRepeated and lose the rest.
+func TestRowsAddedBetweenPagesAreNotARepeatedPage(t *testing.T) {
+	t.Parallel()
+	const n = 30
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithPortfolioSize(n))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet, txSolanaWallet}})
+	clock.Advance(time.Hour)
+	user := c.User(g.Credential())
+	yes := true
+	p := kryptos.TransactionsParams{IncludeSpam: &yes, SortBy: kryptos.SortTransactionsByCreatedAt, Limit: n}
+	page, err := user.ListTransactionsPage(ctx, p)
+	require.NoError(t, err)
+	require.Equal(t, 2*n, page.Total)
+	require.True(t, page.HasNext())
+	seen := map[string]int{}
+	for _, tx := range page.Items {
+		seen[tx.ID]++
+	}
+
+	// Another account is connected and its import finishes: n more
+	// transactions, saved last, so first in this order.
+	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: g.AccessToken})
+	require.NoError(t, err)
+	_, err = srv.CompleteLink(lt.Token, LinkUser{Wallets: []Wallet{txCSVWallet}})
+	require.NoError(t, err)
+	clock.Advance(time.Hour)
+
+	for page.HasNext() {
+		page, err = page.Next(ctx)
+		require.NoError(t, err, "the API paged as asked; rows saved meanwhile are not a server fault")
+		for _, tx := range page.Items {
+			seen[tx.ID]++
+		}
+	}
+	assert.Len(t, seen, 2*n, "every transaction there was when the list started is read")
+}
+
+// TestCommonLabelsHaveNoTransactionType: DATA-API.md §5.7 says a
+// transaction's type is "derived from label; null when label maps to no
+// type", and §5.10 that the common labels (Ignore, Failed, Unknown, Spam)
+// have type null. A Spam-labelled transaction is therefore of no type: it
+// is neither in the answer's type nor selected by types=deposit.
+func TestCommonLabelsHaveNoTransactionType(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	user := txHistoryUser(t, srv)
+	labels, err := user.ListLabels(ctx, kryptos.LabelsParams{})
+	require.NoError(t, err)
+	typeOf := map[string]kryptos.LabelType{}
+	for _, l := range labels {
+		typeOf[l.Name] = l.Type
+	}
+	yes := true
+	spam, wrongType := 0, map[string]int{}
+	for tx, err := range user.ListTransactions(ctx, kryptos.TransactionsParams{IncludeSpam: &yes}) {
+		require.NoError(t, err)
+		if tx.Type != kryptos.TransactionType(typeOf[tx.Label]) {
+			wrongType[tx.Label+" typed "+string(tx.Type)]++
+		}
+		if tx.Label == "Spam" {
+			spam++
+		}
+	}
+	require.Positive(t, spam, "the histories hold Spam-labelled airdrops")
+	assert.Empty(t, wrongType, "a transaction's type is its label's type (null for the common labels)")
+	selected := map[string]int{}
+	for tx, err := range user.ListTransactions(ctx, kryptos.TransactionsParams{IncludeSpam: &yes, Types: []kryptos.TransactionType{kryptos.TransactionDeposit}}) {
+		require.NoError(t, err)
+		selected[tx.Label]++
+	}
+	assert.NotContains(t, selected, "Spam", "types=deposit selects deposits, not Spam-labelled transactions")
+	counts, err := user.TransactionCounts(ctx)
+	require.NoError(t, err)
+	deposits := 0
+	for tx, err := range user.ListTransactions(ctx, kryptos.TransactionsParams{IncludeSpam: &yes, Types: []kryptos.TransactionType{kryptos.TransactionDeposit}}) {
+		require.NoError(t, err)
+		_ = tx
+		deposits++
+	}
+	assert.Equal(t, deposits, counts.ByType[kryptos.TransactionDeposit], "counts by type agree with the types filter")
+}
+
+// TestAStartTimeInsideAMillisecondLeavesOutWhatCameBefore:
+// startTime is Unix ms (DATA-API.md §5.7 and §5.8, "startTime, endTime |
+// num | — | Unix ms"); the SDK says StartTime and EndTime "bound
+// Timestamp" and that both ends are inclusive. A StartTime a microsecond
+// after a transaction was sent as that transaction's millisecond, so the
+// transaction, which happened before StartTime, was listed.
+func TestAStartTimeInsideAMillisecondLeavesOutWhatCameBefore(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	user := txHistoryUser(t, srv)
+	all := everyTransaction(t, user)
+	tx := all[len(all)/2]
+	start := tx.Timestamp.Add(time.Microsecond)
+	yes := true
+	for got, err := range user.ListTransactions(ctx, kryptos.TransactionsParams{IncludeSpam: &yes, StartTime: start}) {
+		require.NoError(t, err)
+		assert.False(t, got.Timestamp.Before(start), "%s at %s is before StartTime %s", got.ID, got.Timestamp, start)
+	}
+	for got, err := range user.ListLedgers(ctx, kryptos.LedgersParams{StartTime: start}) {
+		require.NoError(t, err)
+		assert.False(t, got.Timestamp.Before(start), "ledger %s at %s is before StartTime %s", got.ID, got.Timestamp, start)
+	}
 }
