@@ -142,7 +142,7 @@ func parseLedgerFilter(q url.Values) (*ledgerFilter, *apiError) {
 
 // ledgerDecimal is the form of the decimal-string parameters: "0",
 // "-0.000001", "1e3".
-var ledgerDecimal = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,4})?$`)
+var ledgerDecimal = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,5})?$`)
 
 // ledgerDecimalParam reads a decimal-string parameter exactly; nil when absent.
 func ledgerDecimalParam(q url.Values, name string) (*big.Rat, *apiError) {
