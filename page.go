@@ -173,7 +173,7 @@ func (l *lister[T, S]) nextPosition(position int, f pageFacts[T, S]) (int, bool)
 		case f.total >= 0:
 			return position + 1, position*size < f.total
 		}
-		return position + 1, l.limit > 0 && n >= l.limit
+		return position + 1, l.full(f, n)
 	}
 	next := position + n
 	switch {
@@ -182,7 +182,18 @@ func (l *lister[T, S]) nextPosition(position int, f pageFacts[T, S]) (int, bool)
 	case f.total >= 0:
 		return next, next < f.total
 	}
-	return next, l.limit > 0 && n >= l.limit
+	return next, l.full(f, n)
+}
+
+// full reports whether a page of n entries that says nothing of what
+// follows was full: as long as the size asked for, or, when none was asked,
+// as the size the answer says it used.
+func (l *lister[T, S]) full(f pageFacts[T, S], n int) bool {
+	size := l.limit
+	if size == 0 {
+		size = f.limit
+	}
+	return size > 0 && n >= size
 }
 
 // samePage reports whether two pages hold the same entries at both ends,

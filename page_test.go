@@ -142,3 +142,25 @@ func TestAServerEchoingTheOffsetButIgnoringItIsStopped(t *testing.T) {
 	assert.Equal(t, int64(3), calls.Load(), "the first page, one tolerated repeat, and the second repeat")
 	assert.Equal(t, 4, n)
 }
+
+// A page that says nothing of what follows (no total, hasMore or
+// totalPages) was full when it is as long as the size the answer says it
+// used, when the caller asked for none: the list goes on to a short page.
+func TestAPageWithoutTotalsGoesOnWhileFull(t *testing.T) {
+	t.Parallel()
+	const total = 120
+	api := newMockAPI(t)
+	api.mock.RegisterResponder(http.MethodGet, DefaultDataURL+"/v1/portfolios", func(req *http.Request) (*http.Response, error) {
+		page, _ := strconv.Atoi(req.URL.Query().Get("page"))
+		const limit = 50 // the API's default: the caller asked for none
+		list := []map[string]any{}
+		for i := (page - 1) * limit; i < min(page*limit, total); i++ {
+			list = append(list, map[string]any{"id": fmt.Sprintf("pf_%03d", i), "name": "p", "isDefault": i == 0})
+		}
+		body, _ := json.Marshal(map[string]any{"success": true, "data": map[string]any{"portfolios": list,
+			"pagination": map[string]any{"page": page, "limit": limit}}})
+		return reply(200, string(body))(req)
+	})
+	got := collect(t, api.user().ListPortfolios(context.Background(), PortfoliosParams{Page: 2}))
+	assert.Equal(t, total-50, len(got), "pages 2 and 3, the last one short")
+}
