@@ -1,6 +1,7 @@
 package kryptos
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,17 +267,42 @@ func opError(op *operation, err error, scrub []string) error {
 	return wrapOp(op, err, ambiguous)
 }
 
-// redactDetails masks secrets in an error's details; details that are no
-// longer JSON once masked are dropped rather than returned half-masked.
+// redactDetails masks secrets in every string of an error's details, keys
+// included, once JSON escapes are undone (a secret sent as "\u0063at_..."
+// is still a secret). Details that are not JSON are dropped.
 func redactDetails(details json.RawMessage, scrub []string) json.RawMessage {
 	if details == nil {
 		return nil
 	}
-	masked := json.RawMessage(redact.Secrets(string(details), scrub))
-	if !json.Valid(masked) {
+	dec := json.NewDecoder(bytes.NewReader(details))
+	dec.UseNumber() // numbers kept as sent
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	masked, err := json.Marshal(redactValue(v, scrub))
+	if err != nil {
 		return nil
 	}
 	return masked
+}
+
+func redactValue(v any, scrub []string) any {
+	switch t := v.(type) {
+	case string:
+		return redact.Secrets(t, scrub)
+	case []any:
+		for i := range t {
+			t[i] = redactValue(t[i], scrub)
+		}
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[redact.Secrets(k, scrub)] = redactValue(x, scrub)
+		}
+		return m
+	}
+	return v
 }
 
 // notSentError is the failure of a call that never reached the API: it

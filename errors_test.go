@@ -3,6 +3,7 @@ package kryptos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -158,6 +159,16 @@ func TestValidationErrorKeepsItsDetails(t *testing.T) {
 	assert.JSONEq(t, `{"issues":[{"path":["workspaceId"],"message":"Required; got [redacted]"}]}`, string(apiErr.Details),
 		"details kept, with the secrets masked as in Message")
 	assert.NotContains(t, string(apiErr.Details), testAccessToken)
+
+	// A secret spelled with JSON escapes, or used as a key, is masked too.
+	escaped := `\u00` + fmt.Sprintf("%x", testAccessToken[0]) + testAccessToken[1:]
+	api3 := newMockAPI(t)
+	api3.onData(http.MethodGet, "/v1/portfolios", reply(400,
+		`{"success":false,"error":"Validation failed","code":"VALIDATION_ERROR","details":{"issues":[{"message":"got `+escaped+`"}],"`+testAccessToken+`":1.50}}`))
+	_, err = api3.user().ListPortfoliosPage(context.Background(), PortfoliosParams{})
+	require.ErrorAs(t, err, &apiErr)
+	assert.JSONEq(t, `{"issues":[{"message":"got [redacted]"}],"[redacted]":1.50}`, string(apiErr.Details))
+	assert.Contains(t, string(apiErr.Details), "1.50", "numbers as sent")
 
 	// An answer without details has none.
 	api2 := newMockAPI(t)
