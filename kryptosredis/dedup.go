@@ -86,8 +86,12 @@ func (d *Deduplicator) Begin(ctx context.Context, id, token string, lease time.D
 		return webhook.StateClaimed, nil
 	case 2:
 		return webhook.StateInFlight, nil
+	case 3:
+		return webhook.StateDone, nil
 	}
-	return webhook.StateDone, nil
+	// Not the script's answer: acknowledging the delivery as done would
+	// lose its event.
+	return 0, fmt.Errorf("kryptosredis: claiming webhook delivery %s: unexpected answer %v", id, v)
 }
 
 // Extend moves token's claim on id to expire lease from now.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -170,4 +171,37 @@ func TestEachWebhookEventIsHandledOnceAcrossReplicas(t *testing.T) {
 	for id, times := range handled {
 		assert.Equal(t, 1, times, id)
 	}
+}
+
+// oddAnswers makes every script answer one the scripts never give, as a
+// broken proxy in front of Redis might.
+type oddAnswers struct{}
+
+func (oddAnswers) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (oddAnswers) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (oddAnswers) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if c, ok := cmd.(*redis.Cmd); ok && err == nil {
+			c.SetVal([]any{int64(7)})
+		}
+		return err
+	}
+}
+
+// A Begin answer that is not the script's is an error, not "done": done
+// would acknowledge the delivery and lose its event.
+func TestAnUnknownBeginAnswerIsAnError(t *testing.T) {
+	r := startRedis(t)
+	rdb := r.client()
+	rdb.AddHook(oddAnswers{})
+	s, err := kryptosredis.New(rdb, kryptosredis.Options{ClientID: unique(t)})
+	require.NoError(t, err)
+	d, err := s.Deduplicator(time.Hour)
+	require.NoError(t, err)
+	st, err := d.Begin(context.Background(), "whd_1", "tok", time.Second)
+	require.Error(t, err, "state %v", st)
+	assert.NotEqual(t, webhook.StateDone, st)
 }
