@@ -72,6 +72,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return {1}
 `)
 
+// TTL is how long d remembers a handled id; webhook.NewHandler checks
+// WithMaxAge against it.
+func (d *Deduplicator) TTL() time.Duration { return d.ttl }
+
 // Begin claims id for token, as webhook.Deduplicator describes.
 func (d *Deduplicator) Begin(ctx context.Context, id, token string, lease time.Duration) (webhook.State, error) {
 	if err := checkClaim(id, token, lease); err != nil {

@@ -205,3 +205,18 @@ func TestAnUnknownBeginAnswerIsAnError(t *testing.T) {
 	require.Error(t, err, "state %v", st)
 	assert.NotEqual(t, webhook.StateDone, st)
 }
+
+// WithMaxAge is checked against a Redis Deduplicator's memory too: a
+// replay that outlives it would be handled twice.
+func TestAMaxAgePastTheRedisMemoryIsRefused(t *testing.T) {
+	r := startRedis(t)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t)})
+	require.NoError(t, err)
+	d, err := s.Deduplicator(time.Hour)
+	require.NoError(t, err)
+	handle := func(context.Context, *webhook.Event) error { return nil }
+	_, err = webhook.NewHandler([]string{"whsec_test"}, handle, webhook.WithDeduplicator(d), webhook.WithMaxAge(time.Hour))
+	require.ErrorIs(t, err, kryptos.ErrInvalidParams)
+	_, err = webhook.NewHandler([]string{"whsec_test"}, handle, webhook.WithDeduplicator(d), webhook.WithMaxAge(time.Hour-webhook.MaxClockSkew))
+	require.NoError(t, err)
+}

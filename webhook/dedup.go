@@ -158,6 +158,9 @@ func newMemoryDeduplicator(ttl time.Duration, c clock.Clock) (*MemoryDeduplicato
 	return &MemoryDeduplicator{ttl: ttl, clock: c, ids: map[string]memoryEntry{}}, nil
 }
 
+// TTL is how long m remembers a handled id.
+func (m *MemoryDeduplicator) TTL() time.Duration { return m.ttl }
+
 // checkClaim refuses what would make claims meaningless.
 func checkClaim(id, token string, lease time.Duration) error {
 	switch {

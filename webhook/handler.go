@@ -115,7 +115,9 @@ func WithBodyLimit(n int64) Option {
 // body's timestamp, happened more than maxAge ago, is dated more than
 // MaxClockSkew in the future, or whose body has no timestamp. With a maxAge
 // at least MaxClockSkew shorter than the Deduplicator's memory, a captured
-// delivery replayed later is either remembered or refused. The
+// delivery replayed later is either remembered or refused: NewHandler
+// checks it for a Deduplicator that says its memory with a method
+// TTL() time.Duration, as MemoryDeduplicator and kryptosredis's do. The
 // X-Webhook-Timestamp header is not signed, so it is not used. Off by
 // default: a receiver whose clock is wrong would refuse every event.
 func WithMaxAge(maxAge time.Duration) Option {
@@ -250,7 +252,7 @@ func newHandler(secrets []string, fn func(context.Context, *Event) error, c cloc
 	if h.dedup == nil {
 		h.dedup, _ = newMemoryDeduplicator(DefaultDedupTTL, c) // the default is valid
 	}
-	if m, ok := h.dedup.(*MemoryDeduplicator); ok && h.maxAge > 0 && h.maxAge+MaxClockSkew > m.ttl {
+	if m, ok := h.dedup.(interface{ TTL() time.Duration }); ok && h.maxAge > 0 && h.maxAge+MaxClockSkew > m.TTL() {
 		return nil, &kryptos.ParamError{Field: "maxAge", Problem: "must be at least MaxClockSkew shorter than the deduplicator's TTL, or a replayed delivery could be handled twice"}
 	}
 	return h, nil
