@@ -75,6 +75,9 @@ type Client struct {
 	secure   bool
 	native   bool
 	logger   *slog.Logger
+	// flights shares each refresh token's refresh among the TokenSources
+	// of this Client, such as one per request of the same user.
+	flights *refreshFlights
 }
 
 // New checks cfg and returns a Client. It makes no request: ID token keys
@@ -128,6 +131,7 @@ func New(cfg Config) (*Client, error) {
 			Scopes:   strings.Fields(cfg.Scopes.String()),
 		},
 		hc: hc, stateKey: key, secure: redirect.Scheme == "https", native: cfg.Native, logger: logger,
+		flights: &refreshFlights{m: map[string]*refreshFlight{}},
 	}
 	if p.Issuer != "" {
 		ctx := oidc.ClientContext(context.Background(), hc)

@@ -101,7 +101,10 @@ func WithRefreshAhead(d time.Duration) SourceOption {
 
 // TokenSource returns the token source of the user whose tokens store
 // keeps. ctx bounds how long Token waits for a refresh; TokenContext takes
-// its own. A refresh once sent runs to its end and is saved either way.
+// its own. A refresh once sent runs to its end and is saved either way. It
+// is cheap: make one per request if that suits the app. The TokenSources of
+// one Client that find the same refresh token due at once share one
+// refresh, which one of them saves; across processes, use WithRefreshLock.
 func (c *Client) TokenSource(ctx context.Context, store TokenStore, opts ...SourceOption) *TokenSource {
 	s := &TokenSource{c: c, store: store, ahead: 5 * time.Minute, ctx: ctx, now: time.Now}
 	for _, o := range opts {
@@ -178,44 +181,111 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	// Once sent, a refresh spends the refresh token it carries: the answer
 	// holds the only one that works now. The caller's cancellation must not
 	// throw it away on its way back, nor stop it being saved; the HTTP
-	// client's timeout (30 s by default) and refreshTimeout bound it.
-	// The caller waits for it no longer than its ctx allows: the refresh
-	// then ends without it, holding the turn and the lock until it is saved.
-	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
-	type result struct {
-		tok *oauth2.Token
-		err error
+	// client's timeout (30 s by default) and refreshTimeout bound it. The
+	// caller waits for it no longer than its ctx allows: the refresh then
+	// ends without it, holding the turn and the lock until it is saved.
+	//
+	// Other TokenSources of this Client may hold the same refresh token at
+	// the same moment (one per request of the same user, over the same
+	// store): they share this refresh and its save, as spending the token
+	// twice would revoke its whole chain at a rotating provider.
+	f, leader := s.c.flights.join(stored.RefreshToken, s.fresh)
+	if leader {
+		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+		handed = true
+		go func() {
+			defer s.give()
+			defer unlock()
+			defer cancel()
+			s.fly(work, f, stored.RefreshToken)
+		}()
 	}
-	done := make(chan result, 1)
-	handed = true
-	go func() {
-		defer s.give()
-		defer unlock()
-		defer cancel()
-		tok, err := s.refreshAndSave(work, stored.RefreshToken)
-		done <- result{tok, err}
-	}()
 	select {
-	case r := <-done:
-		return r.tok, r.err
+	case <-f.done:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("oauth: waiting for the token refresh: %w", ctx.Err())
 	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	if !leader {
+		s.current = f.tok // the leader's flight set its own
+	}
+	return copyToken(f.tok), nil
 }
 
-// refreshAndSave spends refreshToken and saves the answer. The caller holds
-// the turn.
-func (s *TokenSource) refreshAndSave(work context.Context, refreshToken string) (*oauth2.Token, error) {
-	refreshed, err := s.c.refresh(work, refreshToken)
+// fly makes flight f: it spends refreshToken and saves the result. The
+// flight lands however it ends, a panic included, so that no TokenSource
+// waits for it in vain. The caller holds the turn.
+func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken string) {
+	f.err = errors.New("oauth: the refresh panicked")
+	defer s.c.flights.land(refreshToken, f)
+	tok, err := s.c.refresh(work, refreshToken)
 	if err != nil {
-		return nil, err
+		f.err = err
+		return
 	}
-	if err := s.save(work, refreshed); err != nil {
-		s.unsaved = refreshed
-		return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
+	if err := s.save(work, tok); err != nil {
+		s.unsaved = tok
+		f.err = fmt.Errorf("%w: %w", ErrNotSaved, err)
+		return
 	}
-	s.current = refreshed
-	return copyToken(refreshed), nil
+	s.current = tok
+	f.tok, f.err = tok, nil
+}
+
+// refreshFlights are the refreshes of one Client, by the refresh token
+// they spend: under way, or done a moment ago (refreshRemembered) and
+// saved by the TokenSource that made them.
+type refreshFlights struct {
+	mu sync.Mutex
+	m  map[string]*refreshFlight
+}
+
+// refreshFlight is one refresh, and the save of its result. tok and err
+// are read once done is closed.
+type refreshFlight struct {
+	done   chan struct{}
+	tok    *oauth2.Token
+	err    error
+	landed time.Time
+}
+
+// refreshRemembered is how long a refresh's saved result is handed to a
+// TokenSource that loaded the refresh token it spent before it was saved.
+const refreshRemembered = time.Minute
+
+// join returns the flight of refreshToken, and whether the caller must
+// make it: a refresh done a moment ago whose token the caller cannot use
+// (its access token was refused since) is made again.
+func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) bool) (*refreshFlight, bool) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	now := time.Now()
+	for k, f := range fs.m {
+		if !f.landed.IsZero() && now.Sub(f.landed) > refreshRemembered {
+			delete(fs.m, k)
+		}
+	}
+	if f := fs.m[refreshToken]; f != nil && (f.landed.IsZero() || usable(f.tok)) {
+		return f, false
+	}
+	f := &refreshFlight{done: make(chan struct{})}
+	fs.m[refreshToken] = f
+	return f, true
+}
+
+// land ends a flight. A failed one is forgotten at once, so that a later
+// call may try again.
+func (fs *refreshFlights) land(refreshToken string, f *refreshFlight) {
+	fs.mu.Lock()
+	if f.err != nil {
+		delete(fs.m, refreshToken)
+	} else {
+		f.landed = time.Now()
+	}
+	fs.mu.Unlock()
+	close(f.done)
 }
 
 // refreshTimeout bounds a refresh and the save of its result, which the

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/kryptos-connect/kryptos-go"
+	"golang.org/x/oauth2"
 )
 
 // heldLock is a RefreshLock that another replica holds: Lock waits until
@@ -290,4 +291,63 @@ func TestADataCallsDeadlineBoundsTheRefreshItRuns(t *testing.T) {
 	assert.Equal(t, saved.AccessToken, tok.AccessToken)
 	assert.NotEqual(t, in.Token.RefreshToken, saved.RefreshToken, "the rotated refresh token is saved")
 	assert.Equal(t, 1, refreshes(srv)-before, "one refresh")
+}
+
+// barrierStore is one user's token row, read by several requests at once:
+// each Load waits until every request has loaded, as happens when they
+// arrive together.
+type barrierStore struct {
+	*MemoryStore
+	loads sync.WaitGroup
+	once  sync.Map
+}
+
+func (b *barrierStore) Load(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := b.MemoryStore.Load(ctx)
+	if _, seen := b.once.LoadOrStore(ctx.Value(reqKey{}), true); !seen {
+		b.loads.Done()
+		b.loads.Wait()
+	}
+	return tok, err
+}
+
+type reqKey struct{}
+
+// TestPerRequestTokenSourcesOfOneUserRefreshOnce follows the README and
+// the package doc: "Later, per request: a TokenSource over your TokenStore
+// for this user", ts := auth.TokenSource(ctx, store). Two requests of one
+// user arrive together in one process while the access token needs a
+// refresh. The README promises "Concurrent callers share one refresh", and
+// only WithRefreshLock is said to be needed "across replicas". Each
+// TokenSource spends the same rotating refresh token: the second refresh is
+// a reuse, the provider revokes the whole chain, and the user is signed out.
+func TestPerRequestTokenSourcesOfOneUserRefreshOnce(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	store := &barrierStore{MemoryStore: NewMemoryStore(expired(in.Token))}
+	const requests = 2
+	store.loads.Add(requests)
+	before := refreshes(srv)
+
+	var wg sync.WaitGroup
+	errs := make([]error, requests)
+	for i := range requests {
+		wg.Go(func() {
+			rctx := context.WithValue(ctx, reqKey{}, i) // the request's context
+			ts := c.TokenSource(rctx, store)            // per request, as documented
+			_, errs[i] = ts.Token()
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "request %d", i)
+	}
+	assert.Equal(t, before+1, refreshes(srv), "one refresh for the user's requests")
+
+	// The token the store now holds still works: the chain was not revoked.
+	saved, err := store.MemoryStore.Load(ctx)
+	require.NoError(t, err)
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
+	assert.NoError(t, err, "the user is still signed in")
 }
