@@ -38,13 +38,16 @@ const maxCredentialBytes = 16 << 10
 // AccessToken returns the Credential of a bearer access token: a Connect
 // access token (cat_…, from ExchangePublicToken) or an OAuth 2.0 access
 // token (a JWT). It is sent as "Authorization: Bearer <token>" and only to
-// the data API. A malformed token fails the first call, before anything is
-// sent.
+// the data API. A malformed token, or a Kryptos token of another kind (a
+// public_ or link_ token, a cgrant_ grant id, a crt_ refresh token, an API
+// key), fails the first call, before anything is sent.
 func AccessToken(token string) Credential { return bearer{NewSecret(token)} }
 
 type bearer struct{ token Secret }
 
-func (b bearer) check() error { return checkCredential("credential", b.token.Reveal()) }
+func (b bearer) check() error {
+	return checkKind(b.token.Reveal(), "an access token (cat_… or an OAuth token)", "public_", "link_", "cgrant_", "crt_", "kryptos_")
+}
 
 func (b bearer) authorize(_ context.Context, op *operation, h http.Header) error {
 	if err := b.check(); err != nil {
@@ -61,7 +64,8 @@ func (bearer) kind() string             { return "AccessToken" }
 // APIKey returns the Credential of a user's API key (kryptos_live_…), sent
 // as "x-api-key" instead of Authorization, never both. The data API accepts
 // API keys only on /v1/users/* (UserClient.Me); other operations refuse
-// this credential before sending.
+// this credential before sending, as every operation refuses a Kryptos
+// token of another kind (a cat_ access token, say) given as an API key.
 func APIKey(key string) Credential { return apiKey{NewSecret(key)} }
 
 type apiKey struct{ key Secret }
@@ -77,7 +81,9 @@ func (k apiKey) authorize(_ context.Context, op *operation, h http.Header) error
 	return nil
 }
 
-func (k apiKey) check() error { return checkCredential("credential", k.key.Reveal()) }
+func (k apiKey) check() error {
+	return checkKind(k.key.Reveal(), "an API key (kryptos_live_…)", "cat_", "public_", "link_", "cgrant_", "crt_")
+}
 
 func (k apiKey) secret() string         { return k.key.Reveal() }
 func (apiKey) refused(http.Header) bool { return false }
@@ -151,6 +157,23 @@ func (s tokenSource) refused(sent http.Header) bool {
 }
 
 func (tokenSource) kind() string { return "TokenSource" }
+
+// checkKind checks a credential, and refuses a Kryptos token of another
+// kind than want (wrong: its prefixes) before it is sent: a public or link
+// token, a grant id or a refresh token stored in place of the access token,
+// or an access token and an API key swapped. Tokens of no Kryptos kind,
+// such as OAuth access tokens, are left to the API.
+func checkKind(v, want string, wrong ...string) error {
+	if err := checkCredential("credential", v); err != nil {
+		return err
+	}
+	for _, p := range wrong {
+		if strings.HasPrefix(v, p) {
+			return &ParamError{"credential", "is a " + p + "… token, not " + want + " (is it the right kind of token?)"}
+		}
+	}
+	return nil
+}
 
 func checkCredential(field, v string) error {
 	if err := checkText(field, v); err != nil {
