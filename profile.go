@@ -69,19 +69,23 @@ func (u *UserClient) Me(ctx context.Context, opts ...CallOption) (*Profile, erro
 }
 
 // isGuestProfileAnswer reports whether err is the API's answer to a Guest's
-// GET /v1/users/me: a 404 in the API's error envelope, with the documented
-// message "User not found" or a not-found code. A 404 without the API's
-// JSON (describeNonJSON's message) is not it.
+// GET /v1/users/me: a 404 in the API's error envelope with the documented
+// message "User not found" (DATA-API.md §5.1), with no code or a not-found
+// one, or the specific USER_NOT_FOUND code. A 404 without the API's JSON
+// (describeNonJSON's message), and a generic NOT_FOUND about something else
+// (such as an unknown route, from a wrong base URL), are not it: they would
+// make a Linked user look like a Guest.
 func isGuestProfileAnswer(err error) bool {
 	var apiErr *Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.cause != nil {
 		return false
 	}
+	userNotFound := strings.EqualFold(strings.TrimSpace(apiErr.Message), "User not found")
 	switch strings.ToUpper(apiErr.Code) {
-	case "NOT_FOUND", "USER_NOT_FOUND":
+	case "USER_NOT_FOUND":
 		return true
-	case "":
-		return strings.EqualFold(strings.TrimSpace(apiErr.Message), "User not found")
+	case "", "NOT_FOUND":
+		return userNotFound
 	}
 	return false
 }
