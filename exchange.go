@@ -95,8 +95,16 @@ const exchangeAdvice = "the public token may already be consumed; do not exchang
 // lacks the access token) the error matches ErrOutcomeUnknown. An answer
 // that carries the access token is a success even if its other fields are
 // odd; the oddities are logged.
+//
+// A returning user's widget (a link token with HasExistingGrant) hands
+// onConnectSuccess null instead of a public token: there is nothing to
+// exchange, and the user's stored access token stays valid. An empty
+// publicToken is refused with a *ParamError that says so.
 func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, opts ...CallOption) (*AccessGrant, error) {
 	op := opExchangePublicToken
+	if publicToken == "" {
+		return nil, invalid(op, &ParamError{"publicToken", "is empty: a returning user's widget (LinkToken.HasExistingGrant) hands over null, as there is nothing to exchange; keep using the user's stored access token"})
+	}
 	if err := checkPrefixed("publicToken", publicToken, prefixPublicToken); err != nil {
 		return nil, invalid(op, err)
 	}
