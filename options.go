@@ -171,7 +171,7 @@ func WithLimiter(l Limiter) Option {
 // fails at once, without being sent, with an error matching ErrQuotaWait. A
 // max of zero fails whenever waiting would be needed. By default a call
 // waits as long as its context allows, and a wait of over a second is
-// logged as a warning.
+// logged as a warning (to WithLogger's logger).
 func WithMaxQuotaWait(max time.Duration) Option {
 	return func(s *settings) error {
 		if max < 0 {
