@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -570,4 +571,30 @@ func TestANullHandoverDoesNotClaimAConnection(t *testing.T) {
 	a.connect(t, "u1")
 	_, body = a.post(t, "u1", "/exchange-token", `null`)
 	assert.Equal(t, map[string]any{"connected": true, "exchanged": false}, body)
+}
+
+// A call the client-side quota would hold too long is answered 429 with
+// the wait the quota names, not a fixed minute.
+func TestAQuotaWaitTellsTheBrowserHowLong(t *testing.T) {
+	t.Parallel()
+	limiter, err := kryptos.NewLimiter(kryptos.LimiterConfig{Quotas: map[kryptos.QuotaClass]kryptos.Quota{
+		kryptos.ClassLinkToken: {Requests: 1, Per: time.Hour}}})
+	require.NoError(t, err)
+	sandbox := kryptostest.NewServer()
+	a := newAppOf(t, sandbox, func(c *Config) {
+		c.Client = sandbox.Client(kryptos.WithLimiter(limiter), kryptos.WithMaxQuotaWait(0))
+	})
+	status, _ := a.post(t, "u1", "/create-link-token", "")
+	require.Equal(t, http.StatusOK, status)
+	req, err := http.NewRequest(http.MethodPost, a.srv.URL+"/api/kryptos/create-link-token", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-User", "u1")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	require.NoError(t, err)
+	assert.Greater(t, secs, 3000, "about the hour the quota holds, not 60")
+	assert.LessOrEqual(t, secs, 3700)
 }

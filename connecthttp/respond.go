@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
 )
@@ -71,12 +73,17 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err 
 	case errors.Is(err, kryptos.ErrRateLimited):
 		h.logger.Warn("connecthttp: "+what, "err", err)
 		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(apiErr.RetryAfter.Seconds()+0.999)))
+			w.Header().Set("Retry-After", seconds(apiErr.RetryAfter))
 		}
 		writeError(w, http.StatusTooManyRequests, CodeRateLimited, "too many requests; try again later")
 	case errors.Is(err, kryptos.ErrQuotaWait):
 		h.logger.Warn("connecthttp: "+what, "err", err)
-		w.Header().Set("Retry-After", "60")
+		retry := "60"
+		var q *kryptos.QuotaWaitError
+		if errors.As(err, &q) && q.Wait > 0 {
+			retry = seconds(q.Wait) // what the quota would have held the call
+		}
+		w.Header().Set("Retry-After", retry)
 		writeError(w, http.StatusTooManyRequests, CodeRateLimited, "too many requests; try again later")
 	case r.Context().Err() != nil:
 		// The browser went away; nobody reads the answer.
@@ -84,6 +91,11 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err 
 		h.logger.Error("connecthttp: "+what, "err", err)
 		writeError(w, http.StatusBadGateway, CodeUnavailable, "the service is unavailable; try again later")
 	}
+}
+
+// seconds is a Retry-After value: d in whole seconds, rounded up.
+func seconds(d time.Duration) string {
+	return strconv.FormatInt(int64(math.Ceil(min(d.Seconds(), math.MaxInt32))), 10)
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
