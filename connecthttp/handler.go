@@ -57,6 +57,9 @@ const (
 //	POST /disconnect         -> {"connected": false}
 //	GET  /status             -> {"connected": bool, "reason"?, "scopes"?}
 //
+// A route asked with another method answers 405 with Allow, any other path
+// 404, both as {"error": {"code": "bad_request", ...}}.
+//
 // A user holds one connection: exchanging again replaces it and revokes
 // the grant it replaced. Within a process, exchanges and disconnects of one
 // user take turns; two replicas sharing a store that exchange for the same
@@ -102,10 +105,21 @@ func New(cfg Config) (*Handler, error) {
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
-	h.mux.HandleFunc("POST /create-link-token", h.createLinkToken)
-	h.mux.HandleFunc("POST /exchange-token", h.exchangeToken)
-	h.mux.HandleFunc("POST /disconnect", h.disconnect)
-	h.mux.HandleFunc("GET /status", h.status)
+	for _, route := range []struct {
+		method, path string
+		serve        http.HandlerFunc
+	}{
+		{http.MethodPost, "/create-link-token", h.createLinkToken},
+		{http.MethodPost, "/exchange-token", h.exchangeToken},
+		{http.MethodPost, "/disconnect", h.disconnect},
+		{http.MethodGet, "/status", h.status},
+	} {
+		h.mux.HandleFunc(route.method+" "+route.path, route.serve)
+		h.mux.HandleFunc(route.path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", route.method)
+			writeError(w, http.StatusMethodNotAllowed, CodeBadRequest, route.path+" takes "+route.method)
+		})
+	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeBadRequest, "no such route")
 	})

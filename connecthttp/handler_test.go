@@ -598,3 +598,21 @@ func TestAQuotaWaitTellsTheBrowserHowLong(t *testing.T) {
 	assert.Greater(t, secs, 3000, "about the hour the quota holds, not 60")
 	assert.LessOrEqual(t, secs, 3700)
 }
+
+// A known route asked with another method is 405 with Allow, in the
+// routes' JSON error shape; an unknown route is 404.
+func TestAWrongMethodIsNotAMissingRoute(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	status, body := a.get(t, "u1", "/exchange-token")
+	assert.Equal(t, http.StatusMethodNotAllowed, status, "%v", body)
+	assert.Equal(t, CodeBadRequest, body["error"].(map[string]any)["code"])
+	resp, err := http.Get(a.srv.URL + "/api/kryptos/disconnect")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "POST", resp.Header.Get("Allow"))
+	status, _ = a.post(t, "u1", "/status", "")
+	assert.Equal(t, http.StatusMethodNotAllowed, status)
+	status, _ = a.get(t, "u1", "/nope")
+	assert.Equal(t, http.StatusNotFound, status)
+}
