@@ -206,7 +206,9 @@ var ErrAttemptTimeout = httpcore.ErrAttemptTimeout
 var ErrMalformedResponse = httpcore.ErrMalformed
 
 // ParamError is an argument rejected before any request was sent. It matches
-// ErrInvalidParams. It never repeats the rejected value, which may be secret.
+// ErrInvalidParams. It never repeats a rejected value that may be secret,
+// such as a token or an id; a value that is not, such as a malformed scope,
+// it may name, to be found.
 type ParamError struct {
 	// Field names the argument, as in "clientSecret" or "params.Mode".
 	Field string
