@@ -87,19 +87,23 @@ without it the file is deleted all the same. Logging out twice is not an error.`
 }
 
 // issuer is the OpenID Connect issuer of the API the flags and the
-// environment point at: the --sandbox flag's /oidc, else
+// environment point at, in the order options picks that API: the
+// --sandbox flag's /oidc, else KRYPTOS_SANDBOX_URL's /oidc, else
 // KRYPTOS_OAUTH_ISSUER when set (beside KRYPTOS_CONNECT_URL and
-// KRYPTOS_DATA_URL, for a proxy or a staging stack), else
-// KRYPTOS_SANDBOX_URL's /oidc, else production.
+// KRYPTOS_DATA_URL, for a proxy or a staging stack), else production. A
+// sandbox URL beats KRYPTOS_OAUTH_ISSUER as it beats the other two: the
+// data commands call the sandbox then, and a login is sent only to the API
+// of its issuer.
 func (a *app) issuer() string {
-	if a.sandboxURL != "" {
-		return strings.TrimRight(a.sandboxURL, "/") + "/oidc"
+	sandbox := a.sandboxURL
+	if sandbox == "" {
+		sandbox = a.getenv("KRYPTOS_SANDBOX_URL")
+	}
+	if sandbox != "" {
+		return strings.TrimRight(sandbox, "/") + "/oidc"
 	}
 	if iss := a.getenv("KRYPTOS_OAUTH_ISSUER"); iss != "" {
 		return strings.TrimRight(iss, "/")
-	}
-	if sandbox := a.getenv("KRYPTOS_SANDBOX_URL"); sandbox != "" {
-		return strings.TrimRight(sandbox, "/") + "/oidc"
 	}
 	return oauth.KryptosIssuer
 }
@@ -327,8 +331,12 @@ func (a *app) logout(ctx context.Context) error {
 		return err
 	}
 	l, err := readLogin(path)
+	revoked := false
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if a.jsonOut {
+			return a.printJSON(map[string]any{"signed_out": false, "revoked": false, "token_file": path})
+		}
 		fmt.Fprintf(a.stdout, "Not signed in: there is no login at %s.\n", path)
 		return nil
 	case err != nil:
@@ -337,10 +345,15 @@ func (a *app) logout(ctx context.Context) error {
 		if err := a.revoke(ctx, l); err != nil {
 			fmt.Fprintf(a.stderr, "Could not revoke the login at %s (%s): it stays valid until it expires, unless you remove the app's access in your Kryptos account.\n",
 				l.Issuer, oneLine(err.Error()))
+		} else {
+			revoked = true
 		}
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("deleting the login: %w", err)
+	}
+	if a.jsonOut {
+		return a.printJSON(map[string]any{"signed_out": true, "revoked": revoked, "token_file": path})
 	}
 	fmt.Fprintf(a.stdout, "Signed out: deleted %s.\n", path)
 	return nil
@@ -349,6 +362,12 @@ func (a *app) logout(ctx context.Context) error {
 // revoke ends the login's grant at the provider (RFC 7009): revoking the
 // refresh token ends the access token with it.
 func (a *app) revoke(ctx context.Context, l *login) error {
+	// The secret in the environment is the client's of the API the
+	// environment points at: it goes to no other issuer, as a login goes
+	// to no other API (loginUser).
+	if want := a.issuer(); l.Issuer != want {
+		return fmt.Errorf("the login is for %s, not %s, and this environment's client secret is not sent to another issuer: run kryptos logout with the environment the login was made in", l.Issuer, want)
+	}
 	secret := ""
 	if l.SecretEnv != "" {
 		secret = a.getenv(l.SecretEnv)
@@ -409,11 +428,21 @@ func (a *app) loginUser() (*kryptos.UserClient, error) {
 }
 
 // loginSource says what to do when the saved login can no longer be
-// refreshed.
-type loginSource struct{ ts oauth2.TokenSource }
+// refreshed. It passes on what kryptos.TokenSource asks of an
+// oauth.TokenSource: the call's context, and a 401's refused token, so
+// that a token the API ends before its saved expiry is refreshed and the
+// call sent once more (OAUTH.md: "refresh, then retry once").
+type loginSource struct{ ts *oauth.TokenSource }
 
-func (s loginSource) Token() (*oauth2.Token, error) {
-	tok, err := s.ts.Token()
+func (s loginSource) Token() (*oauth2.Token, error) { return s.explain(s.ts.Token()) }
+
+func (s loginSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	return s.explain(s.ts.TokenContext(ctx))
+}
+
+func (s loginSource) TokenRefused(accessToken string) { s.ts.TokenRefused(accessToken) }
+
+func (s loginSource) explain(tok *oauth2.Token, err error) (*oauth2.Token, error) {
 	var apiErr *kryptos.Error
 	switch {
 	case err == nil:

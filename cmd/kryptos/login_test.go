@@ -18,11 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"net/http/httptest"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 	"github.com/kryptos-connect/kryptos-go/oauth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 const alex = "alex@example.com"
@@ -592,10 +595,135 @@ func TestLoginIssuerFollowsFlagsThenEnvironment(t *testing.T) {
 	}{
 		{"", nil, oauth.KryptosIssuer},
 		{"", map[string]string{"KRYPTOS_SANDBOX_URL": "http://127.0.0.1:8088/"}, "http://127.0.0.1:8088/oidc"},
-		{"", map[string]string{"KRYPTOS_SANDBOX_URL": "http://127.0.0.1:8088", "KRYPTOS_OAUTH_ISSUER": "https://oauth.staging.example/oidc/"}, "https://oauth.staging.example/oidc"},
+		{"", map[string]string{"KRYPTOS_SANDBOX_URL": "http://127.0.0.1:8088", "KRYPTOS_OAUTH_ISSUER": "https://oauth.staging.example/oidc/"}, "http://127.0.0.1:8088/oidc"},
+		{"", map[string]string{"KRYPTOS_CONNECT_URL": "https://connect.staging.example", "KRYPTOS_OAUTH_ISSUER": "https://oauth.staging.example/oidc/"}, "https://oauth.staging.example/oidc"},
 		{"http://127.0.0.1:9000", map[string]string{"KRYPTOS_OAUTH_ISSUER": "https://oauth.staging.example/oidc"}, "http://127.0.0.1:9000/oidc"},
 	} {
 		a := &app{sandboxURL: tc.flag, getenv: func(k string) string { return tc.env[k] }}
 		assert.Equal(t, tc.want, a.issuer(), "%+v", tc)
 	}
+}
+
+// A login is sent only to the API of its issuer. The data commands call
+// KRYPTOS_SANDBOX_URL whenever it is set (it beats KRYPTOS_CONNECT_URL and
+// KRYPTOS_DATA_URL, and KRYPTOS_OAUTH_ISSUER goes with those), so the
+// issuer they expect must be the sandbox's too: with KRYPTOS_OAUTH_ISSUER
+// left over in the shell, a login made at that issuer must not be sent as
+// a Bearer token to whatever KRYPTOS_SANDBOX_URL points at.
+func TestALoginIsNotSentToASandboxThatDidNotIssueIt(t *testing.T) {
+	t.Parallel()
+	w := newLoginWorld(t)
+	// Sign in at w.srv through KRYPTOS_OAUTH_ISSUER (a staging stack, say).
+	w.env["KRYPTOS_OAUTH_ISSUER"] = w.srv.Issuer()
+	delete(w.env, "KRYPTOS_SANDBOX_URL")
+	w.env["KRYPTOS_CONNECT_URL"], w.env["KRYPTOS_DATA_URL"] = w.srv.URL, w.srv.URL
+	require.Equal(t, exitOK, w.login(t, newBrowser(t, true)).code)
+	l := w.saved(t)
+	require.Equal(t, w.srv.Issuer(), l.Issuer)
+
+	// Later, the developer exports KRYPTOS_SANDBOX_URL as kryptos sandbox
+	// tells them to, for some other sandbox.
+	var mu sync.Mutex
+	var seen []string
+	other := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		rw.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer other.Close()
+	w.env["KRYPTOS_SANDBOX_URL"] = other.URL
+
+	r := w.data(t, "data", "holdings")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range seen {
+		assert.False(t, strings.Contains(h, l.Token.AccessToken), "the login's access token was sent to %s, which did not issue it", other.URL)
+	}
+	assert.Empty(t, seen, "no request may reach a sandbox the login is not for")
+	assert.Equal(t, exitUsage, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "is for "+w.srv.Issuer())
+}
+
+// kryptos logout revokes with the client secret of the environment it runs
+// in. A login made against another API (a sandbox on a loopback port, long
+// stopped) must not be revoked there with this environment's secret, which
+// is another client's (here the live one's): any process now on that port
+// would receive it. loginUser refuses a login of another issuer for the
+// same reason; logout must too, and then delete the file as it does when
+// it cannot revoke.
+func TestLogoutSendsNoSecretToAnotherIssuer(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var bodies []string
+	squatter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, r.URL.Path+" "+r.Header.Get("Authorization")+" "+string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer squatter.Close()
+
+	path := filepath.Join(t.TempDir(), "login.json")
+	// Saved by kryptos login against a sandbox that listened there.
+	require.NoError(t, writeLogin(path, &login{
+		Issuer: squatter.URL + "/oidc", ClientID: "sandbox_client", SecretEnv: "KRYPTOS_OAUTH_CLIENT_SECRET",
+		Token: &oauth2.Token{AccessToken: "at_sandbox", RefreshToken: "rt_sandbox", Expiry: time.Now().Add(time.Hour)},
+	}))
+	const liveSecret = "live-oauth-client-secret"
+	env := map[string]string{
+		"KRYPTOS_TOKEN_FILE": path,
+		// The developer's environment is now the live API's.
+		"KRYPTOS_OAUTH_CLIENT_ID":     "live_client",
+		"KRYPTOS_OAUTH_CLIENT_SECRET": liveSecret,
+	}
+	var stdout, stderr bytes.Buffer
+	code := runContext(context.Background(), []string{"logout"}, func(k string) string { return env[k] }, &stdout, &stderr, false)
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bodies {
+		assert.NotContains(t, b, liveSecret, "logout sent this environment's client secret to %s", squatter.URL)
+	}
+	assert.Equal(t, exitOK, code, stderr.String())
+	assert.NoFileExists(t, path)
+	assert.Contains(t, stderr.String(), "Could not revoke")
+}
+
+// OAUTH.md, Errors: "A 401 from a data call means the access token
+// expired: refresh, then retry once." The saved login's expiry is the
+// CLI's own reckoning (expires_in counted from its clock); when the
+// provider ends the access token sooner (a clock behind the provider's, a
+// token revoked), the data command must refresh with the saved refresh
+// token and try once more, as kryptos.TokenSource does for an
+// oauth.TokenSource, instead of failing with a 401 while a working refresh
+// token sits in the file.
+func TestALoginRefusedBeforeItsExpiryIsRefreshed(t *testing.T) {
+	t.Parallel()
+	clock := kryptostest.NewFakeClock(time.Now())
+	srv := kryptostest.NewServer(kryptostest.WithClock(clock))
+	t.Cleanup(srv.Close)
+	grant := connectEthereum(t, srv, kryptostest.LinkUser{Email: alex})
+	w := &loginWorld{world: &world{
+		srv: srv,
+		env: map[string]string{
+			"KRYPTOS_SANDBOX_URL":         srv.URL,
+			"KRYPTOS_OAUTH_CLIENT_ID":     srv.ClientID,
+			"KRYPTOS_OAUTH_CLIENT_SECRET": srv.ClientSecret,
+			"KRYPTOS_TOKEN_FILE":          filepath.Join(t.TempDir(), "login.json"),
+		},
+		grant: grant,
+	}}
+	require.Equal(t, exitOK, w.login(t, newBrowser(t, true)).code)
+	before := w.saved(t)
+	require.True(t, before.Token.Valid(), "the file says the access token is good for a day")
+
+	// The provider's clock is a day and an hour ahead: it has ended the
+	// access token, not the refresh token (30 days).
+	clock.Advance(25 * time.Hour)
+
+	r := w.data(t, "--json", "data", "holdings")
+	assert.Equal(t, exitOK, r.code, r.stderr)
+	assert.NotEqual(t, before.Token.RefreshToken, w.saved(t).Token.RefreshToken, "refreshed, and the rotated token saved")
 }

@@ -44,6 +44,25 @@ interrupted.`,
 				return err
 			}
 			defer srv.Close()
+			if webhookURL != "" {
+				srv.RegisterWebhook(webhookURL, secret)
+			}
+			if a.jsonOut {
+				// The same facts as the text below, for a program that
+				// starts the sandbox; the client secret is the sandbox's
+				// own, made up for it, as the text shows it too.
+				err := a.printJSON(map[string]any{
+					"url": srv.URL, "client_id": srv.ClientID, "client_secret": srv.ClientSecret,
+					"widget_demo_url": srv.WidgetDemoURL(), "widget_script_url": srv.WidgetScriptURL(),
+					"webhook_url": webhookURL, "webhook_signed_with": signedWith,
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stderr, "Press Ctrl+C to stop.")
+				<-cmd.Context().Done()
+				return nil
+			}
 			out := a.stdout
 			fmt.Fprintf(out, `Kryptos Connect sandbox listening on %s
   Connect API and data API: %s
@@ -58,7 +77,6 @@ Widget step without a browser (X-LINK-TOKEN: <link token>):
 `, srv.URL, srv.URL, srv.ClientID, srv.ClientSecret, srv.URL, srv.WidgetDemoURL(), srv.WidgetScriptURL(), srv.URL,
 				kryptostest.EthereumTestAddress, kryptostest.SandboxOTP)
 			if webhookURL != "" {
-				srv.RegisterWebhook(webhookURL, secret)
 				fmt.Fprintf(out, "Delivering webhooks to %s, signed with %s\n", webhookURL, signedWith)
 			}
 			fmt.Fprintln(out, "Press Ctrl+C to stop.")

@@ -121,7 +121,10 @@ type tokenFile struct {
 }
 
 // Load returns the token in the file now: another kryptos process may have
-// refreshed it since this one read it.
+// refreshed it since this one read it. A login of another issuer or
+// client (a kryptos login run meanwhile) is not this one's: its token goes
+// only to the API of its issuer, which the caller checked for this login
+// alone.
 func (f *tokenFile) Load(context.Context) (*oauth2.Token, error) {
 	l, err := readLogin(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -129,6 +132,9 @@ func (f *tokenFile) Load(context.Context) (*oauth2.Token, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if l.Issuer != f.login.Issuer || l.ClientID != f.login.ClientID {
+		return nil, fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, l.Issuer)
 	}
 	return l.Token, nil
 }

@@ -7,6 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+
+	"github.com/kryptos-connect/kryptos-go"
+	"github.com/kryptos-connect/kryptos-go/oauth"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -91,4 +98,54 @@ func TestTheRefreshLockIsHeldByOneProcessAtATime(t *testing.T) {
 	require.NoError(t, err)
 	taken()
 	again() // the lock is gone already: no harm
+}
+
+// loginUser checks that the saved login is for the API it calls ("A token
+// goes only to the API of its issuer"), but the token source then loads
+// the token from the file again at each refresh, whatever login the file
+// holds by then. A kryptos login made meanwhile in another terminal, for
+// the live API, must not have its token sent to the sandbox a running
+// export reads from.
+func TestATokenFileReplacedByAnotherLoginIsNotUsed(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var auth []string
+	sandbox := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth = append(auth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer sandbox.Close()
+
+	path := filepath.Join(t.TempDir(), "login.json")
+	require.NoError(t, writeLogin(path, &login{
+		Issuer: sandbox.URL + "/oidc", ClientID: "sandbox_client", SecretEnv: "KRYPTOS_OAUTH_CLIENT_SECRET",
+		Token: &oauth2.Token{AccessToken: "sandbox_at", RefreshToken: "sandbox_rt", Expiry: time.Now().Add(-time.Hour)},
+	}))
+	env := map[string]string{
+		"KRYPTOS_TOKEN_FILE": path, "KRYPTOS_SANDBOX_URL": sandbox.URL,
+		"KRYPTOS_OAUTH_CLIENT_SECRET": "sandbox_secret",
+	}
+	var stdout, stderr bytes.Buffer
+	a := &app{ctx: context.Background(), getenv: func(k string) string { return env[k] }, stdout: &stdout, stderr: &stderr,
+		accessTokenEnv: "KRYPTOS_ACCESS_TOKEN"}
+	u, err := a.loginUser()
+	require.NoError(t, err)
+
+	// Meanwhile: kryptos login, in another terminal, for the live API.
+	require.NoError(t, writeLogin(path, &login{
+		Issuer: oauth.KryptosIssuer, ClientID: "live_client", SecretEnv: "KRYPTOS_OAUTH_CLIENT_SECRET",
+		Token: &oauth2.Token{AccessToken: "live_at", RefreshToken: "live_rt", Expiry: time.Now().Add(24 * time.Hour)},
+	}))
+
+	for _, err := range u.ListHoldings(context.Background(), kryptos.HoldingsParams{}) {
+		assert.Error(t, err)
+		break
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range auth {
+		assert.NotContains(t, h, "live_at", "the live API's token was sent to the sandbox")
+	}
 }
