@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -187,7 +188,16 @@ which re-imports what the old cap cut off.`,
 				return err
 			}
 			if a.jsonOut {
-				return a.printJSON(tl)
+				// Every key of the answer, always: a null is printed
+				// as null (API.md §2), not dropped as the SDK type's
+				// omitempty would for an older API's answer.
+				return a.printJSON(map[string]any{
+					"grant_id": tl.GrantID, "user_id": tl.UserID,
+					"transaction_limit": tl.TransactionLimit, "enable_limiter": tl.EnableLimiter,
+					"previous_transaction_limit": tl.PreviousTransactionLimit,
+					"previous_enable_limiter":    tl.PreviousEnableLimiter,
+					"resync":                     tl.Resync,
+				})
 			}
 			fmt.Fprintf(a.stdout, "Grant %s (user %s): transaction limit %s", tl.GrantID, tl.UserID, optInt(tl.TransactionLimit))
 			if tl.PreviousTransactionLimit != nil {
@@ -234,9 +244,17 @@ func day(t time.Time) string {
 }
 
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, nullZeroTimes(b), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err = a.stdout.Write(out.Bytes())
+	return err
 }
 
 // sentUnanswered marks the failure of a request that may have reached the

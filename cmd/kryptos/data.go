@@ -167,6 +167,7 @@ func writeRows[T any](a *app, format string, limit int, cols []column[T], seq it
 			if err != nil {
 				return err
 			}
+			b = nullZeroTimes(b)
 			if first {
 				out.WriteString("[\n")
 				first = false

@@ -18,6 +18,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"maps"
+	"slices"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 	"github.com/kryptos-connect/kryptos-go/webhook"
@@ -686,4 +689,68 @@ func TestQuantityDropsTheTrailingZerosOnly(t *testing.T) {
 		}
 		assert.Equal(t, want, quantity(d), in)
 	}
+}
+
+// --json is a global flag: "print machine-readable JSON instead of
+// tables", and the package doc says "--json ... is for programs". A
+// command given --json prints JSON on stdout, or nothing: logout and
+// sandbox printed their sentences as if it had not been given.
+func TestLogoutJSONIsJSON(t *testing.T) {
+	t.Parallel()
+	w := newLoginWorld(t)
+	require.Equal(t, exitOK, w.login(t, newBrowser(t, true)).code)
+	for _, what := range []string{"signed in", "not signed in"} {
+		r := w.data(t, "--json", "logout")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		var m map[string]any
+		assert.NoError(t, json.Unmarshal([]byte(r.stdout), &m), "%s: %q", what, r.stdout)
+	}
+	assert.NoFileExists(t, w.tokenFile())
+}
+
+func TestSandboxJSONIsJSON(t *testing.T) {
+	t.Parallel()
+	addr, err := (&netListen{}).free()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- runContext(ctx, []string{"--json", "sandbox", "--addr", addr}, func(string) string { return "" }, &out, &errOut, false)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String()+errOut.String(), "Press Ctrl+C") }, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	require.Equal(t, exitOK, <-done, errOut.String())
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out.String()), &m), out.String())
+	assert.Equal(t, "http://"+addr, m["url"])
+	assert.Equal(t, "sandbox_client", m["client_id"])
+	assert.Equal(t, "sandbox_secret", m["client_secret"], "the sandbox's own made-up secret, as the table shows it")
+}
+
+// API.md §2, PATCH /developer/grants/{grantId}/transaction-limit: data is
+// grant_id, user_id, transaction_limit (int or null), enable_limiter (bool or
+// null), and newer docs add previous_transaction_limit,
+// previous_enable_limiter and resync ("null when nothing changed"). A
+// program reading kryptos limit set --json must find the same keys whether
+// or not the change queued a resync, and whether or not the previous
+// values were set: a null is printed as null, not dropped.
+func TestLimitSetJSONKeepsItsKeys(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	want := []string{"enable_limiter", "grant_id", "previous_enable_limiter", "previous_transaction_limit",
+		"resync", "transaction_limit", "user_id"}
+	keys := func(args ...string) []string {
+		t.Helper()
+		r := w.run(t, append([]string{"--json", "limit", "set", w.grant.GrantID}, args...)...)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &m), r.stdout)
+		return slices.Sorted(maps.Keys(m))
+	}
+	// A change: a resync is queued; the previous limiter was never set.
+	assert.Equal(t, want, keys("--limit", "50"))
+	// The same again: nothing changed, resync is null.
+	assert.Equal(t, want, keys("--limit", "50"))
 }
