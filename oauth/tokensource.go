@@ -38,11 +38,12 @@ type RefreshLock interface {
 
 // ErrNotSaved matches a refresh whose new token the TokenStore could not
 // save, after a few tries made while the refresh lock is still held. The
-// new token is kept in memory and saved before anything else on the next
-// call; it is not handed out before it is saved. Other processes that share
-// the store meanwhile find the spent refresh token in it, and a rotating
-// provider revokes the whole chain when one of them spends it: the user
-// must then sign in again.
+// new token is kept in the Client's memory and saved by the next call of
+// any of its TokenSources (one per request, say) that loads the spent
+// refresh token, before anything else; it is not handed out before it is
+// saved. Other processes that share the store meanwhile find the spent
+// refresh token in it, and a rotating provider revokes the whole chain
+// when one of them spends it: the user must then sign in again.
 var ErrNotSaved = errors.New("oauth: the refreshed token could not be saved")
 
 // saveRetries are the waits between the tries to save a refreshed token:
@@ -73,9 +74,6 @@ type TokenSource struct {
 	turn     chan struct{}
 	turnOnce sync.Once
 	current  *oauth2.Token
-	// unsaved is a refreshed token that Save refused: its refresh token is
-	// the only one that works now.
-	unsaved *oauth2.Token
 	// refused is an access token the API refused (TokenRefused): whatever
 	// its expiry says, it is not fresh. It has its own mutex: TokenRefused
 	// takes no context, so it must not wait for the turn.
@@ -141,15 +139,6 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if s.fresh(s.current) {
 		return copyToken(s.current), nil
 	}
-	if s.unsaved != nil {
-		if err := s.store.Save(ctx, s.unsaved); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
-		}
-		s.current, s.unsaved = s.unsaved, nil
-		if s.fresh(s.current) {
-			return copyToken(s.current), nil
-		}
-	}
 	unlock := func() {}
 	if s.lock != nil {
 		var err error
@@ -174,6 +163,20 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if s.fresh(stored) {
 		s.current = stored
 		return copyToken(stored), nil
+	}
+	// A refresh of this Client spent the stored refresh token, and its
+	// store refused the result: that result holds the only refresh token
+	// that works. Save it, rather than spend the stored one again.
+	if u := s.c.flights.unsavedOf(stored.RefreshToken); u != nil {
+		if err := s.save(ctx, u); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
+		}
+		s.c.flights.savedNow(stored.RefreshToken)
+		s.current = u
+		if s.fresh(u) {
+			return copyToken(u), nil
+		}
+		stored = u
 	}
 	if stored.RefreshToken == "" {
 		return nil, fmt.Errorf("oauth: TokenSource: %w", ErrNoRefreshToken)
@@ -205,6 +208,9 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	case <-ctx.Done():
 		return nil, fmt.Errorf("oauth: waiting for the token refresh: %w", ctx.Err())
 	}
+	if leader && f.panicked != nil {
+		panic(f.panicked)
+	}
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -215,18 +221,32 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // fly makes flight f: it spends refreshToken and saves the result. The
-// flight lands however it ends, a panic included, so that no TokenSource
-// waits for it in vain. The caller holds the turn.
+// flight lands however it ends, so that no TokenSource waits for it in
+// vain. A panic (in the app's TokenStore, say) is recovered, as it runs in
+// a goroutine nobody else could recover it in, and raised again in the
+// caller that started the flight if it still waits. The caller holds the
+// turn.
 func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken string) {
-	f.err = errors.New("oauth: the refresh panicked")
-	defer s.c.flights.land(refreshToken, f)
-	tok, err := s.c.refresh(work, refreshToken)
+	var tok *oauth2.Token
+	defer func() {
+		if r := recover(); r != nil {
+			if tok != nil {
+				s.c.flights.keepUnsaved(refreshToken, tok)
+			}
+			s.c.logger.Error("oauth: a token refresh panicked", "panic", r)
+			f.panicked = r
+			f.err = fmt.Errorf("oauth: the token refresh panicked: %v", r)
+		}
+		s.c.flights.land(refreshToken, f)
+	}()
+	var err error
+	tok, err = s.c.refresh(work, refreshToken)
 	if err != nil {
 		f.err = err
 		return
 	}
 	if err := s.save(work, tok); err != nil {
-		s.unsaved = tok
+		s.c.flights.keepUnsaved(refreshToken, tok)
 		f.err = fmt.Errorf("%w: %w", ErrNotSaved, err)
 		return
 	}
@@ -240,15 +260,45 @@ func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken s
 type refreshFlights struct {
 	mu sync.Mutex
 	m  map[string]*refreshFlight
+	// unsaved are refreshed tokens their store refused, by the refresh
+	// token they replace: the next TokenSource that loads that one saves
+	// them instead of spending it again.
+	unsaved map[string]*oauth2.Token
+}
+
+// keepUnsaved remembers tok, the result of spending refreshToken, until a
+// TokenSource saves it.
+func (fs *refreshFlights) keepUnsaved(refreshToken string, tok *oauth2.Token) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.unsaved == nil {
+		fs.unsaved = map[string]*oauth2.Token{}
+	}
+	fs.unsaved[refreshToken] = tok
+}
+
+// unsavedOf returns the unsaved result of spending refreshToken, if any.
+func (fs *refreshFlights) unsavedOf(refreshToken string) *oauth2.Token {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.unsaved[refreshToken]
+}
+
+// savedNow forgets the result of spending refreshToken, now saved.
+func (fs *refreshFlights) savedNow(refreshToken string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	delete(fs.unsaved, refreshToken)
 }
 
 // refreshFlight is one refresh, and the save of its result. tok and err
 // are read once done is closed.
 type refreshFlight struct {
-	done   chan struct{}
-	tok    *oauth2.Token
-	err    error
-	landed time.Time
+	done     chan struct{}
+	tok      *oauth2.Token
+	err      error
+	panicked any
+	landed   time.Time
 }
 
 // refreshRemembered is how long a refresh's saved result is handed to a

@@ -351,3 +351,72 @@ func TestPerRequestTokenSourcesOfOneUserRefreshOnce(t *testing.T) {
 	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
 	assert.NoError(t, err, "the user is still signed in")
 }
+
+// TestAnUnsavedRefreshIsNotLostWithPerRequestTokenSources: the README's
+// pattern is "per request: a TokenSource over your TokenStore for this
+// user", and ErrNotSaved promises "The new token is kept in memory and
+// saved before anything else on the next call". When a refresh's save
+// fails, the next request's TokenSource must not spend the refresh token
+// the failed request already spent: at Kryptos (rotating, with reuse
+// detection) that revokes the whole chain and signs the user out.
+func TestAnUnsavedRefreshIsNotLostWithPerRequestTokenSources(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	store := &failingStore{MemoryStore: NewMemoryStore(expired(in.Token)), fails: 1 + len(saveRetries)}
+
+	_, err := c.TokenSource(ctx, store).Token() // request 1: the store is down
+	require.ErrorIs(t, err, ErrNotSaved)
+
+	before := refreshes(srv)
+	tok, err := c.TokenSource(ctx, store).Token() // request 2: the store is back
+	require.NoError(t, err, "the user must still be signed in")
+	assert.Equal(t, before, refreshes(srv), "the spent refresh token is not sent again")
+	saved, err := store.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, tok.RefreshToken, saved.RefreshToken, "the rotated refresh token is saved")
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
+	assert.NoError(t, err, "the chain is intact")
+}
+
+// TestAFollowerOfAnUnsavedRefreshDoesNotSpendItsTokenAgain: two
+// TokenSources of one Client (two requests) share a refresh whose save
+// fails. The follower's next call must not send the spent refresh token
+// again either.
+func TestAFollowerOfAnUnsavedRefreshDoesNotSpendItsTokenAgain(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	store := &barrierStore{MemoryStore: NewMemoryStore(expired(in.Token))}
+	failing := &failingStore{MemoryStore: store.MemoryStore, fails: 1 + len(saveRetries)}
+	both := &loadFrom{barrierStore: store, failingStore: failing}
+	store.loads.Add(2)
+	a, b := c.TokenSource(ctx, both), c.TokenSource(ctx, both)
+	errs := make(chan error, 2)
+	for i, ts := range []*TokenSource{a, b} {
+		go func() {
+			_, err := ts.TokenContext(withReq(ctx, i))
+			errs <- err
+		}()
+	}
+	for range 2 {
+		require.ErrorIs(t, <-errs, ErrNotSaved)
+	}
+	before := refreshes(srv)
+	_, err := b.TokenContext(withReq(ctx, 1)) // its barrier is passed
+	require.NoError(t, err, "the user must still be signed in")
+	assert.Equal(t, before, refreshes(srv), "the spent refresh token is not sent again")
+}
+
+// loadFrom loads through a barrierStore and saves through a failingStore
+// over the same tokens.
+type loadFrom struct {
+	*barrierStore
+	failingStore *failingStore
+}
+
+func (l *loadFrom) Save(ctx context.Context, tok *oauth2.Token) error {
+	return l.failingStore.Save(ctx, tok)
+}
+
+func withReq(ctx context.Context, i int) context.Context { return context.WithValue(ctx, reqKey{}, i) }
