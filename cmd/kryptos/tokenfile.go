@@ -139,8 +139,20 @@ func (f *tokenFile) Load(context.Context) (*oauth2.Token, error) {
 	return l.Token, nil
 }
 
-// Save replaces the token in the file.
+// Save replaces the token in the file, if the file still holds this login:
+// a kryptos login for another API or client, or a kryptos logout, made
+// while this command ran, is not undone by writing the old login back.
 func (f *tokenFile) Save(_ context.Context, tok *oauth2.Token) error {
+	now, err := readLogin(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the login in %s was signed out of while this command ran", f.path)
+	}
+	if err != nil {
+		return err
+	}
+	if now.Issuer != f.login.Issuer || now.ClientID != f.login.ClientID {
+		return fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, now.Issuer)
+	}
 	l := f.login
 	l.Token = tok
 	return writeLogin(f.path, &l)

@@ -149,3 +149,37 @@ func TestATokenFileReplacedByAnotherLoginIsNotUsed(t *testing.T) {
 		assert.NotContains(t, h, "live_at", "the live API's token was sent to the sandbox")
 	}
 }
+
+// TestASavedRefreshDoesNotOverwriteALoginMadeMeanwhile: Load refuses a
+// login "replaced by one for ... while this command ran", but Save writes
+// the old login back over it. A running export that refreshes after the
+// user ran kryptos login for the live API, in another terminal, throws the
+// new login (and its only working refresh token) away and puts the old
+// one back; after kryptos logout it writes the deleted login back.
+func TestASavedRefreshDoesNotOverwriteALoginMadeMeanwhile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "login.json")
+	old := login{Issuer: "http://127.0.0.1:1/oidc", ClientID: "sandbox_client", SecretEnv: "KRYPTOS_OAUTH_CLIENT_SECRET",
+		Token: &oauth2.Token{AccessToken: "sandbox_at", RefreshToken: "sandbox_rt", Expiry: time.Now().Add(-time.Hour)}}
+	require.NoError(t, writeLogin(path, &old))
+	f := &tokenFile{path: path, login: old}
+	_, err := f.Load(context.Background()) // the refresh starts
+	require.NoError(t, err)
+
+	// Meanwhile: kryptos login, in another terminal, for the live API.
+	live := &login{Issuer: oauth.KryptosIssuer, ClientID: "live_client", SecretEnv: "KRYPTOS_OAUTH_CLIENT_SECRET",
+		Token: &oauth2.Token{AccessToken: "live_at", RefreshToken: "live_rt", Expiry: time.Now().Add(24 * time.Hour)}}
+	require.NoError(t, writeLogin(path, live))
+
+	err = f.Save(context.Background(), &oauth2.Token{AccessToken: "sandbox_at2", RefreshToken: "sandbox_rt2"})
+	assert.Error(t, err, "the refresh of a replaced login is not saved over the new one")
+	now, err := readLogin(path)
+	require.NoError(t, err)
+	assert.Equal(t, "live_rt", now.Token.RefreshToken, "the new login is kept")
+
+	// Meanwhile: kryptos logout.
+	require.NoError(t, os.Remove(path))
+	assert.Error(t, f.Save(context.Background(), &oauth2.Token{AccessToken: "sandbox_at3", RefreshToken: "sandbox_rt3"}))
+	_, err = os.Stat(path)
+	assert.ErrorIs(t, err, os.ErrNotExist, "a login signed out of stays signed out")
+}
