@@ -44,7 +44,10 @@ func (p *Page[T, S]) Next(ctx context.Context) (*Page[T, S], error) {
 }
 
 // ErrPageRepeated is returned by a list whose server sent the same page
-// twice in a row: following it would never end.
+// twice in a row: following it would never end. An offset list whose
+// answer echoes the offset asked for may repeat a page once (exactly a page
+// of entries saved in front of the offset meanwhile): that page comes with
+// no Items, as its entries were listed already, and the list goes on.
 var ErrPageRepeated = errors.New("kryptos: the server sent the same page twice; stopping instead of looping")
 
 // pageStyle says how a list asks for its pages.
@@ -147,6 +150,11 @@ func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T, prevRe
 		}
 	}
 	page := &Page[T, S]{Items: f.items, Total: f.total, Summary: f.summary}
+	if repeat {
+		// Those entries were listed already, on the previous page: a
+		// loop over the list gets each once.
+		page.Items = f.items[:0]
+	}
 	if next, ok := l.nextPosition(position, f); ok {
 		items := f.items
 		page.next = func(ctx context.Context) (*Page[T, S], error) { return l.fetch(ctx, next, items, repeat) }
