@@ -101,7 +101,7 @@ func (s *Server) integrationUpdatedAt(in *integration, now time.Time) time.Time 
 }
 
 func (v *integrationView) hasMissingBalance() bool {
-	return credentialKind(v.in.provider) != "csv" && v.finished != nil && v.finished.saved < len(v.in.history)
+	return credentialKind(v.in.provider) != "csv" && v.finished != nil && len(v.visible) < len(v.in.history)
 }
 
 func (s *Server) canResync(in *integration) bool {

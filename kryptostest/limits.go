@@ -68,11 +68,13 @@ func (s *Server) updateLimit(w http.ResponseWriter, r *http.Request) {
 		triggered, failed, skipped := []map[string]any{}, []map[string]any{}, 0
 		var resync []*integration
 		for _, in := range u.integrations {
+			// The resync endpoint's rules, with its reasons.
+			refused := s.resyncRule(in, kryptos.ResyncFromStart)
 			switch {
 			case in.syncDisabled:
 				skipped++
-			case in.kind == "csv" && (in.sourceMissing || s.cfg.csvNoResync):
-				failed = append(failed, map[string]any{"integration_id": in.walletID, "code": "CSV_SOURCE_MISSING"})
+			case refused != nil:
+				failed = append(failed, map[string]any{"integration_id": in.walletID, "code": refused.code})
 			case len(resync) == maxLimitResyncs:
 				skipped++ // one call fans out to at most 100 (DATA-API.md §4)
 			default:

@@ -117,11 +117,18 @@ func (s *Server) queueJobs(u *user, ins []*integration, mode kryptos.ResyncMode,
 	}
 	jobs := make([]*job, len(ins))
 	for i, in := range ins {
+		// A sync from the start fetches the whole history; an incremental
+		// one carries on from where the last import left off, so it never
+		// brings back what a transaction cap cut off (DATA-API.md §5.13).
+		want := len(in.history)
+		if mode == kryptos.ResyncLatest {
+			want = in.leftOff()
+		}
 		j := &job{id: "sync_" + randomHex(10), userID: u.id, walletID: in.walletID, kind: in.kind, mode: mode,
-			createdAt: at, fails: in.failSync, saved: len(in.history)}
+			createdAt: at, fails: in.failSync, saved: want}
 		if room >= 0 {
 			j.saved = min(j.saved, room)
-			j.limitReached = j.saved < len(in.history)
+			j.limitReached = j.saved < want
 			room -= j.saved
 		}
 		s.state.jobs[j.id] = j
@@ -130,6 +137,19 @@ func (s *Server) queueJobs(u *user, ins []*integration, mode kryptos.ResyncMode,
 		jobs[i] = j
 	}
 	return jobs
+}
+
+// leftOff is how much of its history the integration's latest import
+// (queued, running or finished; not one that fails, which fetches nothing,
+// nor a price-only run) saves: where an incremental sync carries on from.
+// The whole history when it has none.
+func (in *integration) leftOff() int {
+	for i := len(in.jobs) - 1; i >= 0; i-- {
+		if j := in.jobs[i]; !j.fails && (j.options == nil || !j.options.priceOnly) {
+			return j.saved
+		}
+	}
+	return len(in.history)
 }
 
 // claimed is how much of the user's cap an integration takes at 'at': what
@@ -164,13 +184,21 @@ func (in *integration) lastFinished(cfg *config, now time.Time) *job {
 }
 
 // visible returns the transactions the data API shows for the integration
-// at now: what its latest finished sync saved, oldest first.
+// at now: what its latest finished import saved, oldest first. A price-only
+// run fetches nothing, so it neither adds nor removes transactions: an
+// import that finished around it (a from-start resync after a cap raise)
+// keeps what it saved.
 func (in *integration) visible(cfg *config, now time.Time) []*txRecord {
-	j := in.lastFinished(cfg, now)
-	if j == nil {
-		return nil
+	for i := len(in.jobs) - 1; i >= 0; i-- {
+		j := in.jobs[i]
+		if j.options != nil && j.options.priceOnly {
+			continue
+		}
+		if st := j.status(cfg, now); st == syncCompleted || st == syncPartial {
+			return in.history[:j.saved]
+		}
 	}
-	return in.history[:j.saved]
+	return nil
 }
 
 // position is what an integration holds of one asset at now.

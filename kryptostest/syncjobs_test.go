@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"fmt"
+
 	"github.com/kryptos-connect/kryptos-go"
 )
 
@@ -365,4 +367,117 @@ func TestALimitChangeResyncsFromTheStartAndCanBeWaitedFor(t *testing.T) {
 		assert.False(t, in.HasMissingBalance)
 		assert.Equal(t, 50, in.TxnCount)
 	}
+}
+
+// A price-only resync "prices the transactions already imported again,
+// without fetching any" (IntegrationResyncParams.PricesOnly). Queued while
+// the from-start resync that a cap raise queued is still running, it must
+// not undo that import: DATA-API.md §5.13 says a cap raise plus a re-sync
+// from the start brings back what limitReached cut off.
+func TestPriceOnlyResyncKeepsAConcurrentImport(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSandboxMode(false), WithPortfolioSize(40),
+		WithWorkspaceTransactionLimit(kryptos.Ptr[int64](10), nil), WithSyncTimings(time.Second, 4*time.Second))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connectWriter(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "binance", Address: "acct-1"}}})
+	user := c.User(g.Credential())
+	in := integrationsOf(t, user)[0]
+	require.Equal(t, 10, in.TxnCount, "the cap cut the first import")
+	require.True(t, in.LatestSync.LimitReached)
+
+	limit, err := c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](1000)})
+	require.NoError(t, err)
+	require.Len(t, limit.Resync.Triggered, 1, "the raise queues a from-start resync")
+	_, err = user.ResyncIntegration(ctx, in.ID, kryptos.IntegrationResyncParams{PricesOnly: true})
+	require.NoError(t, err)
+
+	clock.Advance(time.Minute)
+	fromStart, err := user.GetSyncJob(ctx, limit.Resync.Triggered[0].SyncID)
+	require.NoError(t, err)
+	require.Equal(t, kryptos.SyncCompleted, fromStart.Status)
+	require.Equal(t, 40, fromStart.RecordsProcessed)
+	in = integrationsOf(t, user)[0]
+	assert.Equal(t, 40, in.TxnCount, "the from-start import is kept after the price-only run")
+	n := 0
+	for _, err := range user.ListTransactions(ctx, kryptos.TransactionsParams{}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 40, n, "transactions visible")
+}
+
+// Under WithCSVResyncUnsupported (the newer docs: "newer docs reject both
+// (409 CSV_RESYNC_UNSUPPORTED)", API.md §2), a CSV whose file is on record
+// cannot be resynced because CSVs cannot be resynced at all, not because
+// its file is missing: the limit change's failed entry must say the same
+// as the resync endpoint does for it.
+func TestLimitResyncNamesWhyACSVFailed(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithSandboxMode(false), WithCSVResyncUnsupported())
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "csv", Address: "trades.csv"}}})
+	user := c.User(g.Credential())
+	in := integrationsOf(t, user)[0]
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+	_, err = c.ResyncIntegration(ctx, in.ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
+	require.ErrorIs(t, err, kryptos.ErrCSVResyncUnsupported, "the resync endpoint's reason")
+
+	limit, err := c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](50)})
+	require.NoError(t, err)
+	require.NotNil(t, limit.Resync)
+	require.Len(t, limit.Resync.Failed, 1)
+	assert.JSONEq(t, fmt.Sprintf(`{"integration_id":%q,"code":"CSV_RESYNC_UNSUPPORTED"}`, in.ID), string(limit.Resync.Failed[0]))
+}
+
+// DATA-API.md §5.13: "limitReached: true → workspace transaction cap hit
+// mid-run (rows before the cut saved, rest never fetched; needs cap raise
+// **and** re-sync from start)". An incremental ("latest") resync after the
+// cap was raised must not bring the cut rows back; only a from-start one
+// does. A limit change fans out to at most 100 integrations, so the 101st
+// keeps its cut import and must be resynced by hand, from the start.
+func TestAnIncrementalResyncDoesNotBackfillACut(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSandboxMode(false), WithPortfolioSize(2),
+		WithWorkspaceTransactionLimit(kryptos.Ptr[int64](10), nil), WithSyncTimings(time.Second, time.Second))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	var wallets []Wallet
+	for i := range 101 {
+		wallets = append(wallets, Wallet{Provider: "binance", Address: fmt.Sprintf("acct-%03d", i)})
+	}
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: wallets})
+	user := c.User(g.Credential())
+	ins := integrationsOf(t, user)
+	last := ins[len(ins)-1]
+	require.Equal(t, 0, last.TxnCount, "the cap cut the last account's import")
+	require.True(t, last.LatestSync.LimitReached)
+
+	limit, err := c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](1000)})
+	require.NoError(t, err)
+	require.Equal(t, 1, limit.Resync.Skipped, "the 101st is left out of the fan-out")
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+	clock.Advance(time.Minute)
+
+	latest, err := c.ResyncIntegration(ctx, last.ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+	clock.Advance(time.Minute)
+	job, err := user.GetSyncJob(ctx, latest.JobID)
+	require.NoError(t, err)
+	listed := integrationsOf(t, user)[len(ins)-1]
+	assert.Equal(t, 0, listed.TxnCount, "an incremental resync does not fetch what the cap cut off")
+	assert.Equal(t, 0, job.RecordsProcessed)
+
+	fromStart, err := c.ResyncIntegration(ctx, last.ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
+	require.NoError(t, err)
+	clock.Advance(time.Minute)
+	job, err = user.GetSyncJob(ctx, fromStart.JobID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, job.RecordsProcessed)
+	assert.Equal(t, 2, integrationsOf(t, user)[len(ins)-1].TxnCount, "a from-start resync does")
 }
