@@ -78,6 +78,8 @@ type Client struct {
 	// flights shares each refresh token's refresh among the TokenSources
 	// of this Client, such as one per request of the same user.
 	flights *refreshFlights
+	// spent holds the states of the callbacks accepted: each once.
+	spent *spentStates
 }
 
 // New checks cfg and returns a Client. It makes no request: ID token keys
@@ -131,7 +133,7 @@ func New(cfg Config) (*Client, error) {
 			Scopes:   strings.Fields(cfg.Scopes.String()),
 		},
 		hc: hc, stateKey: key, secure: redirect.Scheme == "https", native: cfg.Native, logger: logger,
-		flights: &refreshFlights{m: map[string]*refreshFlight{}},
+		flights: &refreshFlights{m: map[string]*refreshFlight{}}, spent: &spentStates{},
 	}
 	if p.Issuer != "" {
 		ctx := oidc.ClientContext(context.Background(), hc)

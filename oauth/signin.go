@@ -60,7 +60,9 @@ type authSettings struct {
 // else could send the user to another site after signing in. So a path
 // with a backslash, a space or a control character is dropped too:
 // browsers remove tabs and line breaks from a URL, and read a backslash as
-// a slash, so that "/\t/evil.example" goes to evil.example.
+// a slash, so that "/\t/evil.example" goes to evil.example. So is a path
+// longer than 2048 bytes: the sign-in's cookie holds it, and a browser
+// keeps no cookie over 4096 bytes.
 func ReturnTo(path string) AuthOption {
 	return func(s *authSettings) {
 		if isLocalPath(path) {
@@ -69,8 +71,11 @@ func ReturnTo(path string) AuthOption {
 	}
 }
 
+// maxReturnTo is the longest path ReturnTo keeps.
+const maxReturnTo = 2048
+
 func isLocalPath(path string) bool {
-	return strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") &&
+	return len(path) <= maxReturnTo && strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") &&
 		!strings.ContainsFunc(path, func(r rune) bool { return r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 

@@ -356,3 +356,64 @@ func TestTheSameCodeWorksAgainstAnotherProvider(t *testing.T) {
 	require.True(t, errors.As(err, &apiErr))
 	assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
 }
+
+// TestACallbackDeliveredTwiceIsAReplay: "Callback ... checks the state
+// first (ErrState for a callback this browser did not start, or a replay)"
+// (signin.go), and state.go: the callback is accepted "once". A browser
+// sends the same callback twice, cookie included, when the user reloads the
+// callback page before the first answer (which deletes the cookie) arrives;
+// anyone who copied the cookie and the URL can do the same. The second
+// delivery must be ErrState, and must not reach the provider: a code
+// presented twice makes the provider revoke what the first use gave (RFC
+// 6749 §4.1.2, the sandbox does), so the user who just signed in loses
+// their tokens.
+func TestACallbackDeliveredTwiceIsAReplay(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	var b browser
+	back, err := srv.Consent(b.start(t, c), "alex@example.com", true)
+	require.NoError(t, err)
+
+	deliver := func() (*SignIn, error) {
+		req := httptest.NewRequest(http.MethodGet, back, nil)
+		for _, ck := range b.cookies { // the cookie the first answer deletes has not been processed yet
+			req.AddCookie(ck)
+		}
+		return c.Callback(httptest.NewRecorder(), req)
+	}
+	first, err := deliver()
+	require.NoError(t, err)
+	_, err = deliver()
+	assert.ErrorIs(t, err, ErrState, "the same callback a second time is a replay")
+
+	_, err = c.UserInfo(ctx, oauth2.StaticTokenSource(first.Token))
+	assert.NoError(t, err, "the first sign-in's tokens must still work after a replayed callback")
+}
+
+// TestALongReturnToDoesNotBreakTheSignIn: the return_to path is sealed into
+// the sign-in's cookie, and nothing bounded its length. Browsers keep no
+// cookie over 4096 bytes (RFC 6265 §6.1 asks them to keep at least that
+// much, and they keep no more): SignInHandler?return_to=/ + 3900 bytes set
+// a cookie Chromium drops, so the callback is refused as ErrState ("This
+// sign-in expired...", checked in headless Chromium with examples/signin),
+// and any site can make a browser pile up 4 KB cookies on the app, one per
+// visit, for ten minutes. A path too long for the cookie is dropped, as
+// other unusable ones are; a long but reasonable one is kept.
+func TestALongReturnToDoesNotBreakTheSignIn(t *testing.T) {
+	t.Parallel()
+	_, c := newSandbox(t)
+	for _, path := range []string{"/" + strings.Repeat("a", 3900), "/search?q=" + strings.Repeat("b", 1000)} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/auth/signin?return_to="+path, nil)
+		c.SignInHandler().ServeHTTP(rec, req)
+		require.Equal(t, http.StatusFound, rec.Code)
+		cookies := rec.Result().Cookies()
+		require.Len(t, cookies, 1)
+		size := len(cookies[0].Name) + len(cookies[0].Value)
+		assert.LessOrEqual(t, size, 4096, "a return_to of %d bytes makes a cookie of %d bytes, which browsers drop", len(path), size)
+	}
+	var s authSettings
+	kept := "/search?q=" + strings.Repeat("b", 1000)
+	ReturnTo(kept)(&s)
+	assert.Equal(t, kept, s.returnTo, "a 1 KB path is kept")
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -99,7 +100,46 @@ func (c *Client) takePending(w http.ResponseWriter, r *http.Request, state strin
 	if subtle.ConstantTimeCompare([]byte(p.State), []byte(state)) != 1 || time.Now().Unix() > p.Expires {
 		return p, ErrState
 	}
+	// Deleting the cookie stops a replay only once the browser has read
+	// this answer: a reload of the callback page before then, or anyone who
+	// copied the cookie, delivers it again, and a code presented twice makes
+	// the provider revoke what the first use gave (RFC 6749 §4.1.2).
+	if !c.spent.spend(p.State, p.Expires) {
+		return p, ErrState
+	}
 	return p, nil
+}
+
+// spentStates remembers the states of the callbacks a Client accepted,
+// until their sign-ins expire, so that each is accepted once by this
+// process (replicas of an app each keep their own).
+type spentStates struct {
+	mu        sync.Mutex
+	m         map[string]int64 // state: when its sign-in expires (Unix seconds)
+	nextPrune int64
+}
+
+// spend reports whether state was not spent yet, and spends it.
+func (s *spentStates) spend(state string, expires int64) bool {
+	now := time.Now().Unix()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]int64{}
+	}
+	if now >= s.nextPrune {
+		for k, e := range s.m {
+			if now > e {
+				delete(s.m, k)
+			}
+		}
+		s.nextPrune = now + 60
+	}
+	if _, ok := s.m[state]; ok {
+		return false
+	}
+	s.m[state] = expires
+	return true
 }
 
 func (c *Client) aead() (cipher.AEAD, error) {
