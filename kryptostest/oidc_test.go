@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"regexp"
+
 	"github.com/kryptos-connect/kryptos-go/internal/golden"
 )
 
@@ -217,4 +219,22 @@ func TestTheTokenEndpointRefusesWhatItShould(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "Bearer", cc["token_type"])
 	assert.NotContains(t, cc, "refresh_token", "an application token is not refreshed")
+}
+
+// TestEnterOnTheConsentPageAllows: pressing Enter in the email field
+// submits the form with its default button, the first submit button in
+// tree order (HTML, "implicit submission"). It was Deny, so a user who typed
+// their email and pressed Enter declined (examples/signin's
+// TestEnterInTheEmailFieldDoesNotDeny shows it in Chromium).
+func TestEnterOnTheConsentPageAllows(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	resp, err := http.Get(authorizeURL(srv, "/oidc/auth", kryptosParams(srv)))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	first := regexp.MustCompile(`<button [^>]*type="submit"[^>]*>`).Find(page)
+	require.NotNil(t, first, string(page))
+	assert.Contains(t, string(first), `value="allow"`, "the form's default button (Enter) is %s", first)
 }
