@@ -186,7 +186,11 @@ func newApp(cfg appConfig) (http.Handler, error) {
 	mux.HandleFunc("GET /profile", a.profile)
 	mux.HandleFunc("POST /refresh", a.refresh)
 	mux.HandleFunc("POST /signout", a.signOut)
-	return mux, nil
+	// The forms post to the app itself: a POST from another site (a
+	// page that signs the user out, or refreshes their token) is refused.
+	// SameSite=Lax keeps the session cookie from such a POST, but not the
+	// Set-Cookie of its answer, which clears it.
+	return http.NewCrossOriginProtection().Handler(mux), nil
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
@@ -217,6 +221,10 @@ func (a *app) signInFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, kryptos.ErrAccessDenied):
 		render(w, http.StatusOK, "declined", nil)
+	case errors.Is(err, oauth.ErrState) && a.session(r) != nil:
+		// A signed-in user who went Back to the consent page and allowed
+		// again, or reloaded the callback: they are signed in already.
+		http.Redirect(w, r, "/profile", http.StatusFound)
 	case errors.Is(err, oauth.ErrState):
 		renderError(w, http.StatusBadRequest, "This sign-in expired, was already used, or was started in another browser. Please sign in again.")
 	default:

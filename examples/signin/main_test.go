@@ -17,6 +17,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"fmt"
+
+	"github.com/chromedp/chromedp/kb"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 	"github.com/kryptos-connect/kryptos-go/oauth"
 )
@@ -196,4 +199,108 @@ func TestSignInDenyShowsTheDeclinedPage(t *testing.T) {
 		t.Fatalf("the declined page did not show: %v", err)
 	}
 	screenshot(t, ctx, "declined.png")
+}
+
+// TestBackAfterSigningInKeepsTheUserSignedIn: after signing in, Back leads
+// to the provider's consent page (the callback and the sign-in redirect
+// are not history entries); allowing there again brings the browser to the
+// callback with the state of the sign-in that already finished. The app
+// told this signed-in user "This sign-in expired, was already used, or was
+// started in another browser. Please sign in again." and answered 400,
+// although their session is live: the profile is where they belong.
+func TestBackAfterSigningInKeepsTheUserSignedIn(t *testing.T) {
+	t.Parallel()
+	base := startApp(t)
+	ctx := newBrowser(t)
+	signInAndDecide(t, ctx, base, "allow")
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("holdings"))); err != nil {
+		t.Fatalf("the profile page did not show: %v", err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.NavigateBack(),
+		chromedp.WaitVisible(chromedp.ID("allow")),
+		chromedp.Click(chromedp.ID("allow")),
+		chromedp.WaitVisible("#error, #holdings"),
+	)
+	if err != nil {
+		t.Fatalf("back to the consent page and allow again: %v", err)
+	}
+	msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if loc != base+"/profile" {
+		t.Errorf("a signed-in user who went back and allowed again is at %s, shown:\n%s\nwant %s/profile", loc, msg, base)
+	}
+}
+
+// TestEnterInTheEmailFieldDoesNotDeny: on the sandbox's consent page the
+// user types their email and presses Enter, as in any sign-in form. Enter
+// submits the form with its default button, the first submit button in
+// tree order (HTML, "implicit submission"), which was Deny: the user who
+// meant to sign in was told "You declined", and the app received
+// error=access_denied.
+func TestEnterInTheEmailFieldDoesNotDeny(t *testing.T) {
+	t.Parallel()
+	base := startApp(t)
+	ctx := newBrowser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.Clear(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), sandboxEmail+kb.Enter),
+		chromedp.WaitVisible("#declined, #holdings, #error"),
+	)
+	if err != nil {
+		t.Fatalf("type the email and press Enter: %v", err)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if loc != base+"/profile" {
+		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+		t.Errorf("Enter in the email field led to %s:\n%s\nwant the profile (Allow)", loc, msg)
+	}
+}
+
+// TestAnotherSiteCannotSignTheUserOut: the sign-out is a POST (the profile
+// page's form), but nothing checks where the form came from. The session
+// cookie's SameSite=Lax keeps it from being sent with another site's POST,
+// yet the answer's Set-Cookie, which clears it, is applied all the same (a
+// top-level navigation may set a Lax cookie): any page the user visits can
+// sign them out (logout CSRF), and leave their session, tokens included,
+// behind in the app's memory. localhost is another site than 127.0.0.1.
+func TestAnotherSiteCannotSignTheUserOut(t *testing.T) {
+	t.Parallel()
+	base := startApp(t)
+	ctx := newBrowser(t)
+	signInAndDecide(t, ctx, base, "allow")
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("holdings"))); err != nil {
+		t.Fatalf("the profile page did not show: %v", err)
+	}
+
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><form id="f" method="post" action="%s/signout"></form>
+<script>document.getElementById("f").submit()</script>`, base)
+	}))
+	t.Cleanup(evil.Close)
+	evilURL := strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)
+	if err := chromedp.Do(ctx, chromedp.Navigate(evilURL), chromedp.Sleep(time.Second)); err != nil {
+		t.Fatalf("visit the other site: %v", err)
+	}
+
+	err := chromedp.Do(ctx, chromedp.Navigate(base+"/profile"), chromedp.WaitReady("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if loc != base+"/profile" {
+		t.Errorf("after visiting a page of another site, /profile leads to %s: that site signed the user out", loc)
+	}
+	// The app's own sign-out button still works.
+	if t.Failed() {
+		return
+	}
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")))
+	if err != nil {
+		t.Errorf("the app's own sign-out button does not sign out: %v", err)
+	}
 }
