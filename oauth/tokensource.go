@@ -192,7 +192,7 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	// the same moment (one per request of the same user, over the same
 	// store): they share this refresh and its save, as spending the token
 	// twice would revoke its whole chain at a rotating provider.
-	f, leader := s.c.flights.join(stored.RefreshToken, s.fresh)
+	f, leader, spend := s.c.flights.join(stored.RefreshToken, s.fresh)
 	if leader {
 		work, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 		handed = true
@@ -200,7 +200,7 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 			defer s.give()
 			defer unlock()
 			defer cancel()
-			s.fly(work, f, stored.RefreshToken)
+			s.fly(work, f, stored.RefreshToken, spend)
 		}()
 	}
 	select {
@@ -220,13 +220,15 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	return copyToken(f.tok), nil
 }
 
-// fly makes flight f: it spends refreshToken and saves the result. The
+// fly makes flight f, keyed by refreshToken, the one its TokenSource
+// loaded: it spends spend (refreshToken, or the refresh token that
+// replaced it) and saves the result. The
 // flight lands however it ends, so that no TokenSource waits for it in
 // vain. A panic (in the app's TokenStore, say) is recovered, as it runs in
 // a goroutine nobody else could recover it in, and raised again in the
 // caller that started the flight if it still waits. The caller holds the
 // turn.
-func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken string) {
+func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken, spend string) {
 	var tok *oauth2.Token
 	defer func() {
 		if r := recover(); r != nil {
@@ -240,7 +242,7 @@ func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken s
 		s.c.flights.land(refreshToken, f)
 	}()
 	var err error
-	tok, err = s.c.refresh(work, refreshToken)
+	tok, err = s.c.refresh(work, spend)
 	if err != nil {
 		f.err = err
 		return
@@ -305,10 +307,13 @@ type refreshFlight struct {
 // TokenSource that loaded the refresh token it spent before it was saved.
 const refreshRemembered = time.Minute
 
-// join returns the flight of refreshToken, and whether the caller must
-// make it: a refresh done a moment ago whose token the caller cannot use
-// (its access token was refused since) is made again.
-func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) bool) (*refreshFlight, bool) {
+// join returns the flight of refreshToken, whether the caller must make
+// it, and the refresh token that flight spends. A refresh of this Client
+// that spent refreshToken a moment ago is joined while its result is
+// usable; once that result's access token was refused, a new flight
+// refreshes it in turn, spending its refresh token: refreshToken is spent,
+// and spending it again would make a rotating provider revoke the chain.
+func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) bool) (f *refreshFlight, leader bool, spend string) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	now := time.Now()
@@ -317,12 +322,18 @@ func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) b
 			delete(fs.m, k)
 		}
 	}
-	if f := fs.m[refreshToken]; f != nil && (f.landed.IsZero() || usable(f.tok)) {
-		return f, false
+	spend = refreshToken
+	if prev := fs.m[refreshToken]; prev != nil {
+		if prev.landed.IsZero() || usable(prev.tok) {
+			return prev, false, ""
+		}
+		if prev.tok.RefreshToken != "" {
+			spend = prev.tok.RefreshToken
+		}
 	}
-	f := &refreshFlight{done: make(chan struct{})}
+	f = &refreshFlight{done: make(chan struct{})}
 	fs.m[refreshToken] = f
-	return f, true
+	return f, true, spend
 }
 
 // land ends a flight. A failed one is forgotten at once, so that a later

@@ -420,3 +420,34 @@ func (l *loadFrom) Save(ctx context.Context, tok *oauth2.Token) error {
 }
 
 func withReq(ctx context.Context, i int) context.Context { return context.WithValue(ctx, reqKey{}, i) }
+
+// laggingStore saves, but its loads keep answering the first token, as a
+// read replica that has not caught up does.
+type laggingStore struct {
+	*MemoryStore
+	first *oauth2.Token
+}
+
+func (l *laggingStore) Load(context.Context) (*oauth2.Token, error) { return l.first, nil }
+
+// A refresh of this Client spent the refresh token a lagging store still
+// holds, and its result's access token was refused since: the next refresh
+// spends that result's refresh token, not the spent one again, which a
+// rotating provider takes for a reuse and answers by revoking the chain.
+func TestARefusedResultOfARecentRefreshIsRefreshedInTurn(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	old := expired(in.Token)
+	store := &laggingStore{MemoryStore: NewMemoryStore(old), first: old}
+
+	first, err := c.TokenSource(ctx, store).Token()
+	require.NoError(t, err)
+	ts := c.TokenSource(ctx, store)
+	ts.TokenRefused(first.AccessToken)
+	second, err := ts.Token()
+	require.NoError(t, err, "the spent refresh token must not be sent again")
+	assert.NotEqual(t, first.AccessToken, second.AccessToken)
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(second)))
+	assert.NoError(t, err, "the chain is intact")
+}
