@@ -106,6 +106,8 @@ func newClient(opts []Option) (*Client, error) {
 		MaxRetries:     s.retry.MaxRetries,
 		MinWait:        s.retry.MinWait,
 		MaxWait:        s.retry.MaxWait,
+		MaxPause:       s.maxQuotaWait,
+		PauseBounded:   s.maxQuotaWait >= 0,
 		AttemptTimeout: s.timeout,
 		MaxBodyBytes:   s.maxBody,
 	})

@@ -168,7 +168,9 @@ func WithLimiter(l Limiter) Option {
 
 // WithMaxQuotaWait bounds how long a call may wait on the client side, for
 // its Limiter's quota or a server's 429 pause: a call that would wait longer
-// fails at once, without being sent, with an error matching ErrQuotaWait. A
+// fails at once, without being sent, with an error matching ErrQuotaWait;
+// the call whose own attempt drew a 429 asking for longer gets that 429
+// returned at once, RetryAfter set, instead of sleeping before a retry. A
 // max of zero fails whenever waiting would be needed. By default a call
 // waits as long as its context allows, and a wait of over a second is
 // logged as a warning (to WithLogger's logger).

@@ -268,6 +268,9 @@ func (x *run) checkRetry(ctx context.Context, _ *http.Response, _ error) (bool, 
 	if !x.last.hasRetryAfter {
 		x.wait = Jitter(x.core.cfg.MinWait, x.core.cfg.MaxWait, x.attempts-1)
 	}
+	if x.last.status == http.StatusTooManyRequests && x.core.cfg.PauseBounded && x.wait > x.core.cfg.MaxPause {
+		return false, nil // a 429 pause longer than the caller may wait on the client side
+	}
 	if d, ok := ctx.Deadline(); ok && x.wait >= time.Until(d) {
 		return false, nil
 	}

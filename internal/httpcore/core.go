@@ -102,6 +102,11 @@ type Config struct {
 	// MinWait and MaxWait bound the wait between attempts. A server that asks
 	// for a longer wait than MaxWait gets its answer returned instead.
 	MinWait, MaxWait time.Duration
+	// MaxPause, when PauseBounded, also bounds the wait after a 429, which
+	// holds the call's whole class (the caller's WithMaxQuotaWait): a 429
+	// asking for longer is returned instead.
+	MaxPause     time.Duration
+	PauseBounded bool
 	// AttemptTimeout bounds each attempt, from after its Wait to the end of
 	// its response body. Zero means no per-attempt bound.
 	AttemptTimeout time.Duration
