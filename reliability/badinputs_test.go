@@ -281,6 +281,12 @@ func TestUnknownScopesAreSent(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, lt.Token.IsZero())
 	assert.Equal(t, int32(1), counter.n.Load())
+	// And granted: the user's consent covers it, and the grant reports it.
+	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true})
+	require.NoError(t, err)
+	grant, err := c.ExchangePublicToken(context.Background(), public)
+	require.NoError(t, err)
+	assert.True(t, grant.Scopes.Has(future), "granted scopes %v", grant.Scopes)
 
 	// A server that does not grant it answers for itself.
 	strict := kryptostest.NewServer()

@@ -59,6 +59,16 @@ type matrixFault struct {
 	held bool
 	// deadline, when set, bounds the call's ctx.
 	deadline time.Duration
+	// retryDate, when set, is added to the fault as a retry_after header
+	// holding an HTTP date this far ahead of the moment the cell starts:
+	// a date in the past would read as no wait at all, whether or not the
+	// SDK parses dates.
+	retryDate time.Duration
+	// waits is the least a retried call must take: the wait the answer
+	// asked for (a date's, less its truncation to the second).
+	waits time.Duration
+	// atOnce: the call must return without waiting between attempts.
+	atOnce bool
 	// retriedIdempotent and retriedOneShot: whether each kind of operation
 	// sends the request again.
 	retriedIdempotent, retriedOneShot bool
@@ -92,11 +102,13 @@ func matrixFaults() []matrixFault {
 		{name: "per-attempt timeout", fault: kryptostest.Fault{Delay: 5 * time.Second}, retriedIdempotent: true, ambiguous: true, is: kryptos.ErrAttemptTimeout},
 		{name: "500", fault: kryptostest.Fault{Status: 500, Code: "INTERNAL_ERROR", Message: "boom"}, ambiguous: true, status: 500, code: "INTERNAL_ERROR", is: kryptos.ErrInternal},
 		{name: "502", fault: kryptostest.Fault{Status: 502, Code: "EXTERNAL_SERVICE_ERROR", Message: "upstream"}, retriedIdempotent: true, ambiguous: true, status: 502, code: "EXTERNAL_SERVICE_ERROR", is: kryptos.ErrExternalService},
-		{name: "503 with Retry-After", fault: kryptostest.Fault{Status: 503, Message: "maintenance", Header: http.Header{"Retry-After": {"0.01"}}}, retriedIdempotent: true, ambiguous: true, status: 503},
+		{name: "503 with Retry-After", fault: kryptostest.Fault{Status: 503, Message: "maintenance", Header: http.Header{"Retry-After": {"0.05"}}}, waits: 2 * 50 * time.Millisecond, retriedIdempotent: true, ambiguous: true, status: 503},
 		{name: "504", fault: kryptostest.Fault{Status: 504}, retriedIdempotent: true, ambiguous: true, status: 504},
-		{name: "429 with retry_after in seconds", fault: kryptostest.Fault{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "slow down", Header: http.Header{"retry_after": {"0.05"}}}, retriedIdempotent: true, retriedOneShot: true, status: 429, code: "RATE_LIMIT_EXCEEDED", is: kryptos.ErrRateLimited},
-		{name: "429 with an HTTP date", fault: kryptostest.Fault{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "slow down", Header: http.Header{"retry_after": {time.Now().Add(-time.Second).UTC().Format(http.TimeFormat)}}}, retriedIdempotent: true, retriedOneShot: true, status: 429, code: "RATE_LIMIT_EXCEEDED", is: kryptos.ErrRateLimited},
-		{name: "429 asking for longer than MaxWait", fault: kryptostest.Fault{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "come back later", Header: http.Header{"retry_after": {"3600"}}}, holdsClass: true, status: 429, code: "RATE_LIMIT_EXCEEDED", is: kryptos.ErrRateLimited},
+		{name: "429 with retry_after in seconds", fault: kryptostest.Fault{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "slow down", Header: http.Header{"retry_after": {"0.05"}}}, waits: 2 * 50 * time.Millisecond, retriedIdempotent: true, retriedOneShot: true, status: 429, code: "RATE_LIMIT_EXCEEDED", is: kryptos.ErrRateLimited},
+		// The date is set when the cell starts, 1.5 s ahead: truncated to the
+		// second, it asks for more than 0.5 s, less than MaxWait.
+		{name: "429 with an HTTP date", fault: kryptostest.Fault{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "slow down"}, retryDate: 1500 * time.Millisecond, waits: 300 * time.Millisecond, retriedIdempotent: true, retriedOneShot: true, status: 429, code: "RATE_LIMIT_EXCEEDED", is: kryptos.ErrRateLimited},
+		{name: "429 asking for longer than MaxWait", fault: kryptostest.Fault{Status: 429, Code: "RATE_LIMIT_EXCEEDED", Message: "come back later", Header: http.Header{"retry_after": {"3600"}}}, holdsClass: true, atOnce: true, status: 429, code: "RATE_LIMIT_EXCEEDED", is: kryptos.ErrRateLimited},
 		{name: "success:false on a 200", fault: kryptostest.Fault{Status: 200, Code: "VALIDATION_ERROR", Message: "bad"}, status: 200, code: "VALIDATION_ERROR", is: kryptos.ErrValidation},
 		{name: "HTML 502 from a proxy", fault: html, retriedIdempotent: true, ambiguous: true, status: 502},
 		// A revoke answers without data: any body of its 200 is a success.
@@ -255,9 +267,14 @@ func TestFaultMatrix(t *testing.T) {
 	}
 }
 
+// runCell sends through net/http's own Transport, as a Client does by
+// default, so that a watch bounds each attempt (a RoundTripper of the
+// test's would put the SDK on its other path, a timeout context per
+// attempt, and leave the default one untested); it counts attempts by their
+// dials, keep-alives off.
 func runCell(t *testing.T, op matrixOp, fl matrixFault, tally *matrixTally) {
 	f := newFixture(t)
-	counter := newCountingTransport()
+	transport, sent := dialCountingTransport()
 	base := f.srv.URL
 	requestID := "" // the X-Request-Id the final answer carries
 	switch {
@@ -283,6 +300,9 @@ func runCell(t *testing.T, op matrixOp, fl matrixFault, tally *matrixTally) {
 			fault.Header = http.Header{}
 		}
 		fault.Header.Set("X-Request-Id", requestID)
+		if fl.retryDate > 0 {
+			fault.Header.Set("retry_after", time.Now().Add(fl.retryDate).UTC().Format(http.TimeFormat))
+		}
 		n := 1 + matrixRetries
 		if fl.once {
 			n = 1
@@ -291,7 +311,7 @@ func runCell(t *testing.T, op matrixOp, fl matrixFault, tally *matrixTally) {
 	}
 	opts := []kryptos.Option{
 		kryptos.WithSandbox(base),
-		kryptos.WithHTTPClient(&http.Client{Transport: counter}),
+		kryptos.WithHTTPClient(&http.Client{Transport: transport}),
 		kryptos.WithTimeout(matrixTimeout), kryptos.WithMaxResponseBytes(matrixBodyCap),
 		kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: matrixRetries, MinWait: time.Millisecond, MaxWait: 2 * time.Second}),
 	}
@@ -322,8 +342,14 @@ func runCell(t *testing.T, op matrixOp, fl matrixFault, tally *matrixTally) {
 	tally.cells.Add(1)
 
 	want := expect(op, fl)
-	assert.Equal(t, int32(want.sent), counter.n.Load(), "attempts sent")
+	assert.Equal(t, int32(want.sent), sent.Load(), "attempts sent")
 	assert.Equal(t, want.attempts, resp.Attempts, "Response.Attempts")
+	if fl.waits > 0 && want.sent > 1 {
+		assert.GreaterOrEqual(t, took, fl.waits, "the retries waited as the answer asked")
+	}
+	if fl.atOnce {
+		assert.Less(t, took, 500*time.Millisecond, "returned at once, not after a wait")
+	}
 
 	// What happened at the server: a one-shot operation at most once.
 	if op.effects != nil {
@@ -343,6 +369,8 @@ func runCell(t *testing.T, op matrixOp, fl matrixFault, tally *matrixTally) {
 	assert.False(t, strings.ContainsFunc(text, unicode.IsControl), "error is one line: %q", text)
 	assert.Equal(t, want.unknown, errors.Is(err, kryptos.ErrOutcomeUnknown), "ErrOutcomeUnknown in %v", err)
 	assert.NotErrorIs(t, err, kryptos.ErrInvalidParams)
+	// Only a call that never reached the server is safe to repeat.
+	assert.Equal(t, fl.refused || fl.cancelled || fl.held, errors.Is(err, kryptos.ErrNotSent), "ErrNotSent in %v", err)
 	if want.is != nil {
 		assert.ErrorIs(t, err, want.is)
 	}
@@ -386,7 +414,7 @@ func runCell(t *testing.T, op matrixOp, fl matrixFault, tally *matrixTally) {
 		assert.ErrorIs(t, err, kryptos.ErrQuotaWait)
 		assert.NotErrorIs(t, err, kryptos.ErrOutcomeUnknown, "nothing was sent")
 		assert.Less(t, time.Since(start), 500*time.Millisecond)
-		assert.Equal(t, int32(want.sent), counter.n.Load(), "the held call was not sent")
+		assert.Equal(t, int32(want.sent), sent.Load(), "the held call was not sent")
 	}
 }
 

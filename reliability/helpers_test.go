@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -166,4 +167,20 @@ func (p *spoilingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		t.Stop()
 	}
 	panic(http.ErrAbortHandler) // close the connection mid-body
+}
+
+// dialCountingTransport is net/http's own Transport, keep-alives off, that
+// counts its dials: one per attempt that reached the transport. Unlike
+// countingTransport, a RoundTripper of the test's, it leaves the SDK on the
+// path it takes by default, where a watch bounds each attempt.
+func dialCountingTransport() (*http.Transport, *atomic.Int32) {
+	var n atomic.Int32
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableKeepAlives = true
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		n.Add(1)
+		return dialer.DialContext(ctx, network, addr)
+	}
+	return t, &n
 }
