@@ -116,7 +116,11 @@ func New(cfg Config) (*Handler, error) {
 	} {
 		h.mux.HandleFunc(route.method+" "+route.path, route.serve)
 		h.mux.HandleFunc(route.path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", route.method)
+			allow := route.method
+			if allow == http.MethodGet {
+				allow += ", " + http.MethodHead // a GET pattern serves HEAD too
+			}
+			w.Header().Set("Allow", allow)
 			writeError(w, http.StatusMethodNotAllowed, CodeBadRequest, route.path+" takes "+route.method)
 		})
 	}

@@ -613,6 +613,10 @@ func TestAWrongMethodIsNotAMissingRoute(t *testing.T) {
 	assert.Equal(t, "POST", resp.Header.Get("Allow"))
 	status, _ = a.post(t, "u1", "/status", "")
 	assert.Equal(t, http.StatusMethodNotAllowed, status)
+	resp, err = http.Post(a.srv.URL+"/api/kryptos/status", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
 	status, _ = a.get(t, "u1", "/nope")
 	assert.Equal(t, http.StatusNotFound, status)
 }
