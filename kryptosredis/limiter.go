@@ -94,6 +94,7 @@ type Limiter struct {
 	probing  bool                               // a call is asking Redis again
 	retryAt  time.Time                          // when down, Redis is not asked before then
 	unsynced map[kryptos.QuotaClass][]time.Time // sends let through locally, not yet in Redis
+	epochs   map[kryptos.QuotaClass]string      // the epoch of each class's keys last seen in Redis
 }
 
 // Limiter returns the Store's kryptos.Limiter. Give it to every Client of
@@ -115,6 +116,7 @@ func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
 	l := &Limiter{
 		store: s, quotas: map[kryptos.QuotaClass]kryptos.Quota{}, window: map[kryptos.QuotaClass]time.Duration{},
 		outage: cfg.Outage, retry: cfg.RetryRedis, unsynced: map[kryptos.QuotaClass][]time.Time{},
+		epochs: map[kryptos.QuotaClass]string{},
 	}
 	if l.retry == 0 {
 		l.retry = time.Second
@@ -145,37 +147,55 @@ func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
 // were let through without Redis, and after the shared pause.
 //
 // KEYS: the window (a sorted set of send times in µs), the pause (the µs
-// time before which nothing is sent). ARGV: the limit (0 for none), the
-// window in µs, this send's member name, then the ages in µs of the sends
-// to backfill. It answers {1, 0} for a slot, or {0, µs until one may free}.
+// time before which nothing is sent), the epoch (a name the class's keys
+// were first written under). ARGV: the limit (0 for none), the window in
+// µs, this send's member name, the epoch this Limiter last saw (empty for
+// none), then the ages in µs of the sends to backfill. It answers {1, 0,
+// epoch} for a slot, or {0, µs until one may free, epoch}.
+//
+// A Limiter that saw an epoch and finds none finds a Redis that lost the
+// class's keys (a restart without persistence, a flush, a failover to a
+// replica behind): the sends it counted in the last window are unknown, so
+// the class waits out one window, as under FallBackLocal.
 var take = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-for i = 4, #ARGV do
+local epoch = redis.call('GET', KEYS[3])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[3], epoch)
+  if ARGV[4] ~= '' and limit > 0 then
+    local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
+    if now + window > cur then
+      redis.call('SET', KEYS[2], now + window, 'PX', math.ceil(window / 1000) + 1000)
+    end
+  end
+end
+for i = 5, #ARGV do
   redis.call('ZADD', KEYS[1], now - tonumber(ARGV[i]), ARGV[3] .. ':' .. i)
 end
-if #ARGV >= 4 then
+if #ARGV >= 5 then
   -- Written back even when no slot is given below: bound its life too.
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
 end
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then
-  return {0, paused - now}
+  return {0, paused - now, epoch}
 end
 if limit <= 0 then
-  return {1, 0}
+  return {1, 0, epoch}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local n = redis.call('ZCARD', KEYS[1])
 if n < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return {1, 0}
+  return {1, 0, epoch}
 end
 local edge = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-return {0, tonumber(edge[2]) + window - now}
+return {0, tonumber(edge[2]) + window - now, epoch}
 `)
 
 // pause holds a class until µs from Redis's now, unless it is held longer
@@ -256,17 +276,27 @@ func (l *Limiter) take(ctx context.Context, class kryptos.QuotaClass) (time.Dura
 	if q, ok := l.quotas[class]; ok {
 		limit, window = q.Requests, l.window[class]
 	}
-	args := []any{limit, window.Microseconds(), l.id + ":" + fmt.Sprint(l.seq.Add(1))}
+	l.mu.Lock()
+	epoch := l.epochs[class]
+	l.mu.Unlock()
+	args := []any{limit, window.Microseconds(), l.id + ":" + fmt.Sprint(l.seq.Add(1)), epoch}
 	backfill := l.takeUnsynced(class)
 	for _, age := range backfill {
 		args = append(args, age.Microseconds())
 	}
-	v, err := l.store.run(ctx, take, []string{l.store.key("quota", string(class)), l.store.key("pause", string(class))}, args...)
+	v, err := l.store.run(ctx, take, []string{l.store.key("quota", string(class)), l.store.key("pause", string(class)), l.store.key("epoch", string(class))}, args...)
 	if err != nil {
 		l.putUnsynced(class, backfill)
 		return 0, err
 	}
 	l.cameBack()
+	if len(v) > 2 {
+		if e, ok := v[2].(string); ok {
+			l.mu.Lock()
+			l.epochs[class] = e
+			l.mu.Unlock()
+		}
+	}
 	if integer(v, 0) == 1 {
 		return 0, nil
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptosredis"
+	"github.com/redis/go-redis/v9"
 )
 
 // newLimiter returns a Limiter of clientID over its own Store and its own
@@ -324,4 +325,55 @@ func TestSendsWrittenBackDuringAPauseExpire(t *testing.T) {
 	ttl, err := r.client().PTTL(ctx, key).Result()
 	require.NoError(t, err)
 	assert.Positive(t, ttl, "the window key expires")
+}
+
+// A Redis that restarts without persistence (or is flushed, or fails over
+// to an empty replica) forgets the sends of the current window. The
+// Limiter must not then let a whole quota more through in that window.
+func TestARedisRestartDoesNotForgetTheWindow(t *testing.T) {
+	q := kryptos.Quota{Requests: 3, Per: 5 * time.Second}
+	for _, tc := range []struct {
+		name   string
+		rdb    func(r *redisServer) *redis.Client
+		outage kryptosredis.Outage
+	}{
+		// The doc's own setup: a go-redis client with its default retries,
+		// which hides a quick restart from the Limiter.
+		{"default client, FallBackLocal", func(r *redisServer) *redis.Client {
+			rdb := redis.NewClient(&redis.Options{Addr: r.addr()})
+			t.Cleanup(func() { rdb.Close() })
+			return rdb
+		}, kryptosredis.FallBackLocal},
+		// A client without retries: the Limiter sees the failure, and
+		// fails closed meanwhile; "nothing can exceed the quota".
+		{"no retries, FailClosed", (*redisServer).client, kryptosredis.FailClosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRedis(t)
+			s, err := kryptosredis.New(tc.rdb(r), kryptosredis.Options{ClientID: unique(t)})
+			require.NoError(t, err)
+			l, err := s.Limiter(kryptosredis.LimiterConfig{
+				Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Outage: tc.outage, Replicas: 1,
+				RetryRedis: 10 * time.Millisecond,
+			})
+			require.NoError(t, err)
+			ctx := context.Background()
+			for range q.Requests {
+				require.NoError(t, l.Wait(ctx, kryptos.ClassData, 0))
+			}
+			require.ErrorIs(t, l.Wait(ctx, kryptos.ClassData, 0), kryptos.ErrQuotaWait, "the window is full")
+
+			r.stop()
+			r.start()
+			sent := 0
+			deadline := time.Now().Add(time.Second) // well within the window of the three sends
+			for time.Now().Before(deadline) {
+				if l.Wait(ctx, kryptos.ClassData, 0) == nil {
+					sent++
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			assert.Zero(t, sent, "sends let through in the window that already had %d", q.Requests)
+		})
+	}
 }

@@ -36,24 +36,52 @@ func (s *Store) RefreshLock(userKey string) *RefreshLock {
 	return &RefreshLock{store: s, key: s.key("refresh", hex.EncodeToString(sum[:16])), hold: 30 * time.Second}
 }
 
-// lock takes the lock if it is free. ARGV: the holder, the expiry in ms.
+// lock takes the lock if it is free. KEYS: the lock, the epoch (a name
+// the refresh locks' keys were first written under), the grace (no lock is
+// taken while it lives). ARGV: the holder, the expiry in ms, the epoch the
+// Store last saw (empty for none), the grace in ms. It answers {1, 0,
+// epoch} when the lock is taken, or {0, ms to wait, epoch}.
+//
+// A Store that saw an epoch and finds none finds a Redis that lost its keys
+// (a restart without persistence, a flush, a failover to a replica
+// behind): a lock held before may still be held, its holder spending the
+// refresh token, and its next renewal writes it again. Until then, no lock
+// is taken.
 var lock = redis.NewScript(`
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
-return {0, redis.call('PTTL', KEYS[1])}
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[2], epoch)
+  if ARGV[3] ~= '' then
+    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  end
+end
+local grace = redis.call('PTTL', KEYS[3])
+if grace > 0 then return {0, grace, epoch} end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1, 0, epoch} end
+return {0, redis.call('PTTL', KEYS[1]), epoch}
 `)
 
-// renew moves the lock's expiry, if ARGV[1] still holds it. ARGV[2]: the
-// expiry in ms.
+// renew moves the lock's expiry, if ARGV[1] still holds it, or writes it
+// again if Redis lost it. ARGV[2]: the expiry in ms.
 var renew = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1}
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return {1}
+end
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {1}
+end
+return {0}
 `)
 
-// unlock frees the lock if ARGV[1] still holds it.
+// unlock frees the lock if ARGV[1] still holds it; it answers {1} when it
+// did.
 var unlock = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return {1}
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) return {1} end
+return {0}
 `)
 
 // Lock blocks until the lock is held or ctx ends, then returns the
@@ -63,9 +91,22 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 	holder := fmt.Sprintf("%016x", rand.Uint64())
 	pause := 10 * time.Millisecond
 	for {
-		v, err := l.store.run(ctx, lock, []string{l.key}, holder, l.hold.Milliseconds())
+		keys := []string{l.key, l.store.key("locks", "epoch"), l.store.key("locks", "grace")}
+		// The holder renews every third of hold: half of it is enough for
+		// a surviving holder to write its lock again.
+		v, err := l.store.run(ctx, lock, keys, holder, l.hold.Milliseconds(), l.store.lockEpoch(), (l.hold / 2).Milliseconds())
 		if err != nil {
+			// Redis may have set the key all the same, its answer lost
+			// (slower than the timeout, or ctx ended on the way): nobody
+			// would renew or unlock it, and it would keep every replica
+			// from refreshing the user's token until it expires.
+			go l.release(context.WithoutCancel(ctx), holder)
 			return nil, fmt.Errorf("kryptosredis: taking a refresh lock: %w", err)
+		}
+		if len(v) > 2 {
+			if e, ok := v[2].(string); ok {
+				l.store.sawLockEpoch(e)
+			}
 		}
 		if integer(v, 0) == 1 {
 			return l.keep(context.WithoutCancel(ctx), holder), nil
@@ -82,6 +123,18 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 		case <-t.C:
 		}
 		pause = min(2*pause, 200*time.Millisecond)
+	}
+}
+
+// release frees the lock holder may have taken without knowing it. A slow
+// Redis may apply the lock's SET after the first try, so it tries again
+// with growing pauses while such a key could still live.
+func (l *RefreshLock) release(ctx context.Context, holder string) {
+	for wait := l.store.timeout; wait < 2*l.hold; wait *= 2 {
+		time.Sleep(wait)
+		if v, err := l.store.run(ctx, unlock, []string{l.key}, holder); err == nil && integer(v, 0) == 1 {
+			return
+		}
 	}
 }
 
@@ -114,4 +167,18 @@ func (l *RefreshLock) keep(ctx context.Context, holder string) func() {
 			_, _ = l.store.run(ctx, unlock, []string{l.key}, holder)
 		})
 	}
+}
+
+// lockEpoch is the epoch of the refresh locks' keys the Store last saw.
+func (s *Store) lockEpoch() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
+}
+
+// sawLockEpoch records the epoch of the refresh locks' keys.
+func (s *Store) sawLockEpoch(e string) {
+	s.mu.Lock()
+	s.epoch = e
+	s.mu.Unlock()
 }

@@ -84,3 +84,70 @@ func TestAHeldRefreshLockIsRenewedUntilUnlocked(t *testing.T) {
 	require.NoError(t, err)
 	again()
 }
+
+// A Lock whose SET NX Redis applied, but whose answer came after the
+// Store's timeout, returns ErrUnavailable: the caller never holds the lock,
+// so nobody unlocks or renews it. It must not then keep every replica out
+// of the user's refresh for the key's whole expiry (30 s).
+func TestALockWhoseAnswerWasLostDoesNotHoldTheUserOut(t *testing.T) {
+	r := startRedis(t)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t), Timeout: 50 * time.Millisecond})
+	require.NoError(t, err)
+
+	// The lock script is in Redis's cache already, as in any replica that
+	// has refreshed before.
+	warm, err := s.RefreshLock("user-0").Lock(context.Background())
+	require.NoError(t, err)
+	warm()
+
+	blocker := r.client()
+	slept := make(chan struct{})
+	go func() { blocker.Do(context.Background(), "DEBUG", "SLEEP", "0.3"); close(slept) }()
+	time.Sleep(50 * time.Millisecond)
+	_, err = s.RefreshLock("user-1").Lock(context.Background())
+	require.ErrorIs(t, err, kryptosredis.ErrUnavailable, "Redis is asleep: the answer comes too late")
+	<-slept
+
+	// Redis answers again; nobody holds the lock.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	unlock, err := s.RefreshLock("user-1").Lock(ctx)
+	if assert.NoError(t, err, "the lock the lost answer took is still held by nobody") {
+		unlock()
+	}
+}
+
+// A Redis that restarts without persistence forgets a held refresh lock
+// while its holder still spends the refresh token. Another replica must
+// not take the lock then: it would load the same refresh token from the
+// TokenStore and spend it again, and a rotating provider revokes the
+// chain.
+func TestARedisRestartDoesNotHandAHeldLockToAnotherReplica(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	const hold = 300 * time.Millisecond
+	// Replica b has refreshed before, another user's token.
+	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	other()
+
+	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	r.stop()
+	r.start()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*hold)
+	defer cancel()
+	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
+	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+		unlockB()
+	}
+	unlockA()
+	again, err := b.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err, "free once a unlocks")
+	again()
+}

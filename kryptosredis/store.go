@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,6 +35,9 @@ type Store struct {
 	prefix  string
 	timeout time.Duration
 	logger  *slog.Logger
+
+	mu    sync.Mutex
+	epoch string // of the refresh locks' keys, as last seen in Redis
 }
 
 // ErrUnavailable matches an error caused by Redis being down, refusing a
