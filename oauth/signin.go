@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,8 +62,8 @@ type authSettings struct {
 // with a backslash, a space or a control character is dropped too:
 // browsers remove tabs and line breaks from a URL, and read a backslash as
 // a slash, so that "/\t/evil.example" goes to evil.example. So is a path
-// longer than 2048 bytes: the sign-in's cookie holds it, and a browser
-// keeps no cookie over 4096 bytes.
+// longer than 2048 bytes as the sign-in's cookie holds it (JSON, where an
+// '&' takes 6 bytes): a browser keeps no cookie over 4096 bytes.
 func ReturnTo(path string) AuthOption {
 	return func(s *authSettings) {
 		if isLocalPath(path) {
@@ -71,11 +72,17 @@ func ReturnTo(path string) AuthOption {
 	}
 }
 
-// maxReturnTo is the longest path ReturnTo keeps.
+// maxReturnTo is the longest path ReturnTo keeps, JSON-encoded.
 const maxReturnTo = 2048
 
+// jsonLen is the length of s in the JSON the sign-in's cookie seals.
+func jsonLen(s string) int {
+	b, _ := json.Marshal(s)
+	return len(b) - 2
+}
+
 func isLocalPath(path string) bool {
-	return len(path) <= maxReturnTo && strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") &&
+	return len(path) <= maxReturnTo && jsonLen(path) <= maxReturnTo && strings.HasPrefix(path, "/") && !strings.HasPrefix(path, "//") &&
 		!strings.ContainsFunc(path, func(r rune) bool { return r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) })
 }
 

@@ -417,3 +417,24 @@ func TestALongReturnToDoesNotBreakTheSignIn(t *testing.T) {
 	ReturnTo(kept)(&s)
 	assert.Equal(t, kept, s.returnTo, "a 1 KB path is kept")
 }
+
+// TestAReturnToWithinTheBoundMakesACookieBrowsersKeep: ReturnTo drops "a
+// path longer than 2048 bytes: the sign-in's cookie holds it, and a
+// browser keeps no cookie over 4096 bytes". The bound counts the path's
+// bytes, but the cookie holds it JSON-encoded, where each '&', '<' or '>'
+// takes 6 bytes (\u0026): a 2003-byte query string of 1000 parameters,
+// kept, makes a cookie of over 9 KB, which browsers drop, and the sign-in
+// fails as ErrState ("This sign-in expired...").
+func TestAReturnToWithinTheBoundMakesACookieBrowsersKeep(t *testing.T) {
+	t.Parallel()
+	_, c := newSandbox(t)
+	path := "/s?" + strings.Repeat("a&", 1000)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/auth/signin?return_to="+url.QueryEscape(path), nil)
+	c.SignInHandler().ServeHTTP(rec, req)
+	require.Equal(t, http.StatusFound, rec.Code)
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	size := len(cookies[0].Name) + len(cookies[0].Value)
+	assert.LessOrEqual(t, size, 4096, "a return_to of %d bytes makes a cookie of %d bytes, which browsers drop", len(path), size)
+}

@@ -171,7 +171,7 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		if err := s.save(ctx, u); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
 		}
-		s.c.flights.savedNow(stored.RefreshToken)
+		s.c.flights.savedNow(u)
 		s.current = u
 		if s.fresh(u) {
 			return copyToken(u), nil
@@ -233,13 +233,13 @@ func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken, 
 	defer func() {
 		if r := recover(); r != nil {
 			if tok != nil {
-				s.c.flights.keepUnsaved(refreshToken, tok)
+				s.c.flights.keepUnsaved(tok, refreshToken, spend)
 			}
 			s.c.logger.Error("oauth: a token refresh panicked", "panic", r)
 			f.panicked = r
 			f.err = fmt.Errorf("oauth: the token refresh panicked: %v", r)
 		}
-		s.c.flights.land(refreshToken, f)
+		s.c.flights.land(f, refreshToken, spend)
 	}()
 	var err error
 	tok, err = s.c.refresh(work, spend)
@@ -248,7 +248,7 @@ func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken, 
 		return
 	}
 	if err := s.save(work, tok); err != nil {
-		s.c.flights.keepUnsaved(refreshToken, tok)
+		s.c.flights.keepUnsaved(tok, refreshToken, spend)
 		f.err = fmt.Errorf("%w: %w", ErrNotSaved, err)
 		return
 	}
@@ -268,15 +268,18 @@ type refreshFlights struct {
 	unsaved map[string]*oauth2.Token
 }
 
-// keepUnsaved remembers tok, the result of spending refreshToken, until a
-// TokenSource saves it.
-func (fs *refreshFlights) keepUnsaved(refreshToken string, tok *oauth2.Token) {
+// keepUnsaved remembers tok, the result of spending the last of
+// refreshTokens (the first is the one its TokenSource loaded), under each
+// of them, until a TokenSource saves it.
+func (fs *refreshFlights) keepUnsaved(tok *oauth2.Token, refreshTokens ...string) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if fs.unsaved == nil {
 		fs.unsaved = map[string]*oauth2.Token{}
 	}
-	fs.unsaved[refreshToken] = tok
+	for _, rt := range refreshTokens {
+		fs.unsaved[rt] = tok
+	}
 }
 
 // unsavedOf returns the unsaved result of spending refreshToken, if any.
@@ -286,11 +289,26 @@ func (fs *refreshFlights) unsavedOf(refreshToken string) *oauth2.Token {
 	return fs.unsaved[refreshToken]
 }
 
-// savedNow forgets the result of spending refreshToken, now saved.
-func (fs *refreshFlights) savedNow(refreshToken string) {
+// savedNow forgets tok, an unsaved result now saved, and remembers it as
+// a landed flight of each refresh token it was kept under: a TokenSource
+// that loaded one of those before the save (a lagging store, or a request
+// that loaded it a moment earlier) joins it rather than spending that
+// refresh token again.
+func (fs *refreshFlights) savedNow(tok *oauth2.Token) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	delete(fs.unsaved, refreshToken)
+	done := make(chan struct{})
+	close(done)
+	f := &refreshFlight{done: done, tok: tok, landed: time.Now()}
+	for rt, u := range fs.unsaved {
+		if u != tok {
+			continue
+		}
+		delete(fs.unsaved, rt)
+		if prev := fs.m[rt]; prev == nil || !prev.landed.IsZero() {
+			fs.m[rt] = f // a flight under way lands on its own
+		}
+	}
 }
 
 // refreshFlight is one refresh, and the save of its result. tok and err
@@ -322,26 +340,39 @@ func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) b
 			delete(fs.m, k)
 		}
 	}
+	// Follow the chain of remembered refreshes from refreshToken: the
+	// flight that spends a token is kept under it, and under the token
+	// its TokenSource loaded, so that one that loaded either joins it.
 	spend = refreshToken
-	if prev := fs.m[refreshToken]; prev != nil {
+	for range 8 {
+		prev := fs.m[spend]
+		if prev == nil {
+			break
+		}
 		if prev.landed.IsZero() || usable(prev.tok) {
 			return prev, false, ""
 		}
-		if prev.tok.RefreshToken != "" {
-			spend = prev.tok.RefreshToken
+		if prev.tok.RefreshToken == "" || prev.tok.RefreshToken == spend {
+			break
 		}
+		spend = prev.tok.RefreshToken
 	}
 	f = &refreshFlight{done: make(chan struct{})}
 	fs.m[refreshToken] = f
+	fs.m[spend] = f
 	return f, true, spend
 }
 
 // land ends a flight. A failed one is forgotten at once, so that a later
 // call may try again.
-func (fs *refreshFlights) land(refreshToken string, f *refreshFlight) {
+func (fs *refreshFlights) land(f *refreshFlight, refreshTokens ...string) {
 	fs.mu.Lock()
 	if f.err != nil {
-		delete(fs.m, refreshToken)
+		for _, rt := range refreshTokens {
+			if fs.m[rt] == f {
+				delete(fs.m, rt)
+			}
+		}
 	} else {
 		f.landed = time.Now()
 	}

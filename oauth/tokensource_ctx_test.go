@@ -451,3 +451,152 @@ func TestARefusedResultOfARecentRefreshIsRefreshedInTurn(t *testing.T) {
 	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(second)))
 	assert.NoError(t, err, "the chain is intact")
 }
+
+// TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken: the
+// "refreshed in turn" flight spends the remembered result's refresh token
+// R1 but is kept under the spent token the lagging source loaded, while
+// refreshFlights are "the refreshes of one Client, by the refresh token
+// they spend". A request that loaded R1 itself, from the up-to-date store,
+// a moment before that flight saved R2, finds no flight under R1 and
+// spends R1 a second time: the rotating provider revokes the chain.
+func TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	old := expired(in.Token)
+	primary := NewMemoryStore(old)
+	replica := &laggingStore{MemoryStore: primary, first: old} // loads the first token, saves to the primary
+
+	first, err := c.TokenSource(ctx, replica).Token() // spends old: R1, saved in the primary
+	require.NoError(t, err)
+
+	// Request Y loads R1 from the primary, then is descheduled; both
+	// requests were answered 401 for R1's access token.
+	loaded, gate := make(chan struct{}), make(chan struct{})
+	y := c.TokenSource(ctx, &gatedMemory{MemoryStore: primary, loaded: loaded, gate: gate})
+	y.TokenRefused(first.AccessToken)
+	var errY error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, errY = y.Token()
+	}()
+	<-loaded
+
+	// Request X loads old from the replica: the refresh in turn spends R1.
+	x := c.TokenSource(ctx, replica)
+	x.TokenRefused(first.AccessToken)
+	_, err = x.Token()
+	require.NoError(t, err)
+
+	close(gate)
+	wg.Wait()
+	assert.NoError(t, errY, "R1 must not be spent a second time")
+	saved, _ := primary.Load(ctx)
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
+	assert.NoError(t, err, "the chain is intact")
+}
+
+// gatedMemory loads, then waits for gate before answering what it loaded.
+type gatedMemory struct {
+	*MemoryStore
+	gate   chan struct{}
+	loaded chan struct{}
+}
+
+func (g *gatedMemory) Load(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := g.MemoryStore.Load(ctx)
+	close(g.loaded)
+	<-g.gate
+	return tok, err
+}
+
+// laggingFailingStore is a store whose first saves fail and whose loads
+// come from a read replica that has not caught up yet: they answer the
+// first token whatever was saved since.
+type laggingFailingStore struct {
+	*failingStore
+	first *oauth2.Token
+}
+
+func (l *laggingFailingStore) Load(context.Context) (*oauth2.Token, error) { return l.first, nil }
+
+// TestAnUnsavedRefreshSavedLaterIsNotSpentAgainFromALaggingStore: ErrNotSaved
+// keeps the refreshed token "in the Client's memory and saved by the next
+// call of any of its TokenSources ... that loads the spent refresh token".
+// Request 2 saves it; request 3, a moment later, still loads the spent
+// refresh token from a lagging replica (the case refreshRemembered exists
+// for: "a TokenSource that loaded the refresh token it spent before it was
+// saved"). savedNow forgot the unsaved token and no flight is remembered
+// for the spent one (a failed flight is forgotten at once), so request 3
+// spends it again: the rotating provider revokes the whole chain.
+func TestAnUnsavedRefreshSavedLaterIsNotSpentAgainFromALaggingStore(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	old := expired(in.Token)
+	store := &laggingFailingStore{failingStore: &failingStore{MemoryStore: NewMemoryStore(old), fails: 1 + len(saveRetries)}, first: old}
+
+	_, err := c.TokenSource(ctx, store).Token() // request 1: the store is down
+	require.ErrorIs(t, err, ErrNotSaved)
+	second, err := c.TokenSource(ctx, store).Token() // request 2: saves what request 1 could not
+	require.NoError(t, err)
+
+	before := refreshes(srv)
+	third, err := c.TokenSource(ctx, store).Token() // request 3: the replica still holds the spent token
+	require.NoError(t, err, "the spent refresh token must not be sent again")
+	assert.Equal(t, before, refreshes(srv), "no refresh: request 2's token is fresh")
+	assert.Equal(t, second.AccessToken, third.AccessToken)
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(second)))
+	assert.NoError(t, err, "the chain is intact")
+}
+
+// TestTwoRequestsRecoveringAnUnsavedRefreshDoNotSpendItsTokenAgain: the
+// same without a lagging store, by timing alone: request B loaded the
+// spent refresh token just before request A saved the unsaved result and
+// forgot it; B then finds neither the unsaved token nor a flight, and
+// spends the refresh token again.
+func TestTwoRequestsRecoveringAnUnsavedRefreshDoNotSpendItsTokenAgain(t *testing.T) {
+	t.Parallel()
+	srv, c := newSandbox(t)
+	in := signIn(t, srv, c, "alex@example.com")
+	failing := &failingStore{MemoryStore: NewMemoryStore(expired(in.Token)), fails: 1 + len(saveRetries)}
+	_, err := c.TokenSource(ctx, failing).Token() // request 1: the store is down
+	require.ErrorIs(t, err, ErrNotSaved)
+
+	gate := make(chan struct{})
+	slow := &gatedStore{failingStore: failing, gate: gate}
+	var wg sync.WaitGroup
+	var errB error
+	loaded := make(chan struct{})
+	slow.loaded = loaded
+	wg.Add(1)
+	go func() { // request B: loads the spent token, then is descheduled
+		defer wg.Done()
+		_, errB = c.TokenSource(ctx, slow).Token()
+	}()
+	<-loaded
+	_, err = c.TokenSource(ctx, failing).Token() // request A: saves the unsaved token
+	require.NoError(t, err)
+	close(gate)
+	wg.Wait()
+	assert.NoError(t, errB, "request B must not spend the spent refresh token")
+	saved, _ := failing.Load(ctx)
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
+	assert.NoError(t, err, "the chain is intact")
+}
+
+// gatedStore loads, then waits for gate before answering what it loaded.
+type gatedStore struct {
+	*failingStore
+	gate   chan struct{}
+	loaded chan struct{}
+}
+
+func (g *gatedStore) Load(ctx context.Context) (*oauth2.Token, error) {
+	tok, err := g.failingStore.Load(ctx)
+	close(g.loaded)
+	<-g.gate
+	return tok, err
+}
