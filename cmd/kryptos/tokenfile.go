@@ -118,6 +118,11 @@ type tokenFile struct {
 	path string
 	// login holds everything but the token, which Save replaces.
 	login login
+	// loaded is the refresh token Load found last: the one a refresh
+	// spends, so the one the file must still hold when its result is
+	// saved (the refresh lock keeps other kryptos processes from changing
+	// it meanwhile; kryptos login and logout do not take that lock).
+	loaded string
 }
 
 // Load returns the token in the file now: another kryptos process may have
@@ -136,6 +141,7 @@ func (f *tokenFile) Load(context.Context) (*oauth2.Token, error) {
 	if l.Issuer != f.login.Issuer || l.ClientID != f.login.ClientID {
 		return nil, fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, l.Issuer)
 	}
+	f.loaded = l.Token.RefreshToken
 	return l.Token, nil
 }
 
@@ -150,12 +156,21 @@ func (f *tokenFile) Save(_ context.Context, tok *oauth2.Token) error {
 	if err != nil {
 		return err
 	}
-	if now.Issuer != f.login.Issuer || now.ClientID != f.login.ClientID {
+	spent := f.loaded
+	if spent == "" && f.login.Token != nil {
+		spent = f.login.Token.RefreshToken // not loaded since the command read the login
+	}
+	if now.Issuer != f.login.Issuer || now.ClientID != f.login.ClientID || now.Subject != f.login.Subject ||
+		now.Token.RefreshToken != spent {
 		return fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, now.Issuer)
 	}
 	l := f.login
 	l.Token = tok
-	return writeLogin(f.path, &l)
+	if err := writeLogin(f.path, &l); err != nil {
+		return err
+	}
+	f.loaded = tok.RefreshToken
+	return nil
 }
 
 // fileLock is an oauth.RefreshLock between the kryptos processes that

@@ -183,3 +183,37 @@ func TestASavedRefreshDoesNotOverwriteALoginMadeMeanwhile(t *testing.T) {
 	_, err = os.Stat(path)
 	assert.ErrorIs(t, err, os.ErrNotExist, "a login signed out of stays signed out")
 }
+
+// TestASavedRefreshDoesNotOverwriteANewLoginForTheSameAPI: Save's doc says
+// "a kryptos login ... or a kryptos logout, made while this command ran,
+// is not undone by writing the old login back", and the commit "refuses
+// when it is gone or holds another login". Save compares the issuer and
+// client only: kryptos logout, then kryptos login as another user of the
+// same API and client, in another terminal, while an export runs; the
+// export's refresh writes the first user's login back over the second's,
+// whose only working refresh token is lost, and the next command reads the
+// first user's data.
+func TestASavedRefreshDoesNotOverwriteANewLoginForTheSameAPI(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "login.json")
+	alex := login{Issuer: "http://127.0.0.1:1/oidc", ClientID: "sandbox_client", SecretEnv: "KRYPTOS_OAUTH_CLIENT_SECRET",
+		Subject: "usr_alex", Email: "alex@example.com",
+		Token: &oauth2.Token{AccessToken: "alex_at", RefreshToken: "alex_rt", Expiry: time.Now().Add(-time.Hour)}}
+	require.NoError(t, writeLogin(path, &alex))
+	f := &tokenFile{path: path, login: alex}
+	_, err := f.Load(context.Background()) // the refresh starts
+	require.NoError(t, err)
+
+	// Meanwhile: kryptos logout, then kryptos login as another user.
+	sam := alex
+	sam.Subject, sam.Email = "usr_sam", "sam@example.com"
+	sam.Token = &oauth2.Token{AccessToken: "sam_at", RefreshToken: "sam_rt", Expiry: time.Now().Add(24 * time.Hour)}
+	require.NoError(t, writeLogin(path, &sam))
+
+	err = f.Save(context.Background(), &oauth2.Token{AccessToken: "alex_at2", RefreshToken: "alex_rt2"})
+	assert.Error(t, err, "the refresh of a replaced login is not saved over the new one")
+	now, err := readLogin(path)
+	require.NoError(t, err)
+	assert.Equal(t, "sam_rt", now.Token.RefreshToken, "the new login's refresh token is kept")
+	assert.Equal(t, "usr_sam", now.Subject, "the new login is kept")
+}
