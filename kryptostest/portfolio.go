@@ -154,11 +154,14 @@ func (in *integration) leftOff() int {
 
 // claimed is how much of the user's cap an integration takes at 'at': what
 // it holds, or what its latest sync will have saved once it ends, if more.
-// A sync still queued or under way counts: its saves are coming.
+// A sync still queued or under way counts: its saves are coming. A
+// price-only run saves nothing: the import before it is the one that counts.
 func (in *integration) claimed(cfg *config, at time.Time) int {
 	n := len(in.visible(cfg, at))
-	if j := in.lastJob; j != nil && !j.fails {
-		n = max(n, j.saved)
+	for i := len(in.jobs) - 1; i >= 0; i-- {
+		if j := in.jobs[i]; !j.fails && (j.options == nil || !j.options.priceOnly) {
+			return max(n, j.saved)
+		}
 	}
 	return n
 }

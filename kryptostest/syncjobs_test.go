@@ -481,3 +481,44 @@ func TestAnIncrementalResyncDoesNotBackfillACut(t *testing.T) {
 	assert.Equal(t, 2, job.RecordsProcessed)
 	assert.Equal(t, 2, integrationsOf(t, user)[len(ins)-1].TxnCount, "a from-start resync does")
 }
+
+// A price-only run "fetches nothing, so it neither adds nor removes
+// transactions" (visible's doc), but claimed still takes the integration's
+// latest job, the price-only one, for "what its latest sync will have saved
+// once it ends": a from-start import still under way is hidden from the
+// cap. Another integration's resync queued meanwhile is given the room that
+// import is about to fill, and the user ends up over the workspace
+// transaction cap (DATA-API.md §5.13: the cap cuts a run, "rows before the
+// cut saved, rest never fetched").
+func TestAPriceOnlyRunDoesNotHideAnImportFromTheCap(t *testing.T) {
+	t.Parallel()
+	clock := NewFakeClock(epoch)
+	srv := NewServer(WithClock(clock), WithSandboxMode(false), WithPortfolioSize(40),
+		WithWorkspaceTransactionLimit(kryptos.Ptr[int64](10), nil), WithSyncTimings(time.Second, 4*time.Second))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connectWriter(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{
+		{Provider: "binance", Address: "acct-1"}, {Provider: "kraken", Address: "acct-2"}}})
+	user := c.User(g.Credential())
+	ins := integrationsOf(t, user)
+	require.Len(t, ins, 2)
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+
+	limit, err := c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](50)})
+	require.NoError(t, err)
+	require.Len(t, limit.Resync.Triggered, 2)
+	// While the raise's imports run: a price-only run of the first, then a
+	// from-start resync of the second by hand.
+	_, err = user.ResyncIntegration(ctx, ins[0].ID, kryptos.IntegrationResyncParams{PricesOnly: true})
+	require.NoError(t, err)
+	_, err = c.ResyncIntegration(ctx, ins[1].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncFromStart})
+	require.NoError(t, err)
+
+	clock.Advance(time.Minute)
+	total := 0
+	for _, in := range integrationsOf(t, user) {
+		total += in.TxnCount
+	}
+	assert.LessOrEqual(t, total, 50, "the user's integrations hold more than the cap of 50")
+}
