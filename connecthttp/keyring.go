@@ -4,8 +4,10 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/kryptos-connect/kryptos-go"
 )
@@ -19,6 +21,22 @@ type Key struct {
 	// Secret is 32 random bytes. Keep it out of the database: in a secrets
 	// manager or the environment.
 	Secret []byte
+}
+
+// Format prints the key as its ID, for every verb: its Secret opens every
+// access token sealed under it, so no formatting of a Key may reveal it.
+func (k Key) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "connecthttp.Key{ID:%q, Secret:[redacted]}", k.ID)
+}
+
+// LogValue logs the key as its ID, never its Secret.
+func (k Key) LogValue() slog.Value { return slog.GroupValue(slog.String("id", k.ID)) }
+
+// MarshalJSON encodes the key's ID and a redacted Secret, as kryptos.Secret
+// does, so that no JSON log or report carries the key. Keep the key itself
+// in a secrets manager, not in JSON the app writes.
+func (k Key) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ ID, Secret string }{k.ID, "[redacted]"})
 }
 
 // Keyring seals with its primary key and opens with any of its keys: add a

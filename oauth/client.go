@@ -53,6 +53,24 @@ type Config struct {
 	Native bool
 }
 
+// Format prints the Config, or a pointer to it, without ClientSecret and
+// StateKey (only whether they are set), for every verb: like the Client it
+// builds, it must not put them in a log when an app prints its settings.
+func (cfg Config) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "oauth.Config{Issuer:%q, ClientID:%q, ClientSecret:%s, RedirectURL:%q, StateKey:%s, Scopes:%q, Native:%t}",
+		cfg.Provider.Issuer, cfg.ClientID, setOrNot(cfg.ClientSecret != ""), cfg.RedirectURL, setOrNot(len(cfg.StateKey) > 0), cfg.Scopes.String(), cfg.Native)
+}
+
+// LogValue logs the Config as Format prints it, without its secrets.
+func (cfg Config) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(cfg)) }
+
+func setOrNot(set bool) string {
+	if set {
+		return "[redacted]"
+	}
+	return `""`
+}
+
 // DefaultScopes are the scopes a Client asks for when Config.Scopes is
 // nil: the identity scopes, offline_access for a refresh token, and read
 // access to the user's portfolio data.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"sync"
 	"time"
@@ -28,6 +29,18 @@ type NativeSignIn struct {
 	mu       sync.Mutex
 	p        pending
 	finished bool
+}
+
+// Format prints the sign-in as its client ID and redirect URL, for every
+// verb: it holds the client secret and the PKCE verifier, which no
+// formatting of it may reveal (as for Client).
+func (n *NativeSignIn) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "oauth.NativeSignIn{ClientID:%q, RedirectURL:%q}", n.oauth.ClientID, n.oauth.RedirectURL)
+}
+
+// LogValue logs the sign-in as its client ID and redirect URL.
+func (n *NativeSignIn) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("client_id", n.oauth.ClientID), slog.String("redirect_url", n.oauth.RedirectURL))
 }
 
 // StartNativeSignIn begins a sign-in whose redirect comes back to

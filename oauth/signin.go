@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,6 +31,22 @@ type SignIn struct {
 	IDToken *IDToken
 	// ReturnTo is the path StartSignIn was given to come back to, if any.
 	ReturnTo string
+}
+
+// LogValue logs the sign-in without its tokens, as kryptos.AccessGrant's
+// Secret fields are logged: the subject, the scopes, ReturnTo, and whether
+// a refresh token came. slog's handlers, the JSON one included, would
+// otherwise write Token's access and refresh tokens. Save Token itself with
+// your TokenStore; never log it.
+func (in SignIn) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("scopes", in.Scopes.String()), slog.String("return_to", in.ReturnTo)}
+	if in.IDToken != nil {
+		attrs = append(attrs, slog.String("subject", in.IDToken.Subject))
+	}
+	if in.Token != nil {
+		attrs = append(attrs, slog.Time("expiry", in.Token.Expiry), slog.Bool("refresh_token", in.Token.RefreshToken != ""))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // IDToken is a verified ID token: its signature, issuer, audience and

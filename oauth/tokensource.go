@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -80,6 +81,20 @@ type TokenSource struct {
 	refusedMu sync.Mutex
 	refused   string
 }
+
+// Format prints the TokenSource as its Client's client ID, for every verb:
+// it holds tokens (the last one the API refused, say), which no formatting
+// of it may reveal.
+func (s *TokenSource) Format(f fmt.State, _ rune) {
+	id := ""
+	if s.c != nil {
+		id = s.c.oauth.ClientID
+	}
+	fmt.Fprintf(f, "oauth.TokenSource{ClientID:%q}", id)
+}
+
+// LogValue logs the TokenSource as Format prints it, without any token.
+func (s *TokenSource) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(s)) }
 
 // SourceOption adjusts a TokenSource.
 type SourceOption func(*TokenSource)

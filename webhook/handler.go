@@ -89,6 +89,17 @@ type Handler struct {
 	clock        clock.Clock
 }
 
+// Format prints the Handler, or a pointer to it, as the number of its
+// secrets and its settings, for every verb, so that no formatting of it can
+// reveal a signing secret (with which anyone could forge deliveries).
+func (h Handler) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "webhook.Handler{Secrets:%d, BodyLimit:%d, MaxAge:%v, Timeout:%v, Lease:%v, InFlightWait:%v}",
+		len(h.secrets), h.bodyLimit, h.maxAge, h.timeout, h.lease, h.inFlightWait)
+}
+
+// LogValue logs the Handler as Format prints it, without its secrets.
+func (h Handler) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(h)) }
+
 // Option configures a Handler. NewHandler checks every option and fails
 // with a *kryptos.ParamError for an invalid one, so that nothing fails at
 // the first delivery.
