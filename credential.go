@@ -139,6 +139,9 @@ func (s tokenSource) authorize(ctx context.Context, op *operation, h http.Header
 	if err != nil {
 		return fmt.Errorf("getting the OAuth token: %w", err)
 	}
+	if tok == nil {
+		return &ParamError{"credential", "the TokenSource gave no token (nil) and no error"}
+	}
 	if err := checkCredential("credential", tok.AccessToken); err != nil {
 		return err
 	}

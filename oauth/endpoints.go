@@ -97,6 +97,9 @@ func (c *Client) userInfo(ctx context.Context, ts oauth2.TokenSource) ([]byte, s
 	if err != nil {
 		return nil, "", fmt.Errorf("oauth: UserInfo: %w", err)
 	}
+	if tok == nil {
+		return nil, "", fmt.Errorf("oauth: UserInfo: %w", &kryptos.ParamError{Field: "ts", Problem: "gave no token (nil) and no error"})
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.provider.UserInfoURL, nil)
 	if err != nil {
 		return nil, "", fmt.Errorf("oauth: UserInfo: %w", err)

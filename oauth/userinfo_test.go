@@ -3,8 +3,13 @@ package oauth
 import (
 	"testing"
 
+	"context"
+	"errors"
+
+	"github.com/kryptos-connect/kryptos-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 )
 
 // TestUserInfoRefreshesARefusedToken: "a 401 means the token
@@ -30,4 +35,24 @@ func TestUserInfoRefreshesARefusedToken(t *testing.T) {
 	saved, _ := store.Load(ctx)
 	assert.NotEqual(t, in.Token.AccessToken, saved.AccessToken)
 	assert.NotEqual(t, in.Token.RefreshToken, saved.RefreshToken, "the rotated refresh token is saved")
+}
+
+// UserInfo refuses a nil token source with an error; a source that yields a
+// nil token and no error (oauth2.StaticTokenSource(nil), say) must fail the
+// same way, not panic. kryptos.TokenSource fails the call for it too.
+func TestUserInfoNilTokenIsAnError(t *testing.T) {
+	t.Parallel()
+	c, err := New(Config{Provider: KryptosAt("http://127.0.0.1:1/oidc"), ClientID: "app", ClientSecret: "s", Native: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatalf("UserInfo panicked on a token source that gave a nil token: %v", r)
+		}
+	}()
+	_, err = c.UserInfo(context.Background(), oauth2.StaticTokenSource(nil))
+	if !errors.Is(err, kryptos.ErrInvalidParams) {
+		t.Fatalf("err = %v, want one matching kryptos.ErrInvalidParams", err)
+	}
 }
