@@ -59,8 +59,8 @@ type TokenStore interface {
 	Delete(ctx context.Context, userID string) error
 }
 
-// MemoryStore is a TokenStore in memory, for tests and development. It is
-// safe for concurrent use.
+// MemoryStore is a TokenStore in memory, for tests and development. Its
+// zero value is an empty store. It is safe for concurrent use.
 type MemoryStore struct {
 	mu    sync.Mutex
 	conns map[string]Connection
@@ -84,6 +84,9 @@ func (m *MemoryStore) Get(_ context.Context, userID string) (*Connection, error)
 func (m *MemoryStore) Put(_ context.Context, userID string, c Connection) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.conns == nil { // the zero MemoryStore is empty and ready, as oauth.MemoryStore is
+		m.conns = map[string]Connection{}
+	}
 	m.conns[userID] = c
 	return nil
 }
