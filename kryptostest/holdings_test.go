@@ -654,3 +654,46 @@ func TestBitcoinWalletGetsNoSolanaAirdrop(t *testing.T) {
 		assert.False(t, cp.ChainName == "bitcoin" && cp.IsSmartContract, "a smart contract on Bitcoin: %s", cp.Address)
 	}
 }
+
+// TestCSVOnlyProviderHasOnlyCalculatedBalances: a Ledger Live account
+// connects by CSV only (its catalogue entry's importMethods are ["csv"];
+// the integration reports credential kind csv), so, like the generic CSV
+// import, it has no provider to report a balance. DATA-API.md §5.3:
+// "CSV-only accounts and custom wallets only have calculated ones", and
+// excludeCalculatedBalances is "provider-reported only (drop
+// ledger-derived rows)".
+func TestCSVOnlyProviderHasOnlyCalculatedBalances(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithSandboxMode(false))
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Email: "review-ledger-csv@example.com", Wallets: []Wallet{
+		ethWallet, {Provider: "ledger", Address: "ledger-live.csv"},
+	}})
+	user := c.User(g.Credential())
+	var ledger string
+	for in, err := range user.ListIntegrations(ctx, kryptos.IntegrationsParams{}) {
+		require.NoError(t, err)
+		if in.ProviderID == "ledger" {
+			ledger = in.ID
+			require.Equal(t, kryptos.CredentialCSV, in.CredentialKind, "the integration itself says it is a CSV import")
+		}
+	}
+	require.NotEmpty(t, ledger)
+
+	all := everyItem(t, user.ListHoldings(ctx, kryptos.HoldingsParams{IncludeSpam: valueRef(true)}))
+	require.True(t, func() bool {
+		for _, h := range all {
+			if hasShare(h, ledger) {
+				return true
+			}
+		}
+		return false
+	}(), "the default list has the Ledger export's ledger-derived balances")
+
+	reported := everyItem(t, user.ListHoldings(ctx, kryptos.HoldingsParams{IncludeSpam: valueRef(true), ExcludeCalculatedBalances: valueRef(true)}))
+	require.NotEmpty(t, reported, "the Ethereum wallet has provider-reported balances")
+	for _, h := range reported {
+		assert.False(t, hasShare(h, ledger), "%s: a CSV-only account has no provider-reported balance to keep", h.Asset.Symbol)
+	}
+}

@@ -498,3 +498,41 @@ func TestLimitChangeResyncFansOutToAtMost100(t *testing.T) {
 	assert.Equal(t, 101, len(limit.Resync.Triggered)+len(limit.Resync.Failed)+limit.Resync.Skipped,
 		"every integration is accounted for in triggered, failed or skipped")
 }
+
+// TestIntegrationAssetCountsTransactionsNotLegs: an integration's asset row
+// and its share of a holding (DATA-API.md §5.3, assetDistribution entry
+// "transactionCount num") count the same thing, the integration's
+// transactions in the asset. A transaction with two legs in one asset (a
+// send of ETH that pays its fee in ETH) is one transaction, not two.
+func TestIntegrationAssetCountsTransactionsNotLegs(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	c := srv.Client(fast...)
+	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	user := c.User(g.Credential())
+
+	shares := map[string]int{} // asset id -> the wallet's share's transactionCount
+	var wallet string
+	for h, err := range user.ListHoldings(ctx, kryptos.HoldingsParams{IncludeSpam: valueRef(true)}) {
+		require.NoError(t, err)
+		require.Len(t, h.AssetDistribution, 1)
+		wallet = h.AssetDistribution[0].IntegrationID
+		shares[h.AssetID] = h.AssetDistribution[0].TransactionCount
+	}
+	require.NotEmpty(t, shares)
+	n := 0
+	for a, err := range user.ListIntegrationAssets(ctx, wallet, kryptos.IntegrationAssetsParams{IncludeSpam: true}) {
+		require.NoError(t, err)
+		want, ok := shares[a.AssetID]
+		require.True(t, ok, a.Symbol)
+		// The transactions list agrees with the holding's share.
+		page, err := user.ListTransactionsPage(ctx, kryptos.TransactionsParams{WalletIDs: []string{wallet},
+			AssetIDs: []string{a.AssetID}, IncludeSpam: valueRef(true), IncludeIgnored: valueRef(true), Limit: 1})
+		require.NoError(t, err)
+		require.Equal(t, want, page.Total, "%s: the share counts the wallet's transactions in the asset", a.Symbol)
+		assert.Equal(t, want, a.TransactionCount, "%s: transactions, as the holding's share counts them", a.Symbol)
+		n++
+	}
+	assert.Equal(t, len(shares), n)
+}

@@ -3,6 +3,7 @@ package kryptostest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"time"
 
@@ -89,9 +90,12 @@ func (s *Server) connect(u *user, wl Wallet) *integration {
 	return in
 }
 
+// kindOf is the kind of an integration of p. An account that connects by
+// CSV only (the generic CSV import, Ledger Live) is a file import: it has
+// ledger-derived balances only, as credentialKind reports it.
 func kindOf(p *providerInfo) string {
 	switch {
-	case p.id == "csv":
+	case credentialKind(p) == string(kryptos.CredentialCSV):
 		return "csv"
 	case p.typ == "exchange":
 		return "exchange"
@@ -224,6 +228,7 @@ func (s *Server) positions(ins []*integration, now time.Time) []*position {
 		byAsset := map[*assetInfo]*position{}
 		var order []*assetInfo
 		for _, tx := range in.visible(&s.cfg, now) {
+			var touched []*assetInfo
 			for _, l := range tx.legs() {
 				p := byAsset[l.asset]
 				if p == nil {
@@ -237,7 +242,12 @@ func (s *Server) positions(ins []*integration, now time.Time) []*position {
 				} else {
 					p.cost -= l.costbasis
 				}
-				p.txCount++
+				// A transaction counts once per asset, however many of
+				// its legs (a send and its fee) are in the asset.
+				if !slices.Contains(touched, l.asset) {
+					touched = append(touched, l.asset)
+					p.txCount++
+				}
 				p.lastLedge = tx.at
 			}
 		}
