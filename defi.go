@@ -195,7 +195,7 @@ type DeFiParams struct {
 	// their DetailTypes.
 	DetailType string
 	// IntegrationID keeps one connected account's positions
-	// (Integration.WalletID).
+	// (Integration.ID).
 	IntegrationID string
 	// NetworkID keeps one network's positions: a provider id of a chain,
 	// such as "ethereum" or "base", as DeFiNetworks lists them.

@@ -100,7 +100,7 @@ type NFTParams struct {
 	// that collection's single row.
 	CollectionID string
 	// IntegrationID keeps one connected account's tokens
-	// (Integration.WalletID).
+	// (Integration.ID).
 	IntegrationID string
 	// Search matches the NFT's name and its collection's name.
 	Search string

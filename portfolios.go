@@ -78,11 +78,20 @@ func (u *UserClient) ListPortfoliosPage(ctx context.Context, p PortfoliosParams,
 // GetPortfolio returns one of the user's portfolios:
 // GET /v1/portfolios/{id}. An unknown id matches ErrNotFound.
 func (u *UserClient) GetPortfolio(ctx context.Context, portfolioID string, opts ...CallOption) (*Portfolio, error) {
+	return u.GetPortfolioInWorkspace(ctx, "", portfolioID, opts...)
+}
+
+// GetPortfolioInWorkspace is GetPortfolio with the workspaceId query
+// parameter, which the docs require on GET /v1/portfolios/{id} for a
+// credential that is not bound to a workspace (DATA-API.md §5.6); Connect
+// and OAuth tokens are bound, and need none ("" sends none).
+func (u *UserClient) GetPortfolioInWorkspace(ctx context.Context, workspaceID, portfolioID string, opts ...CallOption) (*Portfolio, error) {
 	op := opGetPortfolio
-	if err := checkSegment("portfolioID", portfolioID); err != nil {
+	q := newQuery().id("workspaceId", workspaceID)
+	if err := errors.Join(q.check(), checkSegment("portfolioID", portfolioID)); err != nil {
 		return nil, invalid(op, err)
 	}
-	return getObject(ctx, u.c, op, request{params: []string{portfolioID}, cred: u.cred}, opts, "portfolio", func(p *Portfolio) string { return p.ID })
+	return getObject(ctx, u.c, op, request{params: []string{portfolioID}, query: q.v, cred: u.cred}, opts, "portfolio", func(p *Portfolio) string { return p.ID })
 }
 
 // defaultPortfolioAnswer is {success, data: {portfolio: {...}}}: the
@@ -94,7 +103,19 @@ type defaultPortfolioAnswer struct {
 // GetDefaultPortfolio returns the user's default portfolio:
 // GET /v1/portfolios/default.
 func (u *UserClient) GetDefaultPortfolio(ctx context.Context, opts ...CallOption) (*Portfolio, error) {
-	a, err := getObject(ctx, u.c, opGetDefaultPortfolio, request{cred: u.cred}, opts, "portfolio",
+	return u.GetDefaultPortfolioInWorkspace(ctx, "", opts...)
+}
+
+// GetDefaultPortfolioInWorkspace is GetDefaultPortfolio with the
+// workspaceId query parameter, which the docs require on
+// GET /v1/portfolios/default for a credential that is not bound to a
+// workspace (DATA-API.md §5.6); "" sends none.
+func (u *UserClient) GetDefaultPortfolioInWorkspace(ctx context.Context, workspaceID string, opts ...CallOption) (*Portfolio, error) {
+	q := newQuery().id("workspaceId", workspaceID)
+	if err := q.check(); err != nil {
+		return nil, invalid(opGetDefaultPortfolio, err)
+	}
+	a, err := getObject(ctx, u.c, opGetDefaultPortfolio, request{query: q.v, cred: u.cred}, opts, "portfolio",
 		func(a *defaultPortfolioAnswer) string { return a.Portfolio.ID })
 	if err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"net/url"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -82,4 +84,38 @@ func TestListPortfoliosRejectsBadParamsBeforeSending(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 0, api.rec.count())
+}
+
+// DATA-API.md §5.6: "workspaceId | str | — | required (query) on list,
+// /default, /{id} unless token is workspace-bound; omitted → 400". The
+// client sent it on the list only: a caller whose credential is not bound
+// could not read one portfolio, nor the default one.
+func TestPortfolioReadsTakeTheWorkspaceID(t *testing.T) {
+	t.Parallel()
+	api := newMockAPI(t)
+	queries := &queriesSeen{}
+	api.onData(http.MethodGet, "/v1/portfolios/default", queries.answer(reply(200, golden(t, "portfolios.default.json"))))
+	api.onData(http.MethodGet, "/v1/portfolios/pf_main", queries.answer(reply(200, `{"success":true,"data":{"id":"pf_main","name":"Main","isDefault":true}}`)))
+	ctx := context.Background()
+
+	def, err := api.user().GetDefaultPortfolioInWorkspace(ctx, "ws_12ab")
+	require.NoError(t, err)
+	assert.Equal(t, "pf_main", def.ID)
+	assert.Equal(t, url.Values{"workspaceId": {"ws_12ab"}}, queries.last(t))
+
+	one, err := api.user().GetPortfolioInWorkspace(ctx, "ws_12ab", "pf_main")
+	require.NoError(t, err)
+	assert.Equal(t, "pf_main", one.ID)
+	assert.Equal(t, url.Values{"workspaceId": {"ws_12ab"}}, queries.last(t))
+
+	// Without one, nothing is added: bound tokens need none.
+	_, err = api.user().GetPortfolio(ctx, "pf_main")
+	require.NoError(t, err)
+	assert.Empty(t, queries.last(t))
+	_, err = api.user().GetDefaultPortfolio(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, queries.last(t))
+
+	_, err = api.user().GetPortfolioInWorkspace(ctx, "ws 12ab", "pf_main")
+	require.ErrorIs(t, err, ErrInvalidParams)
 }
