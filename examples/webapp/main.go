@@ -107,15 +107,23 @@ func run(addr, dbPath string, log *slog.Logger) error {
 		return err
 	}
 	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// ListenAndServe returns as soon as Shutdown starts; the requests in
+	// flight (an exchange whose grant is about to be stored) still need the
+	// database and the client, which the deferred calls above close. So run
+	// returns only once Shutdown has let them finish.
+	shutdownErr := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = srv.Shutdown(shutdown)
+		shutdownErr <- srv.Shutdown(shutdown)
 	}()
 	fmt.Printf("Open http://%s/ (database %s, widget script %s)\n", addr, dbPath, script)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if err := <-shutdownErr; err != nil {
+		return fmt.Errorf("shutting down: %w", err)
 	}
 	return nil
 }
@@ -230,7 +238,10 @@ func (a *app) page(w http.ResponseWriter, r *http.Request) {
 	user, _ := a.userID(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := page.Execute(w, map[string]string{"User": user, "WidgetScriptURL": a.script}); err != nil {
+	// The client ID is public: the widget's init needs it (the secret never
+	// reaches the page).
+	data := map[string]string{"User": user, "WidgetScriptURL": a.script, "ClientID": a.client.ClientID()}
+	if err := page.Execute(w, data); err != nil {
 		a.log.Error("webapp: rendering the page", "err", err)
 	}
 }

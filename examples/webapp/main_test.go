@@ -19,6 +19,15 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httputil"
+	"net/url"
+	"syscall"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/connecthttp"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
@@ -507,4 +516,164 @@ func TestDoubleClicksAndADoubleSubmitExchangeOnce(t *testing.T) {
 		t.Errorf("the app received exchange-token %d times, want 2 (the double submit)", n)
 	}
 	exchanged(t, a, 1)
+}
+
+// TestThePageInitializesTheWidgetWithTheClientID: WIDGET.md gives the
+// newer Web SDK's configuration as
+// "KryptosConnect.init({ clientId, appName, appLogo?, theme?: ..., language?,
+// authMethods?: [...], cssVars? })": clientId and appName are the two
+// settings not marked optional. The page must pass the app's client ID (a
+// public value; the secret never reaches the browser).
+func TestThePageInitializesTheWidgetWithTheClientID(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	req, _ := http.NewRequest(http.MethodGet, a.url+"/", nil)
+	req.AddCookie(&http.Cookie{Name: userCookie, Value: "alice"})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	init := regexp.MustCompile(`KryptosConnect\.init\(\{[^}]*\}\)`).Find(body)
+	if init == nil {
+		t.Fatalf("the page does not call KryptosConnect.init:\n%s", body)
+	}
+	want := regexp.MustCompile(`clientId:\s*"` + regexp.QuoteMeta(a.sandbox.ClientID) + `"`)
+	if !want.Match(init) {
+		t.Errorf("the page calls %s; want clientId: %q in it", init, a.sandbox.ClientID)
+	}
+	if regexp.MustCompile(regexp.QuoteMeta(a.sandbox.ClientSecret)).Match(body) {
+		t.Error("the page holds the client secret")
+	}
+}
+
+// TestShutdownFinishesAnInFlightExchange: Ctrl+C (SIGINT) while a
+// user's public token is being exchanged. http.Server.Shutdown lets the
+// request finish, but run must not close the database under it: the public
+// token is single use, so an exchange whose grant is not stored is a
+// connection lost for good (API.md §1: "public_token (prefix public_, lives
+// 30 min, single use)"; WIDGET.md: "POST /token/exchange once → store
+// access_token and grant_id for that user").
+func TestShutdownFinishesAnInFlightExchange(t *testing.T) {
+	sandbox := kryptostest.NewServer()
+	t.Cleanup(sandbox.Close)
+	target, err := url.Parse(sandbox.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	// Kryptos, slow to answer the exchange.
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/token/exchange") {
+			once.Do(func() { close(arrived) })
+			<-release
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+
+	key := bytes.Repeat([]byte{9}, 32)
+	t.Setenv("KRYPTOS_SANDBOX_URL", api.URL)
+	t.Setenv("KRYPTOS_CLIENT_ID", sandbox.ClientID)
+	t.Setenv("KRYPTOS_CLIENT_SECRET", sandbox.ClientSecret)
+	t.Setenv("KRYPTOS_WEBAPP_KEY", base64.StdEncoding.EncodeToString(key))
+	t.Setenv("KRYPTOS_WEBAPP_KEY_ID", "review")
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	dbPath := filepath.Join(t.TempDir(), "webapp.db")
+	done := make(chan error, 1)
+	go func() { done <- run(addr, dbPath, slog.New(slog.DiscardHandler)) }()
+	base := "http://" + addr
+
+	post := func(route, body string) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodPost, base+route, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: userCookie, Value: "alice"})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, []byte(err.Error())
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/")
+		if err == nil {
+			_ = resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	status, body := post("/api/kryptos/create-link-token", "null")
+	var lt struct {
+		LinkToken string `json:"link_token"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &lt) != nil {
+		t.Fatalf("create-link-token = %d %s", status, body)
+	}
+	public, err := sandbox.CompleteLink(kryptos.NewSecret(lt.LinkToken), kryptostest.LinkUser{Guest: true,
+		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type answer struct {
+		status int
+		body   []byte
+	}
+	exchanged := make(chan answer, 1)
+	go func() {
+		s, b := post("/api/kryptos/exchange-token", `{"public_token":"`+public+`"}`)
+		exchanged <- answer{s, b}
+	}()
+	<-arrived
+	// The operator stops the app (Ctrl+C) while Kryptos answers the exchange.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+
+	got := <-exchanged
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after SIGINT")
+	}
+	if got.status != http.StatusOK {
+		t.Errorf("the exchange in flight at shutdown answered %d %s; want 200 (the single-use public token is spent: the user must connect again)", got.status, got.body)
+	}
+	db, err := openDB(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, err := connecthttp.NewKeyring(connecthttp.Key{ID: "review", Secret: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := connecthttp.NewSQLStore(db, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Get(context.Background(), "alice"); err != nil {
+		grants, _ := sandbox.Client().ListGrants(context.Background())
+		t.Errorf("after a graceful shutdown the exchanged grant is not stored: %v (Kryptos holds %d active grant(s) of the client: the connection the user just made is gone)", err, len(grants))
+	}
 }
