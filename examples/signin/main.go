@@ -33,9 +33,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
@@ -74,7 +76,21 @@ func run(addr string) error {
 	}
 	fmt.Printf("Open %s/ and click \"Sign in with Kryptos\".\n", base)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	return srv.Serve(ln)
+	// Ctrl+C or SIGTERM: stop taking requests, let those in flight finish,
+	// then close the backend (the deferred call above).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	shutdownErr := make(chan error, 1)
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutdownErr <- srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return <-shutdownErr
 }
 
 // backend returns the app's configuration for the app served at base: the

@@ -19,6 +19,9 @@ import (
 
 	"fmt"
 
+	"os/signal"
+	"syscall"
+
 	"github.com/chromedp/chromedp/kb"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 	"github.com/kryptos-connect/kryptos-go/oauth"
@@ -302,5 +305,53 @@ func TestAnotherSiteCannotSignTheUserOut(t *testing.T) {
 	err = chromedp.Do(ctx, chromedp.Click(chromedp.ID("signout")), chromedp.WaitVisible(chromedp.ID("signin")))
 	if err != nil {
 		t.Errorf("the app's own sign-out button does not sign out: %v", err)
+	}
+}
+
+// TestRunStopsGracefullyOnSIGTERM: the app as `go run .` starts it
+// must stop on SIGTERM (what a process manager or `docker stop` sends) or
+// Ctrl+C by shutting its server down, letting requests in flight finish,
+// and closing its backend (the embedded sandbox), not be killed mid-request.
+func TestRunStopsGracefullyOnSIGTERM(t *testing.T) {
+	// Keep this test process alive when the app does not handle the signal.
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, syscall.SIGTERM)
+	defer signal.Stop(caught)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	done := make(chan error, 1)
+	go func() { done <- run(addr) }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/")
+		if err == nil {
+			_ = resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app did not start: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run after SIGTERM = %v, want nil", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not return after SIGTERM: the server has no graceful shutdown (the process would be killed with its requests in flight, and the backend never closed)")
+	}
+	if resp, err := http.Get("http://" + addr + "/"); err == nil {
+		_ = resp.Body.Close()
+		t.Error("the app still serves after run returned")
 	}
 }
