@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -171,7 +172,13 @@ func walk(ctx context.Context, b *backend, out io.Writer) error {
 		if limit.Resync != nil {
 			queued = len(limit.Resync.Triggered)
 		}
-		step("8. Set the Guest user's transaction limit to %d; %d integration(s) re-import from the start.", *limit.TransactionLimit, queued)
+		// transaction_limit is "int or null" (API.md §2): never dereference
+		// it unchecked.
+		set := "none of its own (a default applies)"
+		if limit.TransactionLimit != nil {
+			set = strconv.FormatInt(*limit.TransactionLimit, 10)
+		}
+		step("8. Set the Guest user's transaction limit to %s; %d integration(s) re-import from the start.", set, queued)
 		if err := waitForReimports(ctx, b, b.client.User(grant.Credential()), limit, step); err != nil {
 			return err
 		}

@@ -13,6 +13,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptostest"
 )
@@ -100,4 +108,75 @@ func TestQuickstartFailsClearly(t *testing.T) {
 	env["KRYPTOS_SANDBOX_URL"] = "http://example.com"
 	err = run(context.Background(), func(k string) string { return env[k] }, strings.NewReader(""), io.Discard)
 	require.ErrorContains(t, err, "must use https")
+}
+
+// TestANullTransactionLimitDoesNotCrash: API.md §2 documents the
+// transaction-limit answer as "`transaction_limit` (int or null),
+// `enable_limiter` (bool or null)". The quickstart dereferences
+// limit.TransactionLimit unchecked, so an answer with null panics the
+// program (or the request handler of a backend that copies the step).
+func TestANullTransactionLimitDoesNotCrash(t *testing.T) {
+	t.Parallel()
+	srv := kryptostest.NewServer(kryptostest.WithSyncTimings(10*time.Millisecond, 10*time.Millisecond))
+	defer srv.Close()
+	target, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API, answering the limit change with transaction_limit null, as
+	// the docs allow.
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if !strings.HasSuffix(resp.Request.URL.Path, "/transaction-limit") {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		_ = resp.Body.Close()
+		var env map[string]any
+		if err := json.Unmarshal(body, &env); err != nil {
+			return err
+		}
+		if data, ok := env["data"].(map[string]any); ok {
+			data["transaction_limit"] = nil
+		}
+		body, _ = json.Marshal(env)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	api := httptest.NewServer(proxy)
+	defer api.Close()
+
+	client, err := kryptos.NewClient(srv.ClientID, srv.ClientSecret, kryptos.WithSandbox(api.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{
+		client: client,
+		widget: func(lt kryptos.Secret) (string, error) {
+			return srv.CompleteLink(lt, kryptostest.LinkUser{Guest: true,
+				Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
+		},
+		poll:  50 * time.Millisecond,
+		close: func() {},
+	}
+	var out bytes.Buffer
+	err = func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return walk(context.Background(), b, &out)
+	}()
+	if err != nil {
+		t.Fatalf("walk with a null transaction_limit = %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "Done.") {
+		t.Errorf("the walk did not finish:\n%s", out.String())
+	}
 }
