@@ -10,10 +10,10 @@
 //	go run ./examples/portfolio
 //	go run ./examples/portfolio -csv ./transactions.csv
 //
-// With KRYPTOS_CLIENT_ID, KRYPTOS_CLIENT_SECRET and KRYPTOS_ACCESS_TOKEN (a
-// user's stored access token, from ExchangePublicToken) it reads that user's
-// data from the live API instead, or from the sandbox program at
-// KRYPTOS_SANDBOX_URL.
+// With KRYPTOS_ACCESS_TOKEN (a user's stored access token, from
+// ExchangePublicToken) it reads that user's data from the live API instead,
+// or from the sandbox program at KRYPTOS_SANDBOX_URL; the data API needs no
+// client credentials.
 //
 // The CSV export streams: it writes each transaction as the iterator yields
 // it, so memory stays bounded however long the history is.
@@ -91,22 +91,30 @@ func run(ctx context.Context, out io.Writer, csvPath string, getenv func(string)
 // a new sandbox user, or the user of KRYPTOS_ACCESS_TOKEN.
 func connect(ctx context.Context, out io.Writer, getenv func(string) string) (*kryptos.UserClient, func(), error) {
 	id, secret, token := getenv("KRYPTOS_CLIENT_ID"), getenv("KRYPTOS_CLIENT_SECRET"), getenv("KRYPTOS_ACCESS_TOKEN")
-	if id == "" && secret == "" {
+	if id == "" && secret == "" && token == "" {
 		return connectSandbox(ctx, out)
 	}
 	if token == "" {
 		return nil, nil, errors.New("KRYPTOS_ACCESS_TOKEN is not set: give the stored access token of the user whose portfolio to read (go run ./examples/quickstart shows how to get one)")
 	}
+	// The data API takes the user's access token only: the client secret
+	// is not needed here, and is not read.
 	opts := []kryptos.Option{kryptos.WithUserAgent("kryptos-portfolio")}
+	data := kryptos.ProductionEndpoints().Data
 	if sandbox := getenv("KRYPTOS_SANDBOX_URL"); sandbox != "" {
 		opts = append(opts, kryptos.WithSandbox(sandbox))
+		data = sandbox
 	}
-	client, err := kryptos.NewClient(id, secret, opts...)
+	user, err := kryptos.NewUserClient(kryptos.AccessToken(token), opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(out, "Reading the portfolio from the Kryptos data API at %s as client %s.\n\n", client.Endpoints().Data, client.ClientID())
-	return client.User(kryptos.AccessToken(token)), func() {}, nil
+	as := ""
+	if id != "" {
+		as = " as client " + id
+	}
+	fmt.Fprintf(out, "Reading the portfolio from the Kryptos data API at %s%s.\n\n", data, as)
+	return user, func() {}, nil
 }
 
 // connectSandbox starts the embedded sandbox and plays a user who links two
@@ -119,7 +127,7 @@ func connectSandbox(ctx context.Context, out io.Writer) (*kryptos.UserClient, fu
 		srv.Close()
 		return nil, nil, err
 	}
-	fmt.Fprintf(out, "Using the embedded Kryptos sandbox at %s.\n(Set KRYPTOS_CLIENT_ID, KRYPTOS_CLIENT_SECRET and KRYPTOS_ACCESS_TOKEN to read a real user's portfolio.)\n\n", srv.URL)
+	fmt.Fprintf(out, "Using the embedded Kryptos sandbox at %s.\n(Set KRYPTOS_ACCESS_TOKEN to read a real user's portfolio.)\n\n", srv.URL)
 
 	client := srv.Client(kryptos.WithUserAgent("kryptos-portfolio"))
 	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{Scopes: kryptos.DefaultScopes()})

@@ -297,3 +297,30 @@ func readCSV(t *testing.T, path string) (header []string, rows [][]string) {
 	require.NotEmpty(t, records, "a header at least")
 	return records[0], records[1:]
 }
+
+// TestAnAccessTokenAloneReadsThatUsersPortfolio: reading a user's data
+// needs only their access token (README, Credentials: "A program that has a
+// user's credential and no client credentials (a script, a command line
+// tool, ...) builds the handle directly with kryptos.NewUserClient"; the
+// data API takes "Authorization: Bearer <access_token> only", API.md §8).
+// With KRYPTOS_ACCESS_TOKEN set and no client credentials, the example must
+// read that user's portfolio, not silently show a made-up sandbox user's.
+func TestAnAccessTokenAloneReadsThatUsersPortfolio(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv := kryptostest.NewServer()
+	defer srv.Close()
+	user, token := connectUser(ctx, t, srv)
+	env := map[string]string{"KRYPTOS_ACCESS_TOKEN": token, "KRYPTOS_SANDBOX_URL": srv.URL}
+
+	var out bytes.Buffer
+	err := run(ctx, &out, filepath.Join(t.TempDir(), "export.csv"), func(k string) string { return env[k] })
+	require.NoError(t, err)
+	text := out.String()
+	assert.NotContains(t, text, "embedded", "KRYPTOS_ACCESS_TOKEN was ignored")
+	page, err := user.ListTransactionsPage(ctx, kryptos.TransactionsParams{Limit: latestCount})
+	require.NoError(t, err)
+	latest := section(t, text, "Latest ")
+	assert.Equal(t, page.Total, totalOf(t, latest[0]), "the transactions shown are not the token's user's")
+}
