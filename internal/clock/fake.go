@@ -44,13 +44,23 @@ func (f *Fake) NewTimer(d time.Duration) Timer {
 }
 
 // Advance moves the time forward by d and fires every timer it passes.
-func (f *Fake) Advance(d time.Duration) { f.Set(f.Now().Add(d)) }
+// Concurrent Advances add up: the time is read and moved under one lock.
+func (f *Fake) Advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.setLocked(f.now.Add(d))
+}
 
 // Set moves the time to t, which must not be before the current time, and
 // fires every timer it passes.
 func (f *Fake) Set(t time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.setLocked(t)
+}
+
+// setLocked is Set with f.mu held.
+func (f *Fake) setLocked(t time.Time) {
 	if t.Before(f.now) {
 		panic("clock: Fake.Set cannot move time backwards")
 	}
