@@ -2,6 +2,7 @@ package kryptostest
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -94,8 +95,10 @@ type faultTable struct {
 
 // FailNext applies f to the next n requests whose URL path is path (such as
 // "/token/exchange"), or to the next n requests of any path when path is "".
-// Faults queued for one path are used in the order they were queued.
+// Faults queued for one path are used in the order they were queued. A
+// Status that is not an HTTP status (100 to 999) panics here.
 func (s *Server) FailNext(path string, n int, f Fault) {
+	f.check("FailNext")
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	if s.faults.queued == nil {
@@ -108,12 +111,25 @@ func (s *Server) FailNext(path string, n int, f Fault) {
 
 // InjectRandomFaults applies one of faults, chosen at random, to a fraction
 // rate of all requests from now on, with a seeded generator so a run can be
-// repeated. A rate of 0 stops it.
+// repeated. A rate of 0 stops it. A Status that is not an HTTP status
+// panics here, as in FailNext.
 func (s *Server) InjectRandomFaults(seed uint64, rate float64, faults ...Fault) {
+	for _, f := range faults {
+		f.check("InjectRandomFaults")
+	}
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s.faults.rate, s.faults.random = rate, append([]Fault(nil), faults...)
+}
+
+// check panics, when the fault is queued, on a Status no HTTP answer can
+// carry: net/http would panic on it in the handler of the request it
+// applies to, and the client would see a dropped connection instead.
+func (f Fault) check(caller string) {
+	if f.Status != 0 && (f.Status < 100 || f.Status > 999) {
+		panic(fmt.Sprintf("kryptostest: %s: Fault.Status %d is not an HTTP status", caller, f.Status))
+	}
 }
 
 // next returns the fault for a request to path, if any.

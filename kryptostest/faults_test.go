@@ -139,3 +139,22 @@ func TestRandomFaultsAreSeededAndStop(t *testing.T) {
 	assert.Equal(t, first, count(42), "the same seed gives the same run")
 	assert.InDelta(t, 60, first, 25)
 }
+
+// TestAFaultWithAnImpossibleStatusIsRefusedWhenQueued: Fault.Status
+// "answers with this status". A status net/http cannot write (outside
+// 100-999, such as a typo 5003) was queued without a word, then panicked in
+// the handler of the request it hit ("invalid WriteHeader code"): the
+// client saw a dropped connection, the test a Drop it never asked for.
+func TestAFaultWithAnImpossibleStatusIsRefusedWhenQueued(t *testing.T) {
+	t.Parallel()
+	srv := NewServer()
+	defer srv.Close()
+	assert.Panics(t, func() { srv.FailNext("/v1/providers", 1, Fault{Status: 5003}) }, "FailNext")
+	assert.Panics(t, func() { srv.InjectRandomFaults(1, 1, Fault{Status: 42}) }, "InjectRandomFaults")
+	// Nothing was queued: the request gets its real answer.
+	resp, err := http.Get(srv.URL + "/v1/providers")
+	if assert.NoError(t, err, "the fault broke the connection") {
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+}

@@ -1,6 +1,8 @@
 package kryptostest
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/kryptos-connect/kryptos-go"
@@ -129,6 +131,25 @@ func WithPortfolioSize(transactionsPerIntegration int) Option {
 // the platform default (100,000, limiter on).
 func WithWorkspaceTransactionLimit(limit *int64, enableLimiter *bool) Option {
 	return func(cfg *config) { cfg.wsLimit, cfg.wsLimiter = limit, enableLimiter }
+}
+
+// validate refuses, at construction, what the options cannot mean: each
+// would otherwise surface later, as a panic in a handler (a nil clock), a
+// sandbox that refuses every client (empty credentials), jobs that finish
+// before they start, or a Guest cap silently lifted (a negative limit reads
+// as "no cap"; API.md §2: transactionLimit is a positive integer).
+func (cfg *config) validate() error {
+	switch {
+	case cfg.clock == nil:
+		return errors.New("kryptostest: WithClock: the clock is nil")
+	case cfg.clientID == "" || cfg.clientSecret == "":
+		return errors.New("kryptostest: WithCredentials: the client ID and secret must not be empty")
+	case cfg.queuedFor < 0 || cfg.syncingFor < 0:
+		return fmt.Errorf("kryptostest: WithSyncTimings: negative timings %v, %v", cfg.queuedFor, cfg.syncingFor)
+	case cfg.wsLimit != nil && *cfg.wsLimit <= 0:
+		return fmt.Errorf("kryptostest: WithWorkspaceTransactionLimit: the limit must be positive, not %d", *cfg.wsLimit)
+	}
+	return nil
 }
 
 func allScopes() kryptos.Scopes {

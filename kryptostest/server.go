@@ -83,9 +83,15 @@ type Server struct {
 	closed bool
 }
 
-// NewServer starts a sandbox on a loopback port. Close it when done.
+// NewServer starts a sandbox on a loopback port. Close it when done. An
+// invalid option (a nil clock, empty credentials, a negative sync timing,
+// a workspace limit that is not positive) panics here, as this is meant for
+// tests; Listen returns it as an error.
 func NewServer(opts ...Option) *Server {
-	s := newServer(opts...)
+	s, err := newServer(opts...)
+	if err != nil {
+		panic(err.Error())
+	}
 	s.http = httptest.NewServer(widgetCORS(s.handler()))
 	s.URL = s.http.URL
 	return s
@@ -95,11 +101,14 @@ func NewServer(opts ...Option) *Server {
 // random port: for `kryptos sandbox` (cmd/kryptos) and for frontends that need a fixed
 // URL.
 func Listen(addr string, opts ...Option) (*Server, error) {
+	s, err := newServer(opts...)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("kryptostest: %w", err)
 	}
-	s := newServer(opts...)
 	s.http = httptest.NewUnstartedServer(widgetCORS(s.handler()))
 	_ = s.http.Listener.Close()
 	s.http.Listener = ln
@@ -108,14 +117,17 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 	return s, nil
 }
 
-func newServer(opts ...Option) *Server {
+func newServer(opts ...Option) (*Server, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	s := &Server{ClientID: cfg.clientID, ClientSecret: cfg.clientSecret, cfg: cfg, oidc: newOIDCProvider()}
 	s.state = newState(cfg)
-	return s
+	return s, nil
 }
 
 // Close shuts the sandbox down and waits for its requests and webhook

@@ -169,17 +169,33 @@ func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 		}
 	}
 	if old != nil {
-		// What the old endpoint was not sent yet (events held for an
-		// exchange, deliveries still queued) goes to the new one.
+		// Events held for an exchange go to the new endpoint.
 		old.mu.Lock()
 		sink.held, old.held = old.held, map[string]*heldEvents{}
-		sink.queue, old.queue = old.queue, nil
 		old.mu.Unlock()
 	}
 	s.hooks = sink
 	s.mu.Unlock()
 	if old != nil {
+		// Once the old endpoint's loop has stopped, what it was not done
+		// sending (the deliveries still queued, and the one it was sending
+		// or waiting to retry) goes to the new one, ahead of anything
+		// announced since; its record of what it sent carries over, for
+		// WebhookDeliveries and ReplayWebhook.
 		old.close()
+		old.mu.Lock()
+		pending, delivered, sent := old.queue, old.delivered, old.sent
+		old.queue = nil
+		old.mu.Unlock()
+		sink.mu.Lock()
+		sink.queue = append(pending, sink.queue...)
+		sink.delivered = append(delivered, sink.delivered...)
+		for id, out := range sent {
+			if _, ok := sink.sent[id]; !ok {
+				sink.sent[id] = out
+			}
+		}
+		sink.mu.Unlock()
 	}
 	go sink.run()
 	go s.watchJobs(sink)
@@ -439,8 +455,15 @@ func (k *webhookSink) run() {
 				continue
 			}
 		}
-		d := k.deliver(*next)
+		d, finished := k.deliver(*next)
 		k.mu.Lock()
+		if !finished {
+			// Stopped before an answer that ends the delivery: it was not
+			// sent, and goes back first in line for the next endpoint.
+			k.queue = append([]outgoing{*next}, k.queue...)
+			k.mu.Unlock()
+			return
+		}
 		sent := *next
 		sent.age = 0
 		k.sent[next.id] = sent
@@ -459,15 +482,19 @@ func retried(status int) bool {
 	return false
 }
 
-// deliver sends one event, retrying as documented.
-func (k *webhookSink) deliver(out outgoing) Delivery {
+// deliver sends one event, retrying as documented. finished is false when
+// the sink was stopped before the delivery ended.
+func (k *webhookSink) deliver(out outgoing) (d Delivery, finished bool) {
 	sig := webhook.Sign(out.body, k.secret)
-	d := Delivery{ID: out.id, Event: out.event, GrantID: out.grantID}
+	d = Delivery{ID: out.id, Event: out.event, GrantID: out.grantID}
 	for d.Attempts = 1; ; d.Attempts++ {
+		if k.ctx.Err() != nil {
+			return d, false
+		}
 		req, err := http.NewRequestWithContext(k.ctx, http.MethodPost, k.url, bytes.NewReader(out.body))
 		if err != nil {
 			d.Err = err
-			return d
+			return d, true
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Webhook-Signature", sig)
@@ -480,12 +507,15 @@ func (k *webhookSink) deliver(out outgoing) Delivery {
 			d.Status = resp.StatusCode
 			_ = resp.Body.Close()
 		}
+		if err != nil && k.ctx.Err() != nil {
+			return d, false // cut short by close
+		}
 		if (err == nil && !retried(resp.StatusCode)) || d.Attempts > webhookRetries {
-			return d
+			return d, true
 		}
 		select {
 		case <-k.stop:
-			return d
+			return d, false
 		case <-time.After(k.retryWait * time.Duration(d.Attempts)):
 		}
 	}

@@ -575,3 +575,55 @@ func TestEachStepOfASyncIsAnnouncedAtItsTime(t *testing.T) {
 	assert.Equal(t, epoch.Add(2*time.Minute), last.Process.Timestamp, "costbasis.completed dated when the sync ended")
 	assert.Equal(t, epoch.Add(2*time.Minute), last.Timestamp)
 }
+
+// TestReplacingTheEndpointKeepsADeliveryBeingRetried: RegisterWebhook
+// says "Registering again replaces the endpoint: the events not sent yet go
+// to the new one." An event the old endpoint answered 503 to, waiting for
+// its retry, had not been sent: it was dropped with the old endpoint's
+// loop, and the new endpoint never saw it. WebhookDeliveries ("the
+// deliveries finished so far") also forgot everything the old endpoint had
+// been sent, so ReplayWebhook could no longer replay it.
+func TestReplacingTheEndpointKeepsADeliveryBeingRetried(t *testing.T) {
+	t.Parallel()
+	var firstCalls atomic.Int32
+	first := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		firstCalls.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable) // retried, after the wait
+	}))
+	t.Cleanup(first.Close)
+	srv := NewServer(WithSyncTimings(time.Hour, time.Hour)) // only integration.created for now
+	defer srv.Close()
+	srv.RegisterWebhook(first.URL, "whsec_two", WithWebhookRetryWait(10*time.Second))
+	g := connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	eventually(t, func() bool { return firstCalls.Load() == 1 })
+
+	second := newReceiver(t, "whsec_two")
+	srv.RegisterWebhook(second.srv.URL, "whsec_two")
+	require.Eventually(t, func() bool { return len(second.names()) == 1 }, 2*time.Second, time.Millisecond,
+		"the integration.created the first endpoint had not taken was lost")
+	assert.Equal(t, webhook.EventType("integration.created"), second.names()[0])
+	assert.Equal(t, g.GrantID, second.handled()[0].GrantID)
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
+	assert.Equal(t, http.StatusOK, srv.WebhookDeliveries()[0].Status)
+}
+
+// TestDeliveriesOutliveAnEndpointChange: what an endpoint was sent
+// stays in WebhookDeliveries, and can be replayed, after another
+// RegisterWebhook.
+func TestDeliveriesOutliveAnEndpointChange(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(WithSyncTimings(time.Hour, time.Hour))
+	defer srv.Close()
+	first := newReceiver(t, "whsec_one")
+	srv.RegisterWebhook(first.srv.URL, "whsec_one")
+	connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
+	id := srv.WebhookDeliveries()[0].ID
+
+	second := newReceiver(t, "whsec_two")
+	srv.RegisterWebhook(second.srv.URL, "whsec_two")
+	require.Len(t, srv.WebhookDeliveries(), 1, "the deliveries finished so far")
+	require.NoError(t, srv.ReplayWebhook(id, 0))
+	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 2 })
+	assert.Equal(t, id, srv.WebhookDeliveries()[1].ID)
+}

@@ -754,3 +754,20 @@ func TestLimitSetJSONKeepsItsKeys(t *testing.T) {
 	// The same again: nothing changed, resync is null.
 	assert.Equal(t, want, keys("--limit", "50"))
 }
+
+// TestTheSandboxRefusesEmptyCredentials: `kryptos sandbox
+// --client-id ""` started and printed "export KRYPTOS_CLIENT_ID=", then
+// answered INVALID_CLIENT to every request (the sandbox refuses an empty
+// client ID), until interrupted. It is a usage error, like a bad
+// --transactions-per-wallet.
+func TestTheSandboxRefusesEmptyCredentials(t *testing.T) {
+	t.Parallel()
+	for _, flag := range []string{"--client-id", "--client-secret"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		var stdout, stderr bytes.Buffer
+		code := runContext(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", flag, ""}, func(string) string { return "" }, &stdout, &stderr, false)
+		cancel()
+		assert.Equal(t, 2, code, "%s: served until interrupted: %s", flag, stdout.String())
+		assert.Contains(t, stderr.String(), "must not be empty", flag)
+	}
+}

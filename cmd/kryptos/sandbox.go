@@ -24,6 +24,9 @@ interrupted.`,
 			if txPerWallet < 1 {
 				return usagef("--transactions-per-wallet must be 1 or more")
 			}
+			if clientID == "" || clientSecret == "" {
+				return usagef("--client-id and --client-secret must not be empty")
+			}
 			var secret, signedWith string
 			if webhookURL != "" {
 				var err error
