@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -63,6 +64,31 @@ func (cfg Config) Format(f fmt.State, _ rune) {
 
 // LogValue logs the Config as Format prints it, without its secrets.
 func (cfg Config) LogValue() slog.Value { return slog.StringValue(fmt.Sprint(cfg)) }
+
+// MarshalJSON encodes the Config's settings with ClientSecret and StateKey
+// redacted (only whether they are set), as connecthttp.Key does: slog's
+// JSON handler, and any JSON report, encode a Config held in another
+// struct with encoding/json, never through LogValue.
+func (cfg Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Provider                    Provider
+		ClientID, ClientSecret      string
+		RedirectURL                 string
+		Scopes                      kryptos.Scopes
+		StateKey                    string
+		HTTPClient, Limiter, Logger bool
+		Native                      bool
+	}{cfg.Provider, cfg.ClientID, redacted(cfg.ClientSecret != ""), cfg.RedirectURL, cfg.Scopes,
+		redacted(len(cfg.StateKey) > 0), cfg.HTTPClient != nil, cfg.Limiter != nil, cfg.Logger != nil, cfg.Native})
+}
+
+// redacted is "[redacted]" for a secret that is set, "" for none.
+func redacted(set bool) string {
+	if set {
+		return "[redacted]"
+	}
+	return ""
+}
 
 func setOrNot(set bool) string {
 	if set {

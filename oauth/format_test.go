@@ -10,7 +10,11 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"encoding/json"
+
 	"github.com/kryptos-connect/kryptos-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // formats returns every way a value is commonly printed or logged.
@@ -97,5 +101,24 @@ func TestConfigFormatHidesSecrets(t *testing.T) {
 	}
 	if out := fmt.Sprint(&cfg); strings.Contains(out, "TOPSECRET") || !strings.Contains(out, "app") {
 		t.Errorf("fmt.Sprint(&cfg) = %s; want the client ID without the secrets", out)
+	}
+}
+
+// Config's Format and LogValue hide ClientSecret and StateKey, but slog's
+// JSON handler resolves a LogValuer only as an attribute's own value: an
+// app's settings struct that holds the Config (or json.Marshal of it, as
+// for a report) writes both, where connecthttp.Key got a MarshalJSON for
+// the same reason.
+func TestAConfigInJSONHidesItsSecrets(t *testing.T) {
+	cfg := Config{Provider: Kryptos(), ClientID: "cid", ClientSecret: "cs_TOPSECRET", RedirectURL: "https://app.example/cb",
+		StateKey: []byte("0123456789abcdef0123456789abcdef")}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "settings", struct{ OAuth Config }{cfg})
+	b, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	for _, out := range []string{buf.String(), string(b)} {
+		assert.NotContains(t, out, "cs_TOPSECRET")
+		assert.NotContains(t, out, "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY", "the state key, base64")
+		assert.Contains(t, out, "cid")
 	}
 }

@@ -334,6 +334,9 @@ type refreshFlight struct {
 	err      error
 	panicked any
 	landed   time.Time
+	// replaced are the landed flights this one took the place of, by
+	// refresh token, put back if it fails.
+	replaced map[string]*refreshFlight
 }
 
 // refreshRemembered is how long a refresh's saved result is handed to a
@@ -372,9 +375,13 @@ func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) b
 		}
 		spend = prev.tok.RefreshToken
 	}
-	f = &refreshFlight{done: make(chan struct{})}
-	fs.m[refreshToken] = f
-	fs.m[spend] = f
+	f = &refreshFlight{done: make(chan struct{}), replaced: map[string]*refreshFlight{}}
+	for _, rt := range []string{refreshToken, spend} {
+		if prev := fs.m[rt]; prev != nil && prev != f {
+			f.replaced[rt] = prev // landed: restored if f fails
+		}
+		fs.m[rt] = f
+	}
 	return f, true, spend
 }
 
@@ -384,7 +391,15 @@ func (fs *refreshFlights) land(f *refreshFlight, refreshTokens ...string) {
 	fs.mu.Lock()
 	if f.err != nil {
 		for _, rt := range refreshTokens {
-			if fs.m[rt] == f {
+			if fs.m[rt] != f {
+				continue
+			}
+			// The landed flight f replaced still says that rt was
+			// spent: forgetting it would let a source that loads rt
+			// spend it again.
+			if prev := f.replaced[rt]; prev != nil {
+				fs.m[rt] = prev
+			} else {
 				delete(fs.m, rt)
 			}
 		}

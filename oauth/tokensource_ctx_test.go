@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"errors"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"golang.org/x/oauth2"
 )
@@ -599,4 +601,49 @@ func (g *gatedStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	close(g.loaded)
 	<-g.gate
 	return tok, err
+}
+
+// failTokenOnce fails the token endpoint's next request, before it reaches
+// the provider, when armed: a network blip.
+type failTokenOnce struct {
+	next  http.RoundTripper
+	armed atomic.Bool
+}
+
+func (f *failTokenOnce) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost && f.armed.CompareAndSwap(true, false) {
+		return nil, errors.New("connection reset by peer")
+	}
+	return f.next.RoundTrip(req)
+}
+
+// TestAFailedRefreshInTurnDoesNotForgetTheSpentToken: a refresh in turn
+// (the remembered result's access token was refused) is filed under the
+// spent token the lagging store still answers, in place of the flight that
+// spent it. When it fails (a network blip, nothing sent), land deletes it,
+// and with it the only memory that the loaded token was spent: the next
+// request loads it from the lagging store and spends it again, which a
+// rotating provider answers by revoking the chain (OAUTH.md).
+func TestAFailedRefreshInTurnDoesNotForgetTheSpentToken(t *testing.T) {
+	t.Parallel()
+	tr := &failTokenOnce{next: http.DefaultTransport}
+	srv, c := newSandbox(t, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: tr} })
+	in := signIn(t, srv, c, "alex@example.com")
+	old := expired(in.Token)
+	store := &laggingStore{MemoryStore: NewMemoryStore(old), first: old}
+
+	first, err := c.TokenSource(ctx, store).Token() // spends old: R1, saved
+	require.NoError(t, err)
+
+	tr.armed.Store(true)
+	ts := c.TokenSource(ctx, store)
+	ts.TokenRefused(first.AccessToken)
+	_, err = ts.Token() // the refresh in turn fails on the way
+	require.Error(t, err)
+
+	_, err = c.TokenSource(ctx, store).Token() // loads old again from the replica
+	require.NoError(t, err)
+	saved, _ := store.MemoryStore.Load(ctx)
+	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
+	assert.NoError(t, err, "the spent refresh token must not be sent again: the chain is intact")
 }
