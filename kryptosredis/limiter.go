@@ -156,21 +156,30 @@ func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
 // A Limiter that saw an epoch and finds none finds a Redis that lost the
 // class's keys (a restart without persistence, a flush, a failover to a
 // replica behind): the sends it counted in the last window are unknown, so
-// the class waits out one window, as under FallBackLocal.
+// the class waits out one window, as under FallBackLocal. The epoch
+// carries Redis's time when it was written, so that a Limiter that saw
+// another epoch than the one it finds (written again by a Limiter that had
+// seen none, and could not know) waits out the same window.
 var take = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local epoch = redis.call('GET', KEYS[3])
+local lost = 0
 if not epoch then
-  epoch = ARGV[3]
+  epoch = ARGV[3] .. '@' .. string.format('%d', now)
   redis.call('SET', KEYS[3], epoch)
-  if ARGV[4] ~= '' and limit > 0 then
-    local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
-    if now + window > cur then
-      redis.call('SET', KEYS[2], now + window, 'PX', math.ceil(window / 1000) + 1000)
-    end
+  if ARGV[4] ~= '' then lost = now end
+elseif ARGV[4] ~= '' and epoch ~= ARGV[4] then
+  -- Written again, by a Limiter that had not seen the one before: the
+  -- wait runs from then.
+  lost = tonumber(string.match(epoch, '@(%d+)$') or '0')
+end
+if lost > 0 and limit > 0 and lost + window > now then
+  local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if lost + window > cur then
+    redis.call('SET', KEYS[2], lost + window, 'PX', math.ceil((lost + window - now) / 1000) + 1000)
   end
 end
 for i = 5, #ARGV do

@@ -290,7 +290,11 @@ func TestARefusedWaitGivesBackItsLocalSlot(t *testing.T) {
 	r.stop()
 	require.ErrorIs(t, a.Wait(ctx, kryptos.ClassData, 0), kryptos.ErrQuotaWait, "the outage begins")
 	r.start()
-	time.Sleep(330 * time.Millisecond)                    // the outage's first window is over
+	time.Sleep(330 * time.Millisecond) // the outage's first window is over
+	// a finds that Redis lost the class's keys (its send): the class waits
+	// a window, and a gives back the slot of its share.
+	require.ErrorIs(t, a.Wait(ctx, kryptos.ClassData, 0), kryptos.ErrQuotaWait, "Redis lost a's send")
+	time.Sleep(330 * time.Millisecond)                    // that window is over
 	require.NoError(t, b.Wait(ctx, kryptos.ClassData, 0)) // Redis: [b]
 	tB := time.Now()
 	time.Sleep(100 * time.Millisecond)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"sync"
 	"time"
 
@@ -46,14 +48,25 @@ func (s *Store) RefreshLock(userKey string) *RefreshLock {
 // (a restart without persistence, a flush, a failover to a replica
 // behind): a lock held before may still be held, its holder spending the
 // refresh token, and its next renewal writes it again. Until then, no lock
-// is taken.
+// is taken. The epoch carries Redis's time when it was written, so that a
+// Store that saw another epoch than the one it finds (written again by a
+// Store that had seen none, and could not know) keeps the same grace.
 var lock = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  epoch = ARGV[1]
+  epoch = ARGV[1] .. '@' .. string.format('%d', now)
   redis.call('SET', KEYS[2], epoch)
   if ARGV[3] ~= '' then
     redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+  end
+elseif ARGV[3] ~= '' and epoch ~= ARGV[3] then
+  -- Written again, by a Store that had not seen the one before: the
+  -- grace runs from then.
+  local left = tonumber(string.match(epoch, '@(%d+)$') or '0') + tonumber(ARGV[4]) - now
+  if left > 0 and redis.call('PTTL', KEYS[3]) < left then
+    redis.call('SET', KEYS[3], '1', 'PX', left)
   end
 end
 local grace = redis.call('PTTL', KEYS[3])
@@ -100,7 +113,11 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 			// (slower than the timeout, or ctx ended on the way): nobody
 			// would renew or unlock it, and it would keep every replica
 			// from refreshing the user's token until it expires.
-			go l.release(context.WithoutCancel(ctx), holder)
+			// A connection Redis refused carried nothing: there is no key
+			// to release.
+			if !notSent(err) {
+				go l.release(context.WithoutCancel(ctx), holder)
+			}
 			return nil, fmt.Errorf("kryptosredis: taking a refresh lock: %w", err)
 		}
 		if len(v) > 2 {
@@ -136,6 +153,13 @@ func (l *RefreshLock) release(ctx context.Context, holder string) {
 			return
 		}
 	}
+}
+
+// notSent reports whether err is a failure to connect to Redis, before
+// any command could be written.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // keep renews the lock held by holder every third of its expiry until the

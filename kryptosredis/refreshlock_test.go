@@ -10,7 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptosredis"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestTheRefreshLockLetsOneReplicaInAtATime(t *testing.T) {
@@ -150,4 +156,119 @@ func TestARedisRestartDoesNotHandAHeldLockToAnotherReplica(t *testing.T) {
 	again, err := b.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
 	require.NoError(t, err, "free once a unlocks")
 	again()
+}
+
+// After a Redis restart, the first refresh lock taken may come from a
+// replica whose Store never saw the locks' epoch (one started since, or
+// that has not refreshed since it started): it writes a new epoch, without
+// a grace, for it cannot know. A replica that did see the old epoch then
+// finds an epoch, a different one, and takes a lock another replica still
+// holds mid-refresh: it spends the same rotating refresh token, which the
+// epoch was meant to prevent.
+func TestAnEpochRewrittenByANewReplicaStillHoldsOffTheOthers(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	const hold = 3 * time.Second // a renews every second
+	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err) // replica b has refreshed before
+	other()
+
+	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	defer unlockA()
+	r.stop()
+	r.start()
+
+	// A replica that has not refreshed since it started refreshes another
+	// user: nobody holds that lock, it rightly gets it.
+	c, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	third, err := c.RefreshLock("user-3").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	third()
+
+	ctx, cancel := context.WithTimeout(context.Background(), hold)
+	defer cancel()
+	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
+	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+		unlockB()
+	}
+}
+
+// The same for the shared Limiter: a Limiter that has not sent a class
+// since it started writes the class's new epoch, and a Limiter that saw
+// the old one and filled the window finds an epoch and sends a second
+// quota within the same window.
+func TestAnEpochRewrittenByANewLimiterStillHoldsOffTheOthers(t *testing.T) {
+	q := kryptos.Quota{Requests: 3, Per: 5 * time.Second}
+	r := startRedis(t)
+	id := unique(t)
+	limiter := func() *kryptosredis.Limiter {
+		s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+		require.NoError(t, err)
+		l, err := s.Limiter(kryptosredis.LimiterConfig{
+			Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Outage: kryptosredis.FailClosed,
+		})
+		require.NoError(t, err)
+		return l
+	}
+	a, b := limiter(), limiter()
+	ctx := context.Background()
+	for range q.Requests {
+		require.NoError(t, a.Wait(ctx, kryptos.ClassData, 0))
+	}
+	r.stop()
+	r.start()
+	_ = b.Wait(ctx, kryptos.ClassData, 0) // b has not sent this class before: it cannot know
+
+	sent := 0
+	deadline := time.Now().Add(time.Second) // well within the window of a's three sends
+	for time.Now().Before(deadline) {
+		if a.Wait(ctx, kryptos.ClassData, 0) == nil {
+			sent++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Zero(t, sent, "a saw its window lost, and sent again within it")
+}
+
+// releasing counts the goroutines releasing a lock whose answer was lost.
+func releasing() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "(*RefreshLock).release")
+}
+
+// A Lock whose connection Redis refused sent nothing: no key can have been
+// set for it. Once go-redis's pool has seen its dial errors, every Lock of
+// an outage fails at once with the refused dial; each must not leave a
+// goroutine behind that keeps dialling the dead Redis to release a key, for
+// two holds (a minute by default).
+func TestALockRedisNeverGotLeavesNothingBehind(t *testing.T) {
+	r := startRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1, PoolSize: 1, DialTimeout: 50 * time.Millisecond})
+	t.Cleanup(func() { rdb.Close() })
+	s, err := kryptosredis.New(rdb, kryptosredis.Options{ClientID: unique(t)})
+	require.NoError(t, err)
+	r.stop() // connection refused from now on
+
+	lock := func(i int) error {
+		_, err := s.RefreshLock(fmt.Sprint("user-", i)).WithHold(3 * time.Second).Lock(context.Background())
+		return err
+	}
+	for i := range 3 { // the pool learns that Redis is down
+		require.ErrorIs(t, lock(i), kryptosredis.ErrUnavailable)
+	}
+	time.Sleep(100 * time.Millisecond)
+	before := releasing()
+	for i := range 20 {
+		err := lock(100 + i)
+		require.ErrorIs(t, err, kryptosredis.ErrUnavailable)
+		require.ErrorContains(t, err, "connection refused")
+	}
+	time.Sleep(300 * time.Millisecond)
+	assert.LessOrEqual(t, releasing(), before, "goroutines still releasing locks Redis never saw")
 }
