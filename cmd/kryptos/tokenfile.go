@@ -138,7 +138,9 @@ func (f *tokenFile) Load(context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.Issuer != f.login.Issuer || l.ClientID != f.login.ClientID {
+	if l.Issuer != f.login.Issuer || l.ClientID != f.login.ClientID || l.Subject != f.login.Subject {
+		// Another API's, another client's or another user's: this command
+		// reads the data of the user it started with, or none.
 		return nil, fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, l.Issuer)
 	}
 	f.loaded = l.Token.RefreshToken

@@ -217,3 +217,24 @@ func TestASavedRefreshDoesNotOverwriteANewLoginForTheSameAPI(t *testing.T) {
 	assert.Equal(t, "sam_rt", now.Token.RefreshToken, "the new login's refresh token is kept")
 	assert.Equal(t, "usr_sam", now.Subject, "the new login is kept")
 }
+
+// A login for another user of the same API and client, made while a
+// command ran, is not loaded: the command reads the data of the user it
+// started with, or none.
+func TestALoginOfAnotherUserIsNotLoaded(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "login.json")
+	alex := login{Issuer: "https://issuer.example/oidc", ClientID: "app", Subject: "usr_alex",
+		Token: &oauth2.Token{AccessToken: "alex_at", RefreshToken: "alex_rt"}}
+	require.NoError(t, writeLogin(path, &alex))
+	f := &tokenFile{path: path, login: alex}
+	tok, err := f.Load(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "alex_at", tok.AccessToken)
+
+	sam := alex
+	sam.Subject, sam.Token = "usr_sam", &oauth2.Token{AccessToken: "sam_at", RefreshToken: "sam_rt"}
+	require.NoError(t, writeLogin(path, &sam))
+	tok, err = f.Load(context.Background())
+	assert.Error(t, err, "another user's login: %v", tok)
+}
