@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"time"
@@ -36,21 +37,7 @@ func run(ctx context.Context, out io.Writer) error {
 	const secret = "whsec_example" // in production: from the Developer Portal, via your secret store
 
 	// The receiver: in production, mount the handler at your HTTPS endpoint.
-	done := make(chan struct{})
-	handler, err := webhook.NewHandler([]string{secret}, func(_ context.Context, ev *webhook.Event) error {
-		switch {
-		case ev.Integration != nil: // integration.created, .updated, .deleted, .failed
-			fmt.Fprintf(out, "%-28s %s %s\n", ev.Type, ev.Integration.WalletID, ev.Integration.Status)
-		case ev.Process != nil: // transfer_detection.* and costbasis.*
-			fmt.Fprintf(out, "%-28s %s\n", ev.Type, ev.Process.Status)
-			if ev.Type == webhook.EventCostBasisCompleted {
-				close(done) // the last event of a resync
-			}
-		default: // an event this receiver does not know: acknowledge it
-			fmt.Fprintf(out, "%-28s\n", ev.Type)
-		}
-		return nil
-	}, webhook.WithMaxAge(5*time.Minute), webhook.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	handler, ended, err := newReceiver(secret, out)
 	if err != nil {
 		return err // a secret read from an unset variable is refused here
 	}
@@ -89,10 +76,46 @@ func run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	select {
-	case <-done:
+	case t := <-ended:
+		if t != webhook.EventCostBasisCompleted {
+			return fmt.Errorf("the resync failed: %s", t)
+		}
 		fmt.Fprintln(out, "The resync is complete.")
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for the resync's webhooks: %w", ctx.Err())
 	}
+}
+
+// newReceiver returns the webhook receiver, which prints each event, and
+// the channel that gets the resync's last event: cost basis completed, or
+// a failure.
+func newReceiver(secret string, out io.Writer) (http.Handler, <-chan webhook.EventType, error) {
+	// The function runs once per delivery id, but another grant of the
+	// user, or another resync, sends such an event again: only the first
+	// ends the wait.
+	ended := make(chan webhook.EventType, 1)
+	end := func(t webhook.EventType) {
+		select {
+		case ended <- t:
+		default:
+		}
+	}
+	handler, err := webhook.NewHandler([]string{secret}, func(_ context.Context, ev *webhook.Event) error {
+		switch {
+		case ev.Integration != nil: // integration.created, .updated, .deleted, .failed
+			fmt.Fprintf(out, "%-28s %s %s\n", ev.Type, ev.Integration.WalletID, ev.Integration.Status)
+		case ev.Process != nil: // transfer_detection.* and costbasis.*
+			fmt.Fprintf(out, "%-28s %s\n", ev.Type, ev.Process.Status)
+		default: // an event this receiver does not know: acknowledge it
+			fmt.Fprintf(out, "%-28s\n", ev.Type)
+		}
+		switch ev.Type {
+		case webhook.EventCostBasisCompleted, webhook.EventCostBasisFailed,
+			webhook.EventTransferDetectionFailed, webhook.EventIntegrationFailed:
+			end(ev.Type)
+		}
+		return nil
+	}, webhook.WithMaxAge(5*time.Minute), webhook.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, nil))))
+	return handler, ended, err
 }
