@@ -72,7 +72,10 @@
 // ExchangePublicToken and both ResyncIntegration methods, whose effect
 // happens once, are repeated only when the request provably never reached
 // the server or after a 429; when it may have been processed, the error
-// matches [ErrOutcomeUnknown].
+// matches [ErrOutcomeUnknown]. So does an UpdateTransactionLimit whose
+// retry, after an attempt that may have been processed, is answered
+// "nothing changed": the limit is set, but the resyncs the earlier attempt
+// may have queued are not reported.
 //
 // Every operation belongs to a [QuotaClass]. Before each attempt the
 // Client waits on its [Limiter], and after each 429 it tells the Limiter
@@ -81,7 +84,8 @@
 // calls are held only by the server's 429s unless you add a [Quota] in
 // [LimiterConfig]. Share one Limiter among the Clients of a client ID
 // ([WithLimiter]); [WithMaxQuotaWait] makes a call that would wait too long
-// fail unsent with an error matching [ErrQuotaWait].
+// fail unsent with an error matching [ErrQuotaWait], and returns at once a
+// 429 that asks the call itself to wait longer ([ErrRateLimited]).
 //
 // # Secrets
 //

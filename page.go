@@ -17,7 +17,9 @@ import (
 // filtered set, such as the total value of the holdings; lists that report
 // nothing more use NoSummary.
 type Page[T, S any] struct {
-	// Items are the page's entries, in the order the API sent them.
+	// Items are the page's entries, in the order the API sent them; none
+	// on a page that repeats the previous one's entries, which a list may
+	// tolerate once (see ErrPageRepeated): they were listed already.
 	Items []T
 	// Total counts the entries of the whole filtered list, or is -1 when the
 	// API did not say.

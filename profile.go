@@ -58,8 +58,10 @@ const (
 //	if err != nil { return err }
 //	if me.Guest { /* an anonymous Connect user: no email, no name */ }
 //
-// Any other 404 (one that is not the API's JSON, such as a proxy's page
-// for a wrong base URL) is returned as an error that matches ErrNotFound.
+// Any other 404 is returned as an error that matches ErrNotFound: one that
+// is not the API's JSON (a proxy's page for a wrong base URL), and one in
+// the API's JSON whose message is not "User not found" and whose code is
+// not USER_NOT_FOUND (a generic NOT_FOUND for an unknown route, say).
 func (u *UserClient) Me(ctx context.Context, opts ...CallOption) (*Profile, error) {
 	me, err := getObject(ctx, u.c, opMe, request{cred: u.cred}, opts, "profile (uid)", func(p *Profile) string { return p.UID })
 	if isGuestProfileAnswer(err) {

@@ -23,11 +23,21 @@
 //	src := oauthClient.TokenSource(ctx, tokens, oauth.WithRefreshLock(store.RefreshLock(userID)))
 //
 // Every key starts with the prefix ("kryptos" by default) and the client
-// ID, then names its use ("quota", "webhook", "refresh"), so that several
-// client IDs and other applications can share one Redis. Nothing secret is
-// stored: the limiter keeps counters, the deduplicator keeps delivery ids
-// and random claim tokens, and the refresh lock's key carries a hash of the
-// user's key, never a token.
+// ID in braces, then names its use: "quota", "pause" and "epoch" (one of
+// each per quota class) for the limiter, "webhook" for the deduplicator,
+// "refresh" for each user's refresh lock and "locks" (an epoch and a grace
+// shared by every user's lock), as in kryptos:{clientID}:quota:connect, so
+// that several client IDs and other applications can share one Redis (a
+// Redis ACL must allow the prefix and client ID's every key). Nothing
+// secret is stored: the limiter keeps counters and epochs, the
+// deduplicator keeps delivery ids and random claim tokens, and the refresh
+// lock's key carries a hash of the user's key, never a token.
+//
+// An epoch key tells a Redis that lost its keys (a restart without
+// persistence, a flush, a failover to a replica behind) from one never used:
+// after such a loss the limiter holds each class for one window, and no
+// refresh lock of the client ID is handed out for 15 s, so that a holder
+// from before the loss can write its lock again.
 //
 // Every call to Redis is bounded by Options.Timeout, whatever the Redis
 // client's own timeouts are. When Redis is down or slower than that, the

@@ -24,6 +24,12 @@ import (
 // waits for a quota slot, or for a slow token endpoint) does not lose it
 // to another replica, which would spend the same refresh token. Unlocking
 // deletes the key only if the holder is still the caller.
+//
+// A Redis that lost its keys (a restart without persistence, a flush, a
+// failover to a replica behind) may have lost a lock still held: its
+// holder's next renewal writes it again, and until then (half the expiry,
+// 15 s) Lock hands out no refresh lock of the client ID, for any user; it
+// waits, within its ctx.
 type RefreshLock struct {
 	store *Store
 	key   string

@@ -38,7 +38,7 @@ type Delivery struct {
 	ID    string
 	Event string
 	// GrantID is the grant the delivery was for: an event of a user is
-	// delivered once per active grant of the user.
+	// delivered once per active Connect grant of the user.
 	GrantID string
 	// Attempts made, retries included.
 	Attempts int
@@ -126,9 +126,11 @@ type heldEvents struct {
 //     completed, then transfer_detection.started and .completed and
 //     costbasis.started and .completed; integration.failed when a sync
 //     fails (Wallet.FailSync).
-//   - Each event of a user is delivered once per active grant of the user,
-//     with that grant's grant_id. The integrations connected in a link that
-//     ends with a public token belong to the grant its exchange creates: their
+//   - Each event of a user is delivered once per active Connect grant of
+//     the user (not per OAuth grant of "Sign in with Kryptos", which
+//     ListGrants leaves out too), with that grant's grant_id. The
+//     integrations connected in a link that ends with a public token
+//     belong to the grant its exchange creates: their
 //     integration.created waits for that exchange (and is dropped if the
 //     token is never exchanged), so that it carries the grant id like every
 //     other delivery. Grants the user already had get it at once.

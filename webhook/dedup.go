@@ -51,8 +51,10 @@ func (s State) String() string {
 // claims it again. The Handler extends its claim while its function runs.
 //
 // Implementations must be safe for concurrent use, and each method must be
-// atomic: over a shared store (Redis, SQL), Begin is one conditional write
-// (SET id token NX PX lease, after checking for done), and Extend and
+// atomic: over a shared store (Redis, SQL), Begin is one script or
+// transaction that answers done, or in flight when another token holds the
+// id, and otherwise sets id to token with the lease (not a bare SET NX,
+// which would answer a resent Begin's own claim as in flight); Extend and
 // Release act only if the stored token is the caller's (a compare-and-set
 // script or transaction). The token is a random string the caller makes for
 // each claim: it keeps a late caller, whose lease expired and whose id was
