@@ -33,11 +33,13 @@
 // deduplicator keeps delivery ids and random claim tokens, and the refresh
 // lock's key carries a hash of the user's key, never a token.
 //
-// An epoch key tells a Redis that lost its keys (a restart without
-// persistence, a flush, a failover to a replica behind) from one never used:
-// after such a loss the limiter holds each class for one window, and no
-// refresh lock of the client ID is handed out for 15 s, so that a holder
-// from before the loss can write its lock again.
+// An epoch key, stamped with the Redis process that wrote it, tells when
+// Redis lost keys (a restart without persistence or from an older snapshot,
+// a flush, a failover to a replica behind): then the limiter holds each
+// class for one window, and no refresh lock of the client ID is handed out
+// for one lock expiry (30 s), so that a holder from before the loss can
+// write its lock again. A Redis never used before looks the same: its first
+// refresh lock waits 30 s too, once.
 //
 // Every call to Redis is bounded by Options.Timeout, whatever the Redis
 // client's own timeouts are. When Redis is down or slower than that, the

@@ -154,9 +154,11 @@ func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
 // epoch} for a slot, or {0, µs until one may free, epoch}.
 //
 // A Limiter that saw an epoch and finds none finds a Redis that lost the
-// class's keys (a restart without persistence, a flush, a failover to a
-// replica behind): the sends it counted in the last window are unknown, so
-// the class waits out one window, as under FallBackLocal. The epoch
+// class's keys (a restart without persistence, a flush); an epoch that
+// another Redis process wrote (its run_id) shows a Redis restarted from a
+// snapshot or a replica promoted, both behind: the sends counted in the
+// last window are unknown, so the class waits out one window, as under
+// FallBackLocal. The epoch
 // carries Redis's time when it was written, so that a Limiter that saw
 // another epoch than the one it finds (written again by a Limiter that had
 // seen none, and could not know) waits out the same window.
@@ -165,16 +167,19 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''
 local epoch = redis.call('GET', KEYS[3])
 local lost = 0
-if not epoch then
-  epoch = ARGV[3] .. '@' .. string.format('%d', now)
+if not epoch or string.match(epoch, '#(%x*)$') ~= run then
+  -- Another run_id: a restart from a snapshot, or a replica promoted,
+  -- both behind.
+  if epoch or ARGV[4] ~= '' then lost = now end
+  epoch = ARGV[3] .. '@' .. string.format('%d', now) .. '#' .. run
   redis.call('SET', KEYS[3], epoch)
-  if ARGV[4] ~= '' then lost = now end
 elseif ARGV[4] ~= '' and epoch ~= ARGV[4] then
   -- Written again, by a Limiter that had not seen the one before: the
   -- wait runs from then.
-  lost = tonumber(string.match(epoch, '@(%d+)$') or '0')
+  lost = tonumber(string.match(epoch, '@(%d+)#') or '0')
 end
 if lost > 0 and limit > 0 and lost + window > now then
   local cur = tonumber(redis.call('GET', KEYS[2]) or '0')

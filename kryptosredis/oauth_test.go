@@ -185,6 +185,7 @@ func (race *refreshRace) run(sources []*oauth.TokenSource) ([]*oauth2.Token, []e
 func TestReplicasRefreshOnceUnderTheRedisRefreshLock(t *testing.T) {
 	race := newRefreshRace(t)
 	r := startRedis(t)
+	seedLockEpoch(t, r, race.srv.ClientID)
 	asked := newBarrier(oauthReplicas)
 	race.gate.hold = asked.wait
 	userKey := race.signIn.IDToken.Subject

@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
 )
 
 // redisServer is a real redis-server on a free loopback port, started and
@@ -87,3 +89,26 @@ func (r *redisServer) client() *redis.Client {
 // unique returns a client ID no other test uses, so that tests sharing a
 // server do not share keys.
 func unique(t testing.TB) string { return fmt.Sprintf("client-%s-%d", t.Name(), time.Now().UnixNano()) }
+
+// seedLockEpoch writes the refresh locks' epoch of clientID, as a Redis
+// that has served the client ID's replicas for a while has it: a test that
+// starts a new Redis otherwise first waits out the grace of a Redis that
+// lost its keys.
+func seedLockEpoch(t testing.TB, r *redisServer, clientID string) {
+	t.Helper()
+	rdb := r.client()
+	ctx := context.Background()
+	run, err := rdb.Info(ctx, "server").Result()
+	require.NoError(t, err)
+	require.NoError(t, rdb.Set(ctx, "kryptos:{"+clientID+"}:locks:epoch", "seed@0#"+runID(run), 0).Err())
+}
+
+// runID reads run_id from INFO server.
+func runID(info string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+			return v
+		}
+	}
+	return ""
+}

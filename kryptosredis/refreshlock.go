@@ -27,9 +27,10 @@ import (
 //
 // A Redis that lost its keys (a restart without persistence, a flush, a
 // failover to a replica behind) may have lost a lock still held: its
-// holder's next renewal writes it again, and until then (half the expiry,
-// 15 s) Lock hands out no refresh lock of the client ID, for any user; it
-// waits, within its ctx.
+// holder's next renewal writes it again, and until then (one expiry,
+// 30 s, so that a holder may miss a renewal as it may at any time) Lock
+// hands out no refresh lock of the client ID, for any user; it waits,
+// within its ctx. A Redis never used before looks the same, once.
 type RefreshLock struct {
 	store *Store
 	key   string
@@ -50,27 +51,27 @@ func (s *Store) RefreshLock(userKey string) *RefreshLock {
 // Store last saw (empty for none), the grace in ms. It answers {1, 0,
 // epoch} when the lock is taken, or {0, ms to wait, epoch}.
 //
-// A Store that saw an epoch and finds none finds a Redis that lost its keys
-// (a restart without persistence, a flush, a failover to a replica
-// behind): a lock held before may still be held, its holder spending the
-// refresh token, and its next renewal writes it again. Until then, no lock
-// is taken. The epoch carries Redis's time when it was written, so that a
-// Store that saw another epoch than the one it finds (written again by a
-// Store that had seen none, and could not know) keeps the same grace.
+// An epoch that is missing (a new Redis, or one that lost its keys: a
+// restart without persistence, a flush), or that another Redis process
+// wrote (its run_id: a restart from a snapshot, a failover to a replica
+// behind), may hide a lock held before, its holder spending the refresh
+// token, and its next renewal writes it again. Until then, no lock is
+// taken, whether or not this Store saw the epoch before: a replica that
+// has not refreshed since it started cannot tell. The epoch carries
+// Redis's time when it was written, so that a Store that saw another epoch
+// than the one it finds keeps the same grace.
 var lock = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''
 local epoch = redis.call('GET', KEYS[2])
-if not epoch then
-  epoch = ARGV[1] .. '@' .. string.format('%d', now)
+if not epoch or string.match(epoch, '#(%x*)$') ~= run then
+  epoch = ARGV[1] .. '@' .. string.format('%d', now) .. '#' .. run
   redis.call('SET', KEYS[2], epoch)
-  if ARGV[3] ~= '' then
-    redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
-  end
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
 elseif ARGV[3] ~= '' and epoch ~= ARGV[3] then
-  -- Written again, by a Store that had not seen the one before: the
-  -- grace runs from then.
-  local left = tonumber(string.match(epoch, '@(%d+)$') or '0') + tonumber(ARGV[4]) - now
+  -- Written again since this Store saw it: the grace runs from then.
+  local left = tonumber(string.match(epoch, '@(%d+)#') or '0') + tonumber(ARGV[4]) - now
   if left > 0 and redis.call('PTTL', KEYS[3]) < left then
     redis.call('SET', KEYS[3], '1', 'PX', left)
   end
@@ -111,9 +112,9 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 	pause := 10 * time.Millisecond
 	for {
 		keys := []string{l.key, l.store.key("locks", "epoch"), l.store.key("locks", "grace")}
-		// The holder renews every third of hold: half of it is enough for
-		// a surviving holder to write its lock again.
-		v, err := l.store.run(ctx, lock, keys, holder, l.hold.Milliseconds(), l.store.lockEpoch(), (l.hold / 2).Milliseconds())
+		// The grace is a whole hold: a surviving holder keeps the room for
+		// a failed renewal that its lock's expiry leaves it.
+		v, err := l.store.run(ctx, lock, keys, holder, l.hold.Milliseconds(), l.store.lockEpoch(), l.hold.Milliseconds())
 		if err != nil {
 			// Redis may have set the key all the same, its answer lost
 			// (slower than the timeout, or ctx ended on the way): nobody

@@ -14,6 +14,8 @@ import (
 	"runtime"
 	"strings"
 
+	"errors"
+
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptosredis"
 	"github.com/redis/go-redis/v9"
@@ -22,6 +24,7 @@ import (
 func TestTheRefreshLockLetsOneReplicaInAtATime(t *testing.T) {
 	r := startRedis(t)
 	id := unique(t)
+	seedLockEpoch(t, r, id)
 	var inside, most, entered atomic.Int64
 	var wg sync.WaitGroup
 	for range 5 {
@@ -97,7 +100,9 @@ func TestAHeldRefreshLockIsRenewedUntilUnlocked(t *testing.T) {
 // of the user's refresh for the key's whole expiry (30 s).
 func TestALockWhoseAnswerWasLostDoesNotHoldTheUserOut(t *testing.T) {
 	r := startRedis(t)
-	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t), Timeout: 50 * time.Millisecond})
+	id := unique(t)
+	seedLockEpoch(t, r, id)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id, Timeout: 50 * time.Millisecond})
 	require.NoError(t, err)
 
 	// The lock script is in Redis's cache already, as in any replica that
@@ -168,6 +173,7 @@ func TestARedisRestartDoesNotHandAHeldLockToAnotherReplica(t *testing.T) {
 func TestAnEpochRewrittenByANewReplicaStillHoldsOffTheOthers(t *testing.T) {
 	r := startRedis(t)
 	id := unique(t)
+	seedLockEpoch(t, r, id)
 	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
 	require.NoError(t, err)
 	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
@@ -271,4 +277,153 @@ func TestALockRedisNeverGotLeavesNothingBehind(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	assert.LessOrEqual(t, releasing(), before, "goroutines still releasing locks Redis never saw")
+}
+
+// A Redis that restarts from its last snapshot (Redis's default RDB
+// persistence), or a replica promoted behind its master, still has the
+// locks' epoch, written long before, but not the lock a replica took since.
+// The epoch must not be taken for proof that nothing was lost: another
+// replica would take the held lock and spend the same refresh token.
+func TestARestartFromASnapshotDoesNotHandAHeldLockToAnotherReplica(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	const hold = 600 * time.Millisecond
+	seedLockEpoch(t, r, id)
+	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err) // b has seen the epoch
+	other()
+	require.NoError(t, r.client().Save(context.Background()).Err()) // the last snapshot
+
+	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	defer unlockA()
+	r.stop()
+	r.start() // loads the snapshot: the epoch is there, a's lock is not
+
+	ctx, cancel := context.WithTimeout(context.Background(), hold)
+	defer cancel()
+	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
+	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+		unlockB()
+	}
+}
+
+// A replica whose Store has not taken a refresh lock since it started
+// (tokens last a day: most have not) cannot tell a Redis that lost its keys
+// from a new one. It must not take a lock another replica may still hold.
+func TestAStoreThatNeverSawTheEpochDoesNotTakeAHeldLock(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	const hold = 600 * time.Millisecond
+	seedLockEpoch(t, r, id)
+	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	defer unlockA()
+	r.stop()
+	r.start() // without persistence: every key is lost
+
+	c, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id}) // has not refreshed yet
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), hold)
+	defer cancel()
+	unlockC, err := c.RefreshLock("user-1").WithHold(hold).Lock(ctx)
+	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+		unlockC()
+	}
+}
+
+// failing makes every script of a client fail while on is set, as for a
+// replica whose client still points at the demoted master (READONLY) or
+// that a network blip cuts off for a moment.
+type failing struct{ on atomic.Bool }
+
+func (f *failing) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *failing) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (f *failing) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if f.on.Load() {
+			err := errors.New("READONLY You can't write against a read only replica.")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// In normal times a holder keeps its lock through one failed renewal (the
+// expiry leaves room for two). After Redis lost its keys, the grace before
+// locks are handed out again must leave it the same room: a holder whose
+// first renewal since fails must not lose the lock to another replica while
+// it still spends the refresh token.
+func TestTheGraceLeavesTheHolderAsManyRenewalsAsItsExpiry(t *testing.T) {
+	r := startRedis(t)
+	id := unique(t)
+	rdbA := r.client()
+	cut := &failing{}
+	rdbA.AddHook(cut)
+	a, err := kryptosredis.New(rdbA, kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
+	require.NoError(t, err)
+	const hold = 1500 * time.Millisecond // renewals every 500 ms
+	seedLockEpoch(t, r, id)
+	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	other()
+
+	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
+	require.NoError(t, err)
+	defer unlockA()
+	start := time.Now()
+	cut.on.Store(true) // a's renewal at 500 ms fails; the one at 1 s gets through
+	time.AfterFunc(800*time.Millisecond, func() { cut.on.Store(false) })
+	require.NoError(t, r.client().FlushAll(context.Background()).Err()) // Redis lost its keys
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*hold)
+	defer cancel()
+	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
+	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+		t.Logf("b took the lock %s after the flush", time.Since(start).Round(time.Millisecond))
+		unlockB()
+	}
+}
+
+// The same for the shared Limiter: a Redis restarted from its last snapshot
+// has the class's epoch but not the sends counted since; a Limiter must not
+// send them again within the window.
+func TestARestartFromASnapshotDoesNotLetASecondQuotaThrough(t *testing.T) {
+	q := kryptos.Quota{Requests: 3, Per: 5 * time.Second}
+	r := startRedis(t)
+	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t)})
+	require.NoError(t, err)
+	a, err := s.Limiter(kryptosredis.LimiterConfig{
+		Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Outage: kryptosredis.FailClosed,
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, a.Wait(ctx, kryptos.ClassData, 0))
+	require.NoError(t, r.client().Save(ctx).Err()) // the last snapshot: one send
+	for range q.Requests - 1 {
+		require.NoError(t, a.Wait(ctx, kryptos.ClassData, 0))
+	}
+	r.stop()
+	r.start()
+
+	sent := 0
+	deadline := time.Now().Add(time.Second) // well within the window of a's three sends
+	for time.Now().Before(deadline) {
+		if a.Wait(ctx, kryptos.ClassData, 0) == nil {
+			sent++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Zero(t, sent, "sends beyond the quota within one window")
 }
