@@ -175,13 +175,13 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	if stored == nil {
 		return nil, fmt.Errorf("oauth: TokenSource: %w: the store holds no token; sign the user in first", ErrNoRefreshToken)
 	}
-	if s.fresh(stored) {
-		s.current = stored
-		return copyToken(stored), nil
-	}
+	s.c.flights.loaded(stored)
 	// A refresh of this Client spent the stored refresh token, and its
 	// store refused the result: that result holds the only refresh token
-	// that works. Save it, rather than spend the stored one again.
+	// that works. Save it before anything else, even when the stored
+	// access token still looks fresh, rather than leave the spent one in
+	// the store (for another replica, or this one after a restart, to
+	// spend again).
 	if u := s.c.flights.unsavedOf(stored.RefreshToken); u != nil {
 		if err := s.save(ctx, u); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrNotSaved, err)
@@ -192,6 +192,10 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 			return copyToken(u), nil
 		}
 		stored = u
+	}
+	if s.fresh(stored) {
+		s.current = stored
+		return copyToken(stored), nil
 	}
 	if stored.RefreshToken == "" {
 		return nil, fmt.Errorf("oauth: TokenSource: %w", ErrNoRefreshToken)
@@ -256,16 +260,27 @@ func (s *TokenSource) fly(work context.Context, f *refreshFlight, refreshToken, 
 		}
 		s.c.flights.land(f, refreshToken, spend)
 	}()
-	var err error
-	tok, err = s.c.refresh(work, spend)
-	if err != nil {
-		f.err = err
-		return
+	// spend may be the refresh token another flight of this Client spent
+	// and whose result its store refused (join follows the chain past the
+	// token this source loaded): save that result rather than spend spend
+	// again.
+	unsaved := f.unsaved
+	if unsaved != nil {
+		tok = unsaved
+	} else {
+		var err error
+		if tok, err = s.c.refresh(work, spend); err != nil {
+			f.err = err
+			return
+		}
 	}
 	if err := s.save(work, tok); err != nil {
 		s.c.flights.keepUnsaved(tok, refreshToken, spend)
 		f.err = fmt.Errorf("%w: %w", ErrNotSaved, err)
 		return
+	}
+	if unsaved != nil {
+		s.c.flights.savedNow(tok)
 	}
 	s.current = tok
 	f.tok, f.err = tok, nil
@@ -285,10 +300,17 @@ type refreshFlights struct {
 
 // keepUnsaved remembers tok, the result of spending the last of
 // refreshTokens (the first is the one its TokenSource loaded), under each
-// of them, until a TokenSource saves it.
+// of them, until a TokenSource saves it. A provider that does not rotate
+// answers the refresh token spent, which still works: nothing is lost, and
+// nothing is kept.
 func (fs *refreshFlights) keepUnsaved(tok *oauth2.Token, refreshTokens ...string) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	for _, rt := range refreshTokens {
+		if rt == tok.RefreshToken {
+			return
+		}
+	}
 	if fs.unsaved == nil {
 		fs.unsaved = map[string]*oauth2.Token{}
 	}
@@ -302,6 +324,25 @@ func (fs *refreshFlights) unsavedOf(refreshToken string) *oauth2.Token {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	return fs.unsaved[refreshToken]
+}
+
+// loaded notes that a store holds tok: if it is an unsaved result, its
+// save committed after all (the store's answer was lost), and the result
+// is forgotten as saved, so that a TokenSource that loads the refresh
+// token it replaced does not save it over the newer tokens since.
+func (fs *refreshFlights) loaded(tok *oauth2.Token) {
+	fs.mu.Lock()
+	var saved *oauth2.Token
+	for _, u := range fs.unsaved {
+		if u.RefreshToken == tok.RefreshToken && u.AccessToken == tok.AccessToken {
+			saved = u
+			break
+		}
+	}
+	fs.mu.Unlock()
+	if saved != nil {
+		fs.savedNow(saved)
+	}
 }
 
 // savedNow forgets tok, an unsaved result now saved, and remembers it as
@@ -320,8 +361,13 @@ func (fs *refreshFlights) savedNow(tok *oauth2.Token) {
 			continue
 		}
 		delete(fs.unsaved, rt)
-		if prev := fs.m[rt]; prev == nil || !prev.landed.IsZero() {
-			fs.m[rt] = f // a flight under way lands on its own
+		switch prev := fs.m[rt]; {
+		case prev == nil || !prev.landed.IsZero():
+			fs.m[rt] = f
+		default:
+			// A flight under way lands on its own; if it fails (its own
+			// save of this very token, say), this record takes its place.
+			prev.replaced[rt] = f
 		}
 	}
 }
@@ -337,6 +383,11 @@ type refreshFlight struct {
 	// replaced are the landed flights this one took the place of, by
 	// refresh token, put back if it fails.
 	replaced map[string]*refreshFlight
+	// unsaved is the result, kept by keepUnsaved, of an earlier spending
+	// of the refresh token this flight would spend: it saves that instead.
+	// join reads it with the flight made, so that no save of it in between
+	// makes the flight spend the token again.
+	unsaved *oauth2.Token
 }
 
 // refreshRemembered is how long a refresh's saved result is handed to a
@@ -375,7 +426,7 @@ func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) b
 		}
 		spend = prev.tok.RefreshToken
 	}
-	f = &refreshFlight{done: make(chan struct{}), replaced: map[string]*refreshFlight{}}
+	f = &refreshFlight{done: make(chan struct{}), replaced: map[string]*refreshFlight{}, unsaved: fs.unsaved[spend]}
 	for _, rt := range []string{refreshToken, spend} {
 		if prev := fs.m[rt]; prev != nil && prev != f {
 			f.replaced[rt] = prev // landed: restored if f fails
