@@ -423,10 +423,10 @@ func (l *loadFrom) Save(ctx context.Context, tok *oauth2.Token) error {
 
 func withReq(ctx context.Context, i int) context.Context { return context.WithValue(ctx, reqKey{}, i) }
 
-// laggingStore saves, but its loads keep answering the first token, as a
-// read replica that has not caught up does.
+// laggingStore saves to its store, but its loads keep answering the first
+// token, as a read replica that has not caught up does.
 type laggingStore struct {
-	*MemoryStore
+	TokenStore
 	first *oauth2.Token
 }
 
@@ -441,7 +441,7 @@ func TestARefusedResultOfARecentRefreshIsRefreshedInTurn(t *testing.T) {
 	srv, c := newSandbox(t)
 	in := signIn(t, srv, c, "alex@example.com")
 	old := expired(in.Token)
-	store := &laggingStore{MemoryStore: NewMemoryStore(old), first: old}
+	store := &laggingStore{TokenStore: NewMemoryStore(old), first: old}
 
 	first, err := c.TokenSource(ctx, store).Token()
 	require.NoError(t, err)
@@ -467,7 +467,7 @@ func TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken(t *testing.T
 	in := signIn(t, srv, c, "alex@example.com")
 	old := expired(in.Token)
 	primary := NewMemoryStore(old)
-	replica := &laggingStore{MemoryStore: primary, first: old} // loads the first token, saves to the primary
+	replica := &laggingStore{TokenStore: primary, first: old} // loads the first token, saves to the primary
 
 	first, err := c.TokenSource(ctx, replica).Token() // spends old: R1, saved in the primary
 	require.NoError(t, err)
@@ -475,7 +475,7 @@ func TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken(t *testing.T
 	// Request Y loads R1 from the primary, then is descheduled; both
 	// requests were answered 401 for R1's access token.
 	loaded, gate := make(chan struct{}), make(chan struct{})
-	y := c.TokenSource(ctx, &gatedMemory{MemoryStore: primary, loaded: loaded, gate: gate})
+	y := c.TokenSource(ctx, &gatedStore{TokenStore: primary, loaded: loaded, gate: gate})
 	y.TokenRefused(first.AccessToken)
 	var errY error
 	var wg sync.WaitGroup
@@ -500,30 +500,6 @@ func TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken(t *testing.T
 	assert.NoError(t, err, "the chain is intact")
 }
 
-// gatedMemory loads, then waits for gate before answering what it loaded.
-type gatedMemory struct {
-	*MemoryStore
-	gate   chan struct{}
-	loaded chan struct{}
-}
-
-func (g *gatedMemory) Load(ctx context.Context) (*oauth2.Token, error) {
-	tok, err := g.MemoryStore.Load(ctx)
-	close(g.loaded)
-	<-g.gate
-	return tok, err
-}
-
-// laggingFailingStore is a store whose first saves fail and whose loads
-// come from a read replica that has not caught up yet: they answer the
-// first token whatever was saved since.
-type laggingFailingStore struct {
-	*failingStore
-	first *oauth2.Token
-}
-
-func (l *laggingFailingStore) Load(context.Context) (*oauth2.Token, error) { return l.first, nil }
-
 // TestAnUnsavedRefreshSavedLaterIsNotSpentAgainFromALaggingStore: ErrNotSaved
 // keeps the refreshed token "in the Client's memory and saved by the next
 // call of any of its TokenSources ... that loads the spent refresh token".
@@ -538,7 +514,7 @@ func TestAnUnsavedRefreshSavedLaterIsNotSpentAgainFromALaggingStore(t *testing.T
 	srv, c := newSandbox(t)
 	in := signIn(t, srv, c, "alex@example.com")
 	old := expired(in.Token)
-	store := &laggingFailingStore{failingStore: &failingStore{MemoryStore: NewMemoryStore(old), fails: 1 + len(saveRetries)}, first: old}
+	store := &laggingStore{TokenStore: &failingStore{MemoryStore: NewMemoryStore(old), fails: 1 + len(saveRetries)}, first: old}
 
 	_, err := c.TokenSource(ctx, store).Token() // request 1: the store is down
 	require.ErrorIs(t, err, ErrNotSaved)
@@ -568,7 +544,7 @@ func TestTwoRequestsRecoveringAnUnsavedRefreshDoNotSpendItsTokenAgain(t *testing
 	require.ErrorIs(t, err, ErrNotSaved)
 
 	gate := make(chan struct{})
-	slow := &gatedStore{failingStore: failing, gate: gate}
+	slow := &gatedStore{TokenStore: failing, gate: gate}
 	var wg sync.WaitGroup
 	var errB error
 	loaded := make(chan struct{})
@@ -591,13 +567,13 @@ func TestTwoRequestsRecoveringAnUnsavedRefreshDoNotSpendItsTokenAgain(t *testing
 
 // gatedStore loads, then waits for gate before answering what it loaded.
 type gatedStore struct {
-	*failingStore
+	TokenStore
 	gate   chan struct{}
 	loaded chan struct{}
 }
 
 func (g *gatedStore) Load(ctx context.Context) (*oauth2.Token, error) {
-	tok, err := g.failingStore.Load(ctx)
+	tok, err := g.TokenStore.Load(ctx)
 	close(g.loaded)
 	<-g.gate
 	return tok, err
@@ -630,7 +606,7 @@ func TestAFailedRefreshInTurnDoesNotForgetTheSpentToken(t *testing.T) {
 	srv, c := newSandbox(t, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: tr} })
 	in := signIn(t, srv, c, "alex@example.com")
 	old := expired(in.Token)
-	store := &laggingStore{MemoryStore: NewMemoryStore(old), first: old}
+	store := &laggingStore{TokenStore: NewMemoryStore(old), first: old}
 
 	first, err := c.TokenSource(ctx, store).Token() // spends old: R1, saved
 	require.NoError(t, err)
@@ -643,7 +619,7 @@ func TestAFailedRefreshInTurnDoesNotForgetTheSpentToken(t *testing.T) {
 
 	_, err = c.TokenSource(ctx, store).Token() // loads old again from the replica
 	require.NoError(t, err)
-	saved, _ := store.MemoryStore.Load(ctx)
+	saved, _ := store.TokenStore.Load(ctx)
 	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
 	assert.NoError(t, err, "the spent refresh token must not be sent again: the chain is intact")
 }

@@ -82,7 +82,7 @@ func TestAChainedRefreshDoesNotSpendATokenWhoseResultIsUnsaved(t *testing.T) {
 	in := signIn(t, srv, c, "alex@example.com")
 	old := expired(in.Token)
 	primary := NewMemoryStore(old)
-	replica := &laggingStore{MemoryStore: primary, first: old} // loads R0, saves to the primary
+	replica := &laggingStore{TokenStore: primary, first: old} // loads R0, saves to the primary
 
 	first, err := c.TokenSource(ctx, replica).Token() // spends R0: T1 (R1), saved in the primary
 	require.NoError(t, err)
@@ -340,7 +340,7 @@ func TestAnUnsavedResultSavedWhileItsFlightLandsIsStillRemembered(t *testing.T) 
 	<-done
 
 	// Request D reads a lagging replica that still holds R0.
-	_, err = c.TokenSource(ctx, &laggingStore{MemoryStore: primary, first: old}).Token()
+	_, err = c.TokenSource(ctx, &laggingStore{TokenStore: primary, first: old}).Token()
 	require.NoError(t, err, "R0 must not be spent a second time")
 	assert.Empty(t, log.reused(), "a refresh token was sent twice")
 	saved, _ := primary.Load(ctx)
@@ -391,7 +391,7 @@ func TestAnUnsavedResultTheStoreHoldsIsNotSavedOverANewerToken(t *testing.T) {
 	t2, err := b.Token() // spends R1: T2, saved
 	require.NoError(t, err)
 
-	_, err = c.TokenSource(ctx, &laggingStore{MemoryStore: primary, first: old}).Token() // request D: the replica answers R0
+	_, err = c.TokenSource(ctx, &laggingStore{TokenStore: primary, first: old}).Token() // request D: the replica answers R0
 	require.NoError(t, err)
 	saved, _ := primary.Load(ctx)
 	assert.Equal(t, t2.RefreshToken, saved.RefreshToken, "the store must keep the newest refresh token")
