@@ -24,19 +24,13 @@ func TestAReturningUsersNullPublicTokenGetsAnErrorThatSaysWhy(t *testing.T) {
 	srv := kryptostest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
-	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
-		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-	require.NoError(t, err)
-	grant, err := client.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
+	grant := connectUser(t, srv, client, kryptostest.LinkUser{Guest: true})
 
 	// The user comes back and adds a wallet: the widget hands over null.
-	lt, err = client.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: grant.AccessToken})
+	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{AccessToken: grant.AccessToken})
 	require.NoError(t, err)
 	require.True(t, lt.HasExistingGrant)
-	public, err = srv.CompleteLink(lt.Token, kryptostest.LinkUser{
+	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{
 		Wallets: []kryptostest.Wallet{{Provider: "solana", Address: kryptostest.SolanaTestAddress}}})
 	require.NoError(t, err)
 	body, _ := json.Marshal(map[string]any{"public_token": nil}) // what the frontend posts

@@ -25,13 +25,7 @@ func TestMeOnAWrongDataURLIsAnErrorNotAGuest(t *testing.T) {
 	srv := kryptostest.NewServer()
 	defer srv.Close()
 	client := srv.Client()
-	lt, err := client.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Email: "alex@example.com",
-		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-	require.NoError(t, err)
-	grant, err := client.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
+	grant := connectUser(t, srv, client, kryptostest.LinkUser{Email: "alex@example.com"})
 
 	wrong, err := kryptos.NewClient(srv.ClientID, srv.ClientSecret,
 		kryptos.WithEndpoints(kryptos.Endpoints{Connect: srv.URL, Data: srv.URL + "/api"}))
