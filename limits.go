@@ -44,11 +44,12 @@ func (l *TransactionLimit) check() error {
 // changed nothing: the previous values are the current ones, and no resync
 // was queued. An older answer, without the previous values, never does.
 func (l *TransactionLimit) unchanged() bool {
-	same := func(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
-	sameBool := func(a, b *bool) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 	return l.Resync == nil && (l.PreviousTransactionLimit != nil || l.PreviousEnableLimiter != nil) &&
-		same(l.PreviousTransactionLimit, l.TransactionLimit) && sameBool(l.PreviousEnableLimiter, l.EnableLimiter)
+		samePtr(l.PreviousTransactionLimit, l.TransactionLimit) && samePtr(l.PreviousEnableLimiter, l.EnableLimiter)
 }
+
+// samePtr reports whether two optional values are both absent or equal.
+func samePtr[T comparable](a, b *T) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // LimitResync is the fan-out of resyncs queued by a limit change.
 type LimitResync struct {

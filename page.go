@@ -155,7 +155,7 @@ func (l *lister[T, S]) fetch(ctx context.Context, position int, prev []T, prevRe
 	if repeat {
 		// Those entries were listed already, on the previous page: a
 		// loop over the list gets each once.
-		page.Items = f.items[:0]
+		page.Items = []T{} // not f.items[:0]: a caller appending to it would change what the next page is compared with
 	}
 	if next, ok := l.nextPosition(position, f); ok {
 		items := f.items

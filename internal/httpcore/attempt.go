@@ -190,8 +190,8 @@ func (x *run) RoundTrip(req *http.Request) (*http.Response, error) {
 // connection: a OneShot call's, whose failure before one may be repeated
 // and is not ambiguous, and one with a ConsumedCode or Tracked, whose later
 // answers depend on whether an earlier attempt may have taken effect
-// (Meta.EarlierEffect). Others are
-// repeated after any transport error anyway, and spare the trace's context.
+// (Meta.EarlierEffect). Others are repeated after any transport error
+// anyway, and spare the trace's context.
 // Only net/http's own Transport reports connections (canWatch); through
 // any other RoundTripper, a failure is judged by its error alone.
 func (x *run) traced() bool {
