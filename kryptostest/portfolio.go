@@ -148,10 +148,8 @@ func (s *Server) queueJobs(u *user, ins []*integration, mode kryptos.ResyncMode,
 // nor a price-only run) saves: where an incremental sync carries on from.
 // The whole history when it has none.
 func (in *integration) leftOff() int {
-	for i := len(in.jobs) - 1; i >= 0; i-- {
-		if j := in.jobs[i]; !j.fails && (j.options == nil || !j.options.priceOnly) {
-			return j.saved
-		}
+	if j := in.lastImport(); j != nil {
+		return j.saved
 	}
 	return len(in.history)
 }
@@ -162,12 +160,22 @@ func (in *integration) leftOff() int {
 // price-only run saves nothing: the import before it is the one that counts.
 func (in *integration) claimed(cfg *config, at time.Time) int {
 	n := len(in.visible(cfg, at))
-	for i := len(in.jobs) - 1; i >= 0; i-- {
-		if j := in.jobs[i]; !j.fails && (j.options == nil || !j.options.priceOnly) {
-			return max(n, j.saved)
-		}
+	if j := in.lastImport(); j != nil {
+		return max(n, j.saved)
 	}
 	return n
+}
+
+// lastImport is the integration's latest job that saves transactions
+// (queued, running or finished): not one that fails, which fetches nothing,
+// nor a price-only run; nil when it has none.
+func (in *integration) lastImport() *job {
+	for i := len(in.jobs) - 1; i >= 0; i-- {
+		if j := in.jobs[i]; !j.fails && !j.priceOnly() {
+			return j
+		}
+	}
+	return nil
 }
 
 func containsIntegration(list []*integration, in *integration) bool {
@@ -198,7 +206,7 @@ func (in *integration) lastFinished(cfg *config, now time.Time) *job {
 func (in *integration) visible(cfg *config, now time.Time) []*txRecord {
 	for i := len(in.jobs) - 1; i >= 0; i-- {
 		j := in.jobs[i]
-		if j.options != nil && j.options.priceOnly {
+		if j.priceOnly() {
 			continue
 		}
 		if st := j.status(cfg, now); st == syncCompleted || st == syncPartial {

@@ -139,6 +139,10 @@ type job struct {
 	notified syncState
 }
 
+// priceOnly says the job prices the transactions already saved again,
+// without importing any.
+func (j *job) priceOnly() bool { return j.options != nil && j.options.priceOnly }
+
 // syncState is a sync job's status, in the data API's vocabulary.
 type syncState string
 

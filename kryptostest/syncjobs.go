@@ -186,7 +186,7 @@ func (s *Server) viewJob(in *integration, j *job, now time.Time) jobView {
 func (s *Server) jobSummary(in *integration, j *job, v jobView, records []*txRecord) map[string]any {
 	var names []string
 	switch {
-	case j.options != nil && j.options.priceOnly:
+	case j.priceOnly():
 		names = []string{priceFunction}
 	case j.options != nil && len(j.options.functions) > 0:
 		names = j.options.functions
@@ -198,7 +198,7 @@ func (s *Server) jobSummary(in *integration, j *job, v jobView, records []*txRec
 	counts := map[string]int{}
 	for _, tx := range records[:v.processed] {
 		name := priceFunction
-		if j.options == nil || !j.options.priceOnly {
+		if !j.priceOnly() {
 			name = functionOf(in.provider, tx)
 		}
 		counts[name]++

@@ -169,8 +169,7 @@ func (s *Server) RegisterWebhook(url, secret string, opts ...WebhookOption) {
 		for _, j := range s.state.jobs {
 			j.notified = j.status(&s.cfg, now)
 		}
-	}
-	if old != nil {
+	} else {
 		// Events held for an exchange go to the new endpoint.
 		old.mu.Lock()
 		sink.held, old.held = old.held, map[string]*heldEvents{}

@@ -169,15 +169,21 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 	}
 }
 
+// sandbox is the base URL of the sandbox to call: the --sandbox flag, else
+// KRYPTOS_SANDBOX_URL; "" for the live API. options and issuer both pick
+// the API with it, so that a login goes to the API the data commands call.
+func (a *app) sandbox() string {
+	if a.sandboxURL != "" {
+		return a.sandboxURL
+	}
+	return a.getenv("KRYPTOS_SANDBOX_URL")
+}
+
 // options returns the SDK options that point at the API the flags and the
 // environment name.
 func (a *app) options() []kryptos.Option {
 	opts := []kryptos.Option{kryptos.WithUserAgent("kryptos-cli")}
-	sandbox := a.sandboxURL
-	if sandbox == "" {
-		sandbox = a.getenv("KRYPTOS_SANDBOX_URL")
-	}
-	if sandbox != "" {
+	if sandbox := a.sandbox(); sandbox != "" {
 		return append(opts, kryptos.WithSandbox(sandbox))
 	}
 	if connect, data := a.getenv("KRYPTOS_CONNECT_URL"), a.getenv("KRYPTOS_DATA_URL"); connect != "" || data != "" {

@@ -95,11 +95,7 @@ without it the file is deleted all the same. Logging out twice is not an error.`
 // data commands call the sandbox then, and a login is sent only to the API
 // of its issuer.
 func (a *app) issuer() string {
-	sandbox := a.sandboxURL
-	if sandbox == "" {
-		sandbox = a.getenv("KRYPTOS_SANDBOX_URL")
-	}
-	if sandbox != "" {
+	if sandbox := a.sandbox(); sandbox != "" {
 		return strings.TrimRight(sandbox, "/") + "/oidc"
 	}
 	if iss := a.getenv("KRYPTOS_OAUTH_ISSUER"); iss != "" {

@@ -138,10 +138,10 @@ func (f *tokenFile) Load(context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	if l.Issuer != f.login.Issuer || l.ClientID != f.login.ClientID || l.Subject != f.login.Subject {
+	if !f.same(l) {
 		// Another API's, another client's or another user's: this command
 		// reads the data of the user it started with, or none.
-		return nil, fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, l.Issuer)
+		return nil, f.replaced(l)
 	}
 	f.loaded = l.Token.RefreshToken
 	return l.Token, nil
@@ -162,9 +162,8 @@ func (f *tokenFile) Save(_ context.Context, tok *oauth2.Token) error {
 	if spent == "" && f.login.Token != nil {
 		spent = f.login.Token.RefreshToken // not loaded since the command read the login
 	}
-	if now.Issuer != f.login.Issuer || now.ClientID != f.login.ClientID || now.Subject != f.login.Subject ||
-		now.Token.RefreshToken != spent {
-		return fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, now.Issuer)
+	if !f.same(now) || now.Token.RefreshToken != spent {
+		return f.replaced(now)
 	}
 	l := f.login
 	l.Token = tok
@@ -173,6 +172,17 @@ func (f *tokenFile) Save(_ context.Context, tok *oauth2.Token) error {
 	}
 	f.loaded = tok.RefreshToken
 	return nil
+}
+
+// same reports whether l is a login of the same API, client and user as
+// the one this command started with.
+func (f *tokenFile) same(l *login) bool {
+	return l.Issuer == f.login.Issuer && l.ClientID == f.login.ClientID && l.Subject == f.login.Subject
+}
+
+// replaced is the error of finding l in the file instead of this login.
+func (f *tokenFile) replaced(l *login) error {
+	return fmt.Errorf("the login in %s was replaced by one for %s while this command ran: run it again", f.path, l.Issuer)
 }
 
 // fileLock is an oauth.RefreshLock between the kryptos processes that
