@@ -154,7 +154,7 @@ func (tokenSource) secret() string { return "" }
 func (s tokenSource) refused(sent http.Header) bool {
 	r, ok := s.ts.(tokenRefuser)
 	if ok {
-		r.TokenRefused(strings.TrimPrefix(sent.Get("Authorization"), "Bearer "))
+		r.TokenRefused(sentToken(sent))
 	}
 	return ok
 }

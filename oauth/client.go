@@ -59,7 +59,7 @@ type Config struct {
 // builds, it must not put them in a log when an app prints its settings.
 func (cfg Config) Format(f fmt.State, _ rune) {
 	fmt.Fprintf(f, "oauth.Config{Issuer:%q, ClientID:%q, ClientSecret:%s, RedirectURL:%q, StateKey:%s, Scopes:%q, Native:%t}",
-		cfg.Provider.Issuer, cfg.ClientID, setOrNot(cfg.ClientSecret != ""), cfg.RedirectURL, setOrNot(len(cfg.StateKey) > 0), cfg.Scopes.String(), cfg.Native)
+		cfg.Provider.Issuer, cfg.ClientID, redacted(cfg.ClientSecret != "", `""`), cfg.RedirectURL, redacted(len(cfg.StateKey) > 0, `""`), cfg.Scopes.String(), cfg.Native)
 }
 
 // LogValue logs the Config as Format prints it, without its secrets.
@@ -78,23 +78,16 @@ func (cfg Config) MarshalJSON() ([]byte, error) {
 		StateKey                    string
 		HTTPClient, Limiter, Logger bool
 		Native                      bool
-	}{cfg.Provider, cfg.ClientID, redacted(cfg.ClientSecret != ""), cfg.RedirectURL, cfg.Scopes,
-		redacted(len(cfg.StateKey) > 0), cfg.HTTPClient != nil, cfg.Limiter != nil, cfg.Logger != nil, cfg.Native})
+	}{cfg.Provider, cfg.ClientID, redacted(cfg.ClientSecret != "", ""), cfg.RedirectURL, cfg.Scopes,
+		redacted(len(cfg.StateKey) > 0, ""), cfg.HTTPClient != nil, cfg.Limiter != nil, cfg.Logger != nil, cfg.Native})
 }
 
-// redacted is "[redacted]" for a secret that is set, "" for none.
-func redacted(set bool) string {
+// redacted is "[redacted]" for a secret that is set, none for none.
+func redacted(set bool, none string) string {
 	if set {
 		return "[redacted]"
 	}
-	return ""
-}
-
-func setOrNot(set bool) string {
-	if set {
-		return "[redacted]"
-	}
-	return `""`
+	return none
 }
 
 // DefaultScopes are the scopes a Client asks for when Config.Scopes is

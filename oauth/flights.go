@@ -111,6 +111,12 @@ type refreshFlight struct {
 	unsaved *oauth2.Token
 }
 
+// maxChain bounds how many remembered refreshes join follows from a
+// loaded refresh token: each is a refresh of the last minute
+// (refreshRemembered), so a chain is a few long at most; the bound only
+// keeps a cycle from looping.
+const maxChain = 8
+
 // refreshRemembered is how long a refresh's saved result is handed to a
 // TokenSource that loaded the refresh token it spent before it was saved.
 const refreshRemembered = time.Minute
@@ -134,7 +140,7 @@ func (fs *refreshFlights) join(refreshToken string, usable func(*oauth2.Token) b
 	// flight that spends a token is kept under it, and under the token
 	// its TokenSource loaded, so that one that loaded either joins it.
 	spend = refreshToken
-	for range 8 {
+	for range maxChain {
 		prev := fs.m[spend]
 		if prev == nil {
 			break

@@ -72,9 +72,8 @@ type TokenSource struct {
 	// turn is held (a value sent) by the one caller at a time that reads
 	// or refreshes the token; a channel rather than a mutex, so that a
 	// caller waiting for another's refresh gives up when its context ends.
-	turn     chan struct{}
-	turnOnce sync.Once
-	current  *oauth2.Token
+	turn    chan struct{}
+	current *oauth2.Token
 	// refused is an access token the API refused (TokenRefused): whatever
 	// its expiry says, it is not fresh. It has its own mutex: TokenRefused
 	// takes no context, so it must not wait for the turn.
@@ -119,7 +118,7 @@ func WithRefreshAhead(d time.Duration) SourceOption {
 // one Client that find the same refresh token due at once share one
 // refresh, which one of them saves; across processes, use WithRefreshLock.
 func (c *Client) TokenSource(ctx context.Context, store TokenStore, opts ...SourceOption) *TokenSource {
-	s := &TokenSource{c: c, store: store, ahead: 5 * time.Minute, ctx: ctx, now: time.Now}
+	s := &TokenSource{c: c, store: store, ahead: 5 * time.Minute, ctx: ctx, now: time.Now, turn: make(chan struct{}, 1)}
 	for _, o := range opts {
 		if o != nil {
 			o(s)
@@ -292,7 +291,6 @@ const refreshTimeout = 2 * time.Minute
 
 // take waits for the caller's turn, or for ctx to end.
 func (s *TokenSource) take(ctx context.Context) error {
-	s.turnOnce.Do(func() { s.turn = make(chan struct{}, 1) })
 	select {
 	case s.turn <- struct{}{}:
 		return nil
