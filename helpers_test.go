@@ -178,3 +178,16 @@ func collect[T any](t *testing.T, seq iter.Seq2[T, error]) []T {
 	}
 	return out
 }
+
+// untilError drains an iterator up to its first error: how many items came
+// before it, and the error (nil when there was none).
+func untilError[T any](seq iter.Seq2[T, error]) (int, error) {
+	n := 0
+	for _, err := range seq {
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -20,17 +20,8 @@ import (
 // outcome of the change: the caller (and WaitForLimitResyncs) would believe
 // no from-start resync, which wipes the user's data, is running.
 func TestARetriedLimitChangeDoesNotHideItsResyncs(t *testing.T) {
-	srv := kryptostest.NewServer()
-	defer srv.Close()
-	c := srv.Client(kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
+	srv, c, g := connectGuestRetrying(t)
 	ctx := context.Background()
-	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
-		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-	require.NoError(t, err)
-	g, err := c.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
 	user := c.User(g.Credential())
 	before, err := user.ListSyncJobsPage(ctx, kryptos.SyncJobsParams{})
 	require.NoError(t, err)
@@ -52,6 +43,16 @@ func TestARetriedLimitChangeDoesNotHideItsResyncs(t *testing.T) {
 	require.NotEmpty(t, jobs)
 }
 
+// connectGuestRetrying connects a guest with an Ethereum test wallet through
+// a sandbox whose client retries quickly.
+func connectGuestRetrying(t *testing.T) (*kryptostest.Server, *kryptos.Client, *kryptos.AccessGrant) {
+	t.Helper()
+	srv := kryptostest.NewServer()
+	t.Cleanup(srv.Close)
+	c := srv.Client(kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
+	return srv, c, connectUser(t, srv, c, kryptostest.LinkUser{Guest: true})
+}
+
 func deref(p *int64) any {
 	if p == nil {
 		return nil
@@ -62,17 +63,8 @@ func deref(p *int64) any {
 // The fix must not turn a repeat whose first attempt provably did nothing
 // into an unknown outcome: a 502 before processing, then the change.
 func TestARetriedLimitChangeBeforeProcessingSucceeds(t *testing.T) {
-	srv := kryptostest.NewServer()
-	defer srv.Close()
-	c := srv.Client(kryptos.WithRetryPolicy(kryptos.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
+	srv, c, g := connectGuestRetrying(t)
 	ctx := context.Background()
-	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
-	require.NoError(t, err)
-	public, err := srv.CompleteLink(lt.Token, kryptostest.LinkUser{Guest: true,
-		Wallets: []kryptostest.Wallet{{Provider: "ethereum", Address: kryptostest.EthereumTestAddress}}})
-	require.NoError(t, err)
-	g, err := c.ExchangePublicToken(ctx, public)
-	require.NoError(t, err)
 	path := "/developer/grants/" + g.GrantID + "/transaction-limit"
 	srv.FailNext(path, 1, kryptostest.Fault{Status: 502})
 	limit, err := c.UpdateTransactionLimit(ctx, g.GrantID, kryptos.TransactionLimitParams{TransactionLimit: kryptos.Ptr[int64](10)})

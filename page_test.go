@@ -32,15 +32,7 @@ func TestAServerThatIgnoresPagingIsStopped(t *testing.T) {
 			{"assetId":"eth","totalQuantity":1,"marketPrice":%d}],
 			"totalCount":4,"offset":0,"limit":2,"hasMore":true}`, 50000+n, 3000+n))(nil)
 	})
-	seen := 0
-	var last error
-	for _, err := range api.user().ListHoldings(context.Background(), HoldingsParams{Limit: 2}) {
-		if err != nil {
-			last = err
-			break
-		}
-		seen++
-	}
+	seen, last := untilError(api.user().ListHoldings(context.Background(), HoldingsParams{Limit: 2}))
 	require.ErrorIs(t, last, ErrPageRepeated)
 	assert.Equal(t, 2, seen, "the first page's entries, once")
 	assert.Equal(t, int64(2), calls.Load())
@@ -107,13 +99,7 @@ func TestATransactionsServerThatIgnoresPagingIsStillStopped(t *testing.T) {
 		return reply(200, `{"data":[{"id":"t1","timestamp":1721088000000},{"id":"t2","timestamp":1721088000000}],
 			"meta":{"limit":2,"offset":0,"hasMore":true,"total":4}}`)(r)
 	})
-	var last error
-	for _, err := range api.user().ListTransactions(context.Background(), TransactionsParams{Limit: 2}) {
-		if err != nil {
-			last = err
-			break
-		}
-	}
+	_, last := untilError(api.user().ListTransactions(context.Background(), TransactionsParams{Limit: 2}))
 	require.ErrorIs(t, last, ErrPageRepeated)
 	assert.Equal(t, int64(2), calls.Load())
 }
@@ -131,15 +117,7 @@ func TestAServerEchoingTheOffsetButIgnoringItIsStopped(t *testing.T) {
 		return reply(200, `{"data":[{"id":"t1","timestamp":1721088000000},{"id":"t2","timestamp":1721088000000}],
 			"meta":{"limit":2,"offset":`+r.URL.Query().Get("offset")+`,"hasMore":true}}`)(r)
 	})
-	var last error
-	n := 0
-	for _, err := range api.user().ListTransactions(context.Background(), TransactionsParams{Limit: 2}) {
-		if err != nil {
-			last = err
-			break
-		}
-		n++
-	}
+	n, last := untilError(api.user().ListTransactions(context.Background(), TransactionsParams{Limit: 2}))
 	require.ErrorIs(t, last, ErrPageRepeated)
 	assert.Equal(t, int64(3), calls.Load(), "the first page, one tolerated repeat, and the second repeat")
 	assert.Equal(t, 2, n, "the tolerated repeat lists nothing again")

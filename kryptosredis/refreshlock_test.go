@@ -2,6 +2,10 @@ package kryptosredis_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -10,16 +14,54 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fmt"
-	"runtime"
-	"strings"
-
-	"errors"
-
 	"github.com/kryptos-connect/kryptos-go"
 	"github.com/kryptos-connect/kryptos-go/kryptosredis"
 	"github.com/redis/go-redis/v9"
 )
+
+// newStore returns a Store of clientID over rdb, as one replica has.
+func newStore(t *testing.T, rdb *redis.Client, clientID string) *kryptosredis.Store {
+	t.Helper()
+	s, err := kryptosredis.New(rdb, kryptosredis.Options{ClientID: clientID})
+	require.NoError(t, err)
+	return s
+}
+
+// lockOnce takes lock and releases it at once.
+func lockOnce(t *testing.T, lock *kryptosredis.RefreshLock, msgAndArgs ...any) {
+	t.Helper()
+	unlock, err := lock.Lock(context.Background())
+	require.NoError(t, err, msgAndArgs...)
+	unlock()
+}
+
+// assertStillHeld asserts that lock is not had within wait: another replica
+// holds it. It reports whether it was not had.
+func assertStillHeld(t *testing.T, lock *kryptosredis.RefreshLock, wait time.Duration) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	unlock, err := lock.Lock(ctx)
+	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+		unlock()
+		return false
+	}
+	return true
+}
+
+// sentWithin counts the data sends l lets through in the next second,
+// trying every 20 ms: well within the window of the tests' 5 s quota.
+func sentWithin(ctx context.Context, l *kryptosredis.Limiter) int {
+	sent := 0
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		if l.Wait(ctx, kryptos.ClassData, 0) == nil {
+			sent++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return sent
+}
 
 func TestTheRefreshLockLetsOneReplicaInAtATime(t *testing.T) {
 	r := startRedis(t)
@@ -55,9 +97,7 @@ func TestTheRefreshLockLetsOneReplicaInAtATime(t *testing.T) {
 	unlock, err := s.RefreshLock("user-42").Lock(context.Background())
 	require.NoError(t, err)
 	defer unlock()
-	other, err := s.RefreshLock("user-43").Lock(context.Background())
-	require.NoError(t, err)
-	other()
+	lockOnce(t, s.RefreshLock("user-43"))
 	keys, err := r.client().Keys(context.Background(), "*").Result()
 	require.NoError(t, err)
 	for _, k := range keys {
@@ -89,9 +129,7 @@ func TestAHeldRefreshLockIsRenewedUntilUnlocked(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "still held")
 	unlock()
 	unlock() // twice is harmless
-	again, err := s.RefreshLock("user-1").Lock(context.Background())
-	require.NoError(t, err)
-	again()
+	lockOnce(t, s.RefreshLock("user-1"))
 }
 
 // A Lock whose SET NX Redis applied, but whose answer came after the
@@ -107,9 +145,7 @@ func TestALockWhoseAnswerWasLostDoesNotHoldTheUserOut(t *testing.T) {
 
 	// The lock script is in Redis's cache already, as in any replica that
 	// has refreshed before.
-	warm, err := s.RefreshLock("user-0").Lock(context.Background())
-	require.NoError(t, err)
-	warm()
+	lockOnce(t, s.RefreshLock("user-0"))
 
 	blocker := r.client()
 	slept := make(chan struct{})
@@ -136,31 +172,19 @@ func TestALockWhoseAnswerWasLostDoesNotHoldTheUserOut(t *testing.T) {
 func TestARedisRestartDoesNotHandAHeldLockToAnotherReplica(t *testing.T) {
 	r := startRedis(t)
 	id := unique(t)
-	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
-	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
+	a, b := newStore(t, r.client(), id), newStore(t, r.client(), id)
 	const hold = 300 * time.Millisecond
 	// Replica b has refreshed before, another user's token.
-	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
-	require.NoError(t, err)
-	other()
+	lockOnce(t, b.RefreshLock("user-2").WithHold(hold))
 
 	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
 	require.NoError(t, err)
 	r.stop()
 	r.start()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*hold)
-	defer cancel()
-	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
-	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
-		unlockB()
-	}
+	assertStillHeld(t, b.RefreshLock("user-1").WithHold(hold), 2*hold)
 	unlockA()
-	again, err := b.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
-	require.NoError(t, err, "free once a unlocks")
-	again()
+	lockOnce(t, b.RefreshLock("user-1").WithHold(hold), "free once a unlocks")
 }
 
 // After a Redis restart, the first refresh lock taken may come from a
@@ -174,14 +198,9 @@ func TestAnEpochRewrittenByANewReplicaStillHoldsOffTheOthers(t *testing.T) {
 	r := startRedis(t)
 	id := unique(t)
 	seedLockEpoch(t, r, id)
-	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
-	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
-	const hold = 3 * time.Second // a renews every second
-	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
-	require.NoError(t, err) // replica b has refreshed before
-	other()
+	a, b := newStore(t, r.client(), id), newStore(t, r.client(), id)
+	const hold = 3 * time.Second                        // a renews every second
+	lockOnce(t, b.RefreshLock("user-2").WithHold(hold)) // replica b has refreshed before
 
 	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
 	require.NoError(t, err)
@@ -191,18 +210,10 @@ func TestAnEpochRewrittenByANewReplicaStillHoldsOffTheOthers(t *testing.T) {
 
 	// A replica that has not refreshed since it started refreshes another
 	// user: nobody holds that lock, it rightly gets it.
-	c, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
-	third, err := c.RefreshLock("user-3").WithHold(hold).Lock(context.Background())
-	require.NoError(t, err)
-	third()
+	c := newStore(t, r.client(), id)
+	lockOnce(t, c.RefreshLock("user-3").WithHold(hold))
 
-	ctx, cancel := context.WithTimeout(context.Background(), hold)
-	defer cancel()
-	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
-	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
-		unlockB()
-	}
+	assertStillHeld(t, b.RefreshLock("user-1").WithHold(hold), hold)
 }
 
 // The same for the shared Limiter: a Limiter that has not sent a class
@@ -213,16 +224,8 @@ func TestAnEpochRewrittenByANewLimiterStillHoldsOffTheOthers(t *testing.T) {
 	q := kryptos.Quota{Requests: 3, Per: 5 * time.Second}
 	r := startRedis(t)
 	id := unique(t)
-	limiter := func() *kryptosredis.Limiter {
-		s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-		require.NoError(t, err)
-		l, err := s.Limiter(kryptosredis.LimiterConfig{
-			Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Outage: kryptosredis.FailClosed,
-		})
-		require.NoError(t, err)
-		return l
-	}
-	a, b := limiter(), limiter()
+	cfg := kryptosredis.LimiterConfig{Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Outage: kryptosredis.FailClosed}
+	a, b := newLimiter(t, r, id, cfg), newLimiter(t, r, id, cfg)
 	ctx := context.Background()
 	for range q.Requests {
 		require.NoError(t, a.Wait(ctx, kryptos.ClassData, 0))
@@ -231,15 +234,7 @@ func TestAnEpochRewrittenByANewLimiterStillHoldsOffTheOthers(t *testing.T) {
 	r.start()
 	_ = b.Wait(ctx, kryptos.ClassData, 0) // b has not sent this class before: it cannot know
 
-	sent := 0
-	deadline := time.Now().Add(time.Second) // well within the window of a's three sends
-	for time.Now().Before(deadline) {
-		if a.Wait(ctx, kryptos.ClassData, 0) == nil {
-			sent++
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	assert.Zero(t, sent, "a saw its window lost, and sent again within it")
+	assert.Zero(t, sentWithin(ctx, a), "a saw its window lost, and sent again within it")
 }
 
 // releasing counts the goroutines releasing a lock whose answer was lost.
@@ -287,15 +282,10 @@ func TestALockRedisNeverGotLeavesNothingBehind(t *testing.T) {
 func TestARestartFromASnapshotDoesNotHandAHeldLockToAnotherReplica(t *testing.T) {
 	r := startRedis(t)
 	id := unique(t)
-	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
-	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
+	a, b := newStore(t, r.client(), id), newStore(t, r.client(), id)
 	const hold = 600 * time.Millisecond
 	seedLockEpoch(t, r, id)
-	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
-	require.NoError(t, err) // b has seen the epoch
-	other()
+	lockOnce(t, b.RefreshLock("user-2").WithHold(hold))             // b has seen the epoch
 	require.NoError(t, r.client().Save(context.Background()).Err()) // the last snapshot
 
 	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
@@ -304,12 +294,7 @@ func TestARestartFromASnapshotDoesNotHandAHeldLockToAnotherReplica(t *testing.T)
 	r.stop()
 	r.start() // loads the snapshot: the epoch is there, a's lock is not
 
-	ctx, cancel := context.WithTimeout(context.Background(), hold)
-	defer cancel()
-	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
-	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
-		unlockB()
-	}
+	assertStillHeld(t, b.RefreshLock("user-1").WithHold(hold), hold)
 }
 
 // A replica whose Store has not taken a refresh lock since it started
@@ -318,8 +303,7 @@ func TestARestartFromASnapshotDoesNotHandAHeldLockToAnotherReplica(t *testing.T)
 func TestAStoreThatNeverSawTheEpochDoesNotTakeAHeldLock(t *testing.T) {
 	r := startRedis(t)
 	id := unique(t)
-	a, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
+	a := newStore(t, r.client(), id)
 	const hold = 600 * time.Millisecond
 	seedLockEpoch(t, r, id)
 	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
@@ -328,14 +312,8 @@ func TestAStoreThatNeverSawTheEpochDoesNotTakeAHeldLock(t *testing.T) {
 	r.stop()
 	r.start() // without persistence: every key is lost
 
-	c, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id}) // has not refreshed yet
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), hold)
-	defer cancel()
-	unlockC, err := c.RefreshLock("user-1").WithHold(hold).Lock(ctx)
-	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
-		unlockC()
-	}
+	c := newStore(t, r.client(), id) // has not refreshed yet
+	assertStillHeld(t, c.RefreshLock("user-1").WithHold(hold), hold)
 }
 
 // failing makes every script of a client fail while on is set, as for a
@@ -369,15 +347,10 @@ func TestTheGraceLeavesTheHolderAsManyRenewalsAsItsExpiry(t *testing.T) {
 	rdbA := r.client()
 	cut := &failing{}
 	rdbA.AddHook(cut)
-	a, err := kryptosredis.New(rdbA, kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
-	b, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: id})
-	require.NoError(t, err)
+	a, b := newStore(t, rdbA, id), newStore(t, r.client(), id)
 	const hold = 1500 * time.Millisecond // renewals every 500 ms
 	seedLockEpoch(t, r, id)
-	other, err := b.RefreshLock("user-2").WithHold(hold).Lock(context.Background())
-	require.NoError(t, err)
-	other()
+	lockOnce(t, b.RefreshLock("user-2").WithHold(hold))
 
 	unlockA, err := a.RefreshLock("user-1").WithHold(hold).Lock(context.Background())
 	require.NoError(t, err)
@@ -387,12 +360,8 @@ func TestTheGraceLeavesTheHolderAsManyRenewalsAsItsExpiry(t *testing.T) {
 	time.AfterFunc(800*time.Millisecond, func() { cut.on.Store(false) })
 	require.NoError(t, r.client().FlushAll(context.Background()).Err()) // Redis lost its keys
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*hold)
-	defer cancel()
-	unlockB, err := b.RefreshLock("user-1").WithHold(hold).Lock(ctx)
-	if !assert.ErrorIs(t, err, context.DeadlineExceeded, "replica a still holds the lock") {
+	if !assertStillHeld(t, b.RefreshLock("user-1").WithHold(hold), 2*hold) {
 		t.Logf("b took the lock %s after the flush", time.Since(start).Round(time.Millisecond))
-		unlockB()
 	}
 }
 
@@ -402,12 +371,9 @@ func TestTheGraceLeavesTheHolderAsManyRenewalsAsItsExpiry(t *testing.T) {
 func TestARestartFromASnapshotDoesNotLetASecondQuotaThrough(t *testing.T) {
 	q := kryptos.Quota{Requests: 3, Per: 5 * time.Second}
 	r := startRedis(t)
-	s, err := kryptosredis.New(r.client(), kryptosredis.Options{ClientID: unique(t)})
-	require.NoError(t, err)
-	a, err := s.Limiter(kryptosredis.LimiterConfig{
+	a := newLimiter(t, r, unique(t), kryptosredis.LimiterConfig{
 		Quotas: map[kryptos.QuotaClass]kryptos.Quota{kryptos.ClassData: q}, Outage: kryptosredis.FailClosed,
 	})
-	require.NoError(t, err)
 	ctx := context.Background()
 	require.NoError(t, a.Wait(ctx, kryptos.ClassData, 0))
 	require.NoError(t, r.client().Save(ctx).Err()) // the last snapshot: one send
@@ -417,13 +383,5 @@ func TestARestartFromASnapshotDoesNotLetASecondQuotaThrough(t *testing.T) {
 	r.stop()
 	r.start()
 
-	sent := 0
-	deadline := time.Now().Add(time.Second) // well within the window of a's three sends
-	for time.Now().Before(deadline) {
-		if a.Wait(ctx, kryptos.ClassData, 0) == nil {
-			sent++
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	assert.Zero(t, sent, "sends beyond the quota within one window")
+	assert.Zero(t, sentWithin(ctx, a), "sends beyond the quota within one window")
 }

@@ -47,6 +47,23 @@ func newReceiver(t *testing.T, secret string, opts ...webhook.Option) *receiver 
 	return rc
 }
 
+// registeredReceiver is a receiver that srv's webhooks are registered to.
+func registeredReceiver(t *testing.T, srv *Server, secret string) *receiver {
+	t.Helper()
+	rc := newReceiver(t, secret)
+	srv.RegisterWebhook(rc.srv.URL, secret)
+	return rc
+}
+
+// resyncLatest starts a ResyncLatest of walletID for g's user.
+func resyncLatest(t *testing.T, c *kryptos.Client, g *kryptos.AccessGrant, walletID string) {
+	t.Helper()
+	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
+	require.NoError(t, err)
+	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
+	require.NoError(t, err)
+}
+
 func (rc *receiver) handled() []*webhook.Event {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
@@ -72,8 +89,7 @@ func TestTheSandboxDeliversSignedWebhooksOfAResync(t *testing.T) {
 	clock := NewFakeClock(epoch)
 	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_e2e")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
+	rc := registeredReceiver(t, srv, "whsec_e2e")
 	c := srv.Client(fast...)
 
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
@@ -133,8 +149,7 @@ func TestTheSandboxAnnouncesFailedSyncs(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(WithSyncTimings(time.Millisecond, time.Millisecond))
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_e2e")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
+	rc := registeredReceiver(t, srv, "whsec_e2e")
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{{Provider: "solana", Address: SolanaTestAddress, FailSync: true}}})
 	s, _ := c.CheckSession(ctx, g.AccessToken.Reveal())
@@ -167,8 +182,7 @@ func TestTheFirstIntegrationCreatedWaitsForItsGrant(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_e2e")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
+	rc := registeredReceiver(t, srv, "whsec_e2e")
 	c := srv.Client(fast...)
 
 	// A link whose public token is never exchanged gives no grant: nothing
@@ -208,8 +222,7 @@ func TestWebhooksFanOutPerGrant(t *testing.T) {
 	clock := NewFakeClock(epoch)
 	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_e2e")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_e2e")
+	rc := registeredReceiver(t, srv, "whsec_e2e")
 	c := srv.Client(fast...)
 	// syncs steps a resync through its three statuses; each change is
 	// delivered to each of the user's grants.
@@ -395,8 +408,7 @@ func TestWebhookTotalTransactionsCountsTheSyncedHistory(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_total")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_total")
+	rc := registeredReceiver(t, srv, "whsec_total")
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	eventually(t, func() bool { return len(rc.names()) == 1 })
@@ -420,17 +432,13 @@ func TestWebhookLastSyncedAtIsTheLastFinishedSync(t *testing.T) {
 	clock := NewFakeClock(epoch)
 	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_last")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_last")
+	rc := registeredReceiver(t, srv, "whsec_last")
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	eventually(t, func() bool { return len(rc.names()) == 1 })
 	walletID := rc.handled()[0].Integration.WalletID
-	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
-	require.NoError(t, err)
 
-	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
-	require.NoError(t, err)
+	resyncLatest(t, c, g, walletID)
 	clock.Advance(2 * time.Minute) // queued a minute, syncing a minute: finished at epoch+2m
 	eventually(t, func() bool {
 		evs := rc.handled()
@@ -438,8 +446,7 @@ func TestWebhookLastSyncedAtIsTheLastFinishedSync(t *testing.T) {
 		return len(evs) > 2 && last.Type == webhook.EventCostBasisCompleted
 	})
 	n := len(rc.names())
-	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
-	require.NoError(t, err)
+	resyncLatest(t, c, g, walletID)
 	eventually(t, func() bool { return len(rc.names()) == n+1 })
 	queued := rc.handled()[n].Integration
 	require.Equal(t, webhook.StatusQueued, queued.Status)
@@ -455,8 +462,7 @@ func TestWebhooksGoToConnectGrantsOnly(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_grants")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_grants")
+	rc := registeredReceiver(t, srv, "whsec_grants")
 	c := srv.Client(fast...)
 	const email = "ada@example.com"
 	g := connect(t, srv, c, LinkUser{Email: email, Wallets: []Wallet{ethWallet}})
@@ -464,11 +470,7 @@ func TestWebhooksGoToConnectGrantsOnly(t *testing.T) {
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(rc.names()) == 1 })
 
-	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
-	require.NoError(t, err)
-	walletID := rc.handled()[0].Integration.WalletID
-	_, err = c.ResyncIntegration(ctx, walletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
-	require.NoError(t, err)
+	resyncLatest(t, c, g, rc.handled()[0].Integration.WalletID)
 	eventually(t, func() bool {
 		evs := rc.handled()
 		return evs[len(evs)-1].Type == webhook.EventCostBasisCompleted
@@ -498,17 +500,13 @@ func TestAnEndpointRegisteredLaterIsNotSentPastSyncs(t *testing.T) {
 	defer srv.Close()
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
-	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
-	require.NoError(t, err)
 	page, err := c.User(g.Credential()).ListIntegrationsPage(ctx, kryptos.IntegrationsParams{})
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Items)
-	_, err = c.ResyncIntegration(ctx, page.Items[0].ID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
-	require.NoError(t, err)
+	resyncLatest(t, c, g, page.Items[0].ID)
 	clock.Advance(time.Hour) // the resync finished long ago
 
-	rc := newReceiver(t, "whsec_late")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_late")
+	rc := registeredReceiver(t, srv, "whsec_late")
 	time.Sleep(300 * time.Millisecond) // 30 turns of the sandbox's job watcher
 	assert.Empty(t, rc.names(), "events of a sync that finished before the endpoint was registered")
 }
@@ -521,16 +519,14 @@ func TestReplacingTheEndpointKeepsTheHeldEvents(t *testing.T) {
 	t.Parallel()
 	srv := NewServer()
 	defer srv.Close()
-	first := newReceiver(t, "whsec_one")
-	srv.RegisterWebhook(first.srv.URL, "whsec_one")
+	first := registeredReceiver(t, srv, "whsec_one")
 	c := srv.Client(fast...)
 	lt, err := c.CreateLinkToken(ctx, kryptos.LinkTokenParams{})
 	require.NoError(t, err)
 	public, err := srv.CompleteLink(lt.Token, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	require.NoError(t, err)
 
-	second := newReceiver(t, "whsec_two")
-	srv.RegisterWebhook(second.srv.URL, "whsec_two") // the endpoint moves before the exchange
+	second := registeredReceiver(t, srv, "whsec_two") // the endpoint moves before the exchange
 	g, err := c.ExchangePublicToken(ctx, public)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(second.names()) == 1 }, 2*time.Second, time.Millisecond,
@@ -549,15 +545,11 @@ func TestEachStepOfASyncIsAnnouncedAtItsTime(t *testing.T) {
 	clock := NewFakeClock(epoch)
 	srv := NewServer(WithClock(clock), WithSyncTimings(time.Minute, time.Minute))
 	defer srv.Close()
-	rc := newReceiver(t, "whsec_steps")
-	srv.RegisterWebhook(rc.srv.URL, "whsec_steps")
+	rc := registeredReceiver(t, srv, "whsec_steps")
 	c := srv.Client(fast...)
 	g := connect(t, srv, c, LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	eventually(t, func() bool { return len(rc.names()) == 1 })
-	s, err := c.CheckSession(ctx, g.AccessToken.Reveal())
-	require.NoError(t, err)
-	_, err = c.ResyncIntegration(ctx, rc.handled()[0].Integration.WalletID, kryptos.ResyncParams{UserID: s.UserID, Mode: kryptos.ResyncLatest})
-	require.NoError(t, err)
+	resyncLatest(t, c, g, rc.handled()[0].Integration.WalletID)
 	eventually(t, func() bool { return len(rc.names()) == 2 }) // QUEUED
 	clock.Advance(time.Hour)                                   // the sync started after 1 min, ended after 2
 	require.Eventually(t, func() bool { return len(rc.names()) >= 7 }, 2*time.Second, time.Millisecond)
@@ -597,8 +589,7 @@ func TestReplacingTheEndpointKeepsADeliveryBeingRetried(t *testing.T) {
 	g := connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	eventually(t, func() bool { return firstCalls.Load() == 1 })
 
-	second := newReceiver(t, "whsec_two")
-	srv.RegisterWebhook(second.srv.URL, "whsec_two")
+	second := registeredReceiver(t, srv, "whsec_two")
 	require.Eventually(t, func() bool { return len(second.names()) == 1 }, 2*time.Second, time.Millisecond,
 		"the integration.created the first endpoint had not taken was lost")
 	assert.Equal(t, webhook.EventType("integration.created"), second.names()[0])
@@ -614,14 +605,12 @@ func TestDeliveriesOutliveAnEndpointChange(t *testing.T) {
 	t.Parallel()
 	srv := NewServer(WithSyncTimings(time.Hour, time.Hour))
 	defer srv.Close()
-	first := newReceiver(t, "whsec_one")
-	srv.RegisterWebhook(first.srv.URL, "whsec_one")
+	registeredReceiver(t, srv, "whsec_one")
 	connect(t, srv, srv.Client(fast...), LinkUser{Guest: true, Wallets: []Wallet{ethWallet}})
 	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 1 })
 	id := srv.WebhookDeliveries()[0].ID
 
-	second := newReceiver(t, "whsec_two")
-	srv.RegisterWebhook(second.srv.URL, "whsec_two")
+	registeredReceiver(t, srv, "whsec_two")
 	require.Len(t, srv.WebhookDeliveries(), 1, "the deliveries finished so far")
 	require.NoError(t, srv.ReplayWebhook(id, 0))
 	eventually(t, func() bool { return len(srv.WebhookDeliveries()) == 2 })

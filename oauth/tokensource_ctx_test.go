@@ -2,22 +2,20 @@ package oauth
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"io"
-	"strings"
-	"sync/atomic"
-
-	"errors"
+	"golang.org/x/oauth2"
 
 	"github.com/kryptos-connect/kryptos-go"
-	"golang.org/x/oauth2"
 )
 
 // heldLock is a RefreshLock that another replica holds: Lock waits until
@@ -33,18 +31,20 @@ func (l *heldLock) Lock(ctx context.Context) (func(), error) {
 	}
 }
 
-// within runs f and returns its error, or fails the test if f has not
-// returned within d.
-func within(t *testing.T, d time.Duration, f func() error) error {
+// assertEndsWithItsContext runs f with a context that ends after timeout
+// and asserts that f returns the context's DeadlineExceeded; it fails the
+// test if f has not returned within 3 seconds.
+func assertEndsWithItsContext(t *testing.T, timeout time.Duration, f func(context.Context) error) {
 	t.Helper()
+	call, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	go func() { done <- f(call) }()
 	select {
 	case err := <-done:
-		return err
-	case <-time.After(d):
-		t.Fatalf("still blocked after %s: the caller's context is ignored", d)
-		return nil
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(3 * time.Second):
+		t.Fatalf("still blocked after 3s: the caller's context is ignored")
 	}
 }
 
@@ -61,13 +61,10 @@ func TestADataCallsContextBoundsItsTokenRefresh(t *testing.T) {
 	ts := c.TokenSource(context.Background(), NewMemoryStore(expired(in.Token)), WithRefreshLock(lock))
 	user := srv.Client().User(kryptos.TokenSource(ts))
 
-	call, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	err := within(t, 3*time.Second, func() error {
+	assertEndsWithItsContext(t, 100*time.Millisecond, func(call context.Context) error {
 		_, err := user.GetDefaultPortfolio(call)
 		return err
 	})
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 // TestAWaitForAnotherCallersRefreshEndsWithItsContext: a caller
@@ -86,13 +83,10 @@ func TestAWaitForAnotherCallersRefreshEndsWithItsContext(t *testing.T) {
 	t.Cleanup(func() { cancelFirst(); close(lock.released); wg.Wait() })
 	time.Sleep(50 * time.Millisecond)
 
-	second, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	err := within(t, 3*time.Second, func() error {
+	assertEndsWithItsContext(t, 100*time.Millisecond, func(second context.Context) error {
 		_, err := ts.TokenContext(second)
 		return err
 	})
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 // answerLost is a transport that delivers each request to the provider
@@ -155,13 +149,10 @@ func TestUserInfoWaitsForARefreshNoLongerThanItsContext(t *testing.T) {
 	t.Cleanup(func() { close(lock.released) })
 	ts := c.TokenSource(context.Background(), NewMemoryStore(expired(in.Token)), WithRefreshLock(lock))
 
-	call, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	err := within(t, 3*time.Second, func() error {
+	assertEndsWithItsContext(t, 100*time.Millisecond, func(call context.Context) error {
 		_, err := c.UserInfo(call, ts)
 		return err
 	})
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 // gateLock is a RefreshLock free until closed is set; then another
@@ -234,14 +225,10 @@ func TestARefusedDataCallWaitsNoLongerThanItsContext(t *testing.T) {
 	hook := &refuseOnce{next: http.DefaultTransport, ts: ts, lock: lock, started: make(chan struct{}), wg: &wg}
 	user := srv.Client(kryptos.WithHTTPClient(&http.Client{Transport: hook})).User(kryptos.TokenSource(ts))
 
-	call, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	err := within(t, 3*time.Second, func() error {
+	assertEndsWithItsContext(t, 200*time.Millisecond, func(call context.Context) error {
 		_, err := user.GetDefaultPortfolio(call)
 		return err
 	})
-	t.Log(err)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 // slowRefresh delays the provider's answers while on is set, whatever the
@@ -350,8 +337,7 @@ func TestPerRequestTokenSourcesOfOneUserRefreshOnce(t *testing.T) {
 	// The token the store now holds still works: the chain was not revoked.
 	saved, err := store.MemoryStore.Load(ctx)
 	require.NoError(t, err)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the user is still signed in")
+	assertSignedIn(t, c, saved, "the user is still signed in")
 }
 
 // TestAnUnsavedRefreshIsNotLostWithPerRequestTokenSources: the README's
@@ -377,8 +363,7 @@ func TestAnUnsavedRefreshIsNotLostWithPerRequestTokenSources(t *testing.T) {
 	saved, err := store.Load(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, tok.RefreshToken, saved.RefreshToken, "the rotated refresh token is saved")
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, saved, "the chain is intact")
 }
 
 // TestAFollowerOfAnUnsavedRefreshDoesNotSpendItsTokenAgain: two
@@ -450,8 +435,7 @@ func TestARefusedResultOfARecentRefreshIsRefreshedInTurn(t *testing.T) {
 	second, err := ts.Token()
 	require.NoError(t, err, "the spent refresh token must not be sent again")
 	assert.NotEqual(t, first.AccessToken, second.AccessToken)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(second)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, second, "the chain is intact")
 }
 
 // TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken: the
@@ -474,17 +458,10 @@ func TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken(t *testing.T
 
 	// Request Y loads R1 from the primary, then is descheduled; both
 	// requests were answered 401 for R1's access token.
-	loaded, gate := make(chan struct{}), make(chan struct{})
-	y := c.TokenSource(ctx, &gatedStore{TokenStore: primary, loaded: loaded, gate: gate})
+	gated := newGatedStore(primary)
+	y := c.TokenSource(ctx, gated)
 	y.TokenRefused(first.AccessToken)
-	var errY error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_, errY = y.Token()
-	}()
-	<-loaded
+	resumeY := gated.tokenPaused(y)
 
 	// Request X loads old from the replica: the refresh in turn spends R1.
 	x := c.TokenSource(ctx, replica)
@@ -492,12 +469,9 @@ func TestARefreshInTurnIsSharedWithASourceThatLoadedItsRefreshToken(t *testing.T
 	_, err = x.Token()
 	require.NoError(t, err)
 
-	close(gate)
-	wg.Wait()
-	assert.NoError(t, errY, "R1 must not be spent a second time")
+	assert.NoError(t, resumeY(), "R1 must not be spent a second time")
 	saved, _ := primary.Load(ctx)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, saved, "the chain is intact")
 }
 
 // TestAnUnsavedRefreshSavedLaterIsNotSpentAgainFromALaggingStore: ErrNotSaved
@@ -526,8 +500,7 @@ func TestAnUnsavedRefreshSavedLaterIsNotSpentAgainFromALaggingStore(t *testing.T
 	require.NoError(t, err, "the spent refresh token must not be sent again")
 	assert.Equal(t, before, refreshes(srv), "no refresh: request 2's token is fresh")
 	assert.Equal(t, second.AccessToken, third.AccessToken)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(second)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, second, "the chain is intact")
 }
 
 // TestTwoRequestsRecoveringAnUnsavedRefreshDoNotSpendItsTokenAgain: the
@@ -543,26 +516,13 @@ func TestTwoRequestsRecoveringAnUnsavedRefreshDoNotSpendItsTokenAgain(t *testing
 	_, err := c.TokenSource(ctx, failing).Token() // request 1: the store is down
 	require.ErrorIs(t, err, ErrNotSaved)
 
-	gate := make(chan struct{})
-	slow := &gatedStore{TokenStore: failing, gate: gate}
-	var wg sync.WaitGroup
-	var errB error
-	loaded := make(chan struct{})
-	slow.loaded = loaded
-	wg.Add(1)
-	go func() { // request B: loads the spent token, then is descheduled
-		defer wg.Done()
-		_, errB = c.TokenSource(ctx, slow).Token()
-	}()
-	<-loaded
-	_, err = c.TokenSource(ctx, failing).Token() // request A: saves the unsaved token
+	slow := newGatedStore(failing)
+	resumeB := slow.tokenPaused(c.TokenSource(ctx, slow)) // request B: loads the spent token, then is descheduled
+	_, err = c.TokenSource(ctx, failing).Token()          // request A: saves the unsaved token
 	require.NoError(t, err)
-	close(gate)
-	wg.Wait()
-	assert.NoError(t, errB, "request B must not spend the spent refresh token")
+	assert.NoError(t, resumeB(), "request B must not spend the spent refresh token")
 	saved, _ := failing.Load(ctx)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, saved, "the chain is intact")
 }
 
 // gatedStore loads, then waits for gate before answering what it loaded.
@@ -577,6 +537,26 @@ func (g *gatedStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	close(g.loaded)
 	<-g.gate
 	return tok, err
+}
+
+func newGatedStore(s TokenStore) *gatedStore {
+	return &gatedStore{TokenStore: s, gate: make(chan struct{}), loaded: make(chan struct{})}
+}
+
+// tokenPaused runs ts.Token() in the background, ts loading through g, and
+// returns once it has loaded; resume opens the gate and returns Token's
+// error.
+func (g *gatedStore) tokenPaused(ts *TokenSource) (resume func() error) {
+	errc := make(chan error, 1)
+	go func() {
+		_, err := ts.Token()
+		errc <- err
+	}()
+	<-g.loaded
+	return func() error {
+		close(g.gate)
+		return <-errc
+	}
 }
 
 // failTokenOnce fails the token endpoint's next request, before it reaches
@@ -620,6 +600,5 @@ func TestAFailedRefreshInTurnDoesNotForgetTheSpentToken(t *testing.T) {
 	_, err = c.TokenSource(ctx, store).Token() // loads old again from the replica
 	require.NoError(t, err)
 	saved, _ := store.TokenStore.Load(ctx)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the spent refresh token must not be sent again: the chain is intact")
+	assertSignedIn(t, c, saved, "the spent refresh token must not be sent again: the chain is intact")
 }

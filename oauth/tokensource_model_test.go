@@ -102,8 +102,7 @@ func TestAChainedRefreshDoesNotSpendATokenWhoseResultIsUnsaved(t *testing.T) {
 	assert.Empty(t, log.reused(), "a refresh token was sent twice")
 	saved, _ := primary.Load(ctx)
 	assert.Equal(t, tok.RefreshToken, saved.RefreshToken, "the token handed out is saved")
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, saved, "the chain is intact")
 }
 
 // TestTheNextCallThatLoadsASpentTokenSavesItsResultFirst: ErrNotSaved says
@@ -344,8 +343,7 @@ func TestAnUnsavedResultSavedWhileItsFlightLandsIsStillRemembered(t *testing.T) 
 	require.NoError(t, err, "R0 must not be spent a second time")
 	assert.Empty(t, log.reused(), "a refresh token was sent twice")
 	saved, _ := primary.Load(ctx)
-	_, err = c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(saved)))
-	assert.NoError(t, err, "the chain is intact")
+	assertSignedIn(t, c, saved, "the chain is intact")
 }
 
 // committedStore's first saves commit, but answer an error: the

@@ -26,6 +26,14 @@ func expired(tok *oauth2.Token) *oauth2.Token {
 // refreshes counts the refresh calls the sandbox's token endpoint saw.
 func refreshes(srv *kryptostest.Server) int { return srv.Stats().ByRoute["POST /oidc/token"] }
 
+// assertSignedIn asserts that tok's refresh chain is intact: c answers
+// UserInfo through a TokenSource over tok.
+func assertSignedIn(t *testing.T, c *Client, tok *oauth2.Token, msg string) {
+	t.Helper()
+	_, err := c.UserInfo(ctx, c.TokenSource(ctx, NewMemoryStore(tok)))
+	assert.NoError(t, err, msg)
+}
+
 func TestATokenSourceRotatesAndSavesBeforeUse(t *testing.T) {
 	t.Parallel()
 	srv, c := newSandbox(t)
