@@ -14,6 +14,7 @@ import (
 
 // flight is one public token's exchange.
 type flight struct {
+	key  [32]byte // the hash of its public token, its key in Handler.flights
 	user string
 	done chan struct{}
 	err  error
@@ -59,8 +60,8 @@ func (h *Handler) exchangeToken(w http.ResponseWriter, r *http.Request) {
 		// The exchange runs to its end even if the browser goes away: the
 		// public token works once, and an exchange cut off after it was
 		// sent would lose the connection.
-		f.err = h.run(context.WithoutCancel(r.Context()), f, user, public)
-		h.finish(f, public)
+		f.err = h.run(context.WithoutCancel(r.Context()), f, public)
+		h.finish(f)
 	} else {
 		select {
 		case <-f.done:
@@ -91,7 +92,7 @@ func (h *Handler) claim(public, user string) (*flight, bool) {
 	if f := h.flights[key]; f != nil {
 		return f, false
 	}
-	f := &flight{user: user, done: make(chan struct{}), at: now}
+	f := &flight{key: key, user: user, done: make(chan struct{}), at: now}
 	h.flights[key] = f
 	return f, true
 }
@@ -105,17 +106,17 @@ var errExchangePanicked = fmt.Errorf("%w: the exchange panicked", kryptos.ErrOut
 // swept in time), before the panic goes on to net/http: otherwise every
 // request that shares it would wait for ever, and it would stay in
 // h.flights for good.
-func (h *Handler) run(ctx context.Context, f *flight, user, public string) error {
+func (h *Handler) run(ctx context.Context, f *flight, public string) error {
 	ctx, cancel := context.WithTimeout(ctx, exchangeTimeout)
 	defer cancel()
 	ended := false
 	defer func() {
 		if !ended {
 			f.err = errExchangePanicked
-			h.finish(f, public)
+			h.finish(f)
 		}
 	}()
-	err := h.exchange(ctx, user, public)
+	err := h.exchange(ctx, f.user, public)
 	ended = true
 	return err
 }
@@ -124,11 +125,11 @@ func (h *Handler) run(ctx context.Context, f *flight, user, public string) error
 // was refused before or by the API, not lost on the way) is forgotten, so
 // that the browser may try again; one whose outcome is unknown is kept, so
 // the token is never sent twice.
-func (h *Handler) finish(f *flight, public string) {
+func (h *Handler) finish(f *flight) {
 	close(f.done)
 	if f.err != nil && !errors.Is(f.err, kryptos.ErrOutcomeUnknown) {
 		h.mu.Lock()
-		delete(h.flights, sha256.Sum256([]byte(public)))
+		delete(h.flights, f.key)
 		h.mu.Unlock()
 	}
 }

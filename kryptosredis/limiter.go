@@ -304,12 +304,10 @@ func (l *Limiter) take(ctx context.Context, class kryptos.QuotaClass) (time.Dura
 		return 0, err
 	}
 	l.cameBack()
-	if len(v) > 2 {
-		if e, ok := v[2].(string); ok {
-			l.mu.Lock()
-			l.epochs[class] = e
-			l.mu.Unlock()
-		}
+	if e := text(v, 2); e != "" {
+		l.mu.Lock()
+		l.epochs[class] = e
+		l.mu.Unlock()
 	}
 	if integer(v, 0) == 1 {
 		return 0, nil

@@ -127,10 +127,8 @@ func (l *RefreshLock) Lock(ctx context.Context) (func(), error) {
 			}
 			return nil, fmt.Errorf("kryptosredis: taking a refresh lock: %w", err)
 		}
-		if len(v) > 2 {
-			if e, ok := v[2].(string); ok {
-				l.store.sawLockEpoch(e)
-			}
+		if e := text(v, 2); e != "" {
+			l.store.sawLockEpoch(e)
 		}
 		if integer(v, 0) == 1 {
 			return l.keep(context.WithoutCancel(ctx), holder), nil

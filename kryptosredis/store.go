@@ -110,6 +110,17 @@ func (s *Store) run(ctx context.Context, script *redis.Script, keys []string, ar
 	return out, nil
 }
 
+// text reads the i-th value of a script's answer: "" when it is not a
+// string.
+func text(v []any, i int) string {
+	if i < len(v) {
+		if s, ok := v[i].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
 // integer reads the i-th value of a script's answer.
 func integer(v []any, i int) int64 {
 	if i < len(v) {
